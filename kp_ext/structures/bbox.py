@@ -1,0 +1,98 @@
+"""Bounding-box helpers and the top-down affine warp.
+
+Boxes are ``xyxy`` (x1, y1, x2, y2) or ``xywh`` (x1, y1, w, h) in pixels;
+``cs`` is (centre (2,), scale (2,)) where scale is the box (w, h) in pixels
+(MMPose 1.x convention, no 200-px unit). All functions accept a single box
+(shape (4,)) or a stack (N, 4).
+"""
+import math
+
+import cv2
+import numpy as np
+
+
+def bbox_xyxy2xywh(bbox_xyxy: np.ndarray) -> np.ndarray:
+    bbox = np.array(bbox_xyxy, dtype=np.float32, copy=True)
+    bbox[..., 2] = bbox[..., 2] - bbox[..., 0]
+    bbox[..., 3] = bbox[..., 3] - bbox[..., 1]
+    return bbox
+
+
+def bbox_xywh2xyxy(bbox_xywh: np.ndarray) -> np.ndarray:
+    bbox = np.array(bbox_xywh, dtype=np.float32, copy=True)
+    bbox[..., 2] = bbox[..., 2] + bbox[..., 0]
+    bbox[..., 3] = bbox[..., 3] + bbox[..., 1]
+    return bbox
+
+
+def bbox_xyxy2cs(bbox: np.ndarray, padding: float = 1.0):
+    """(x1, y1, x2, y2) -> (centre, scale), scale = padding * (w, h)."""
+    bbox = np.asarray(bbox, dtype=np.float32)
+    center = (bbox[..., :2] + bbox[..., 2:]) * 0.5
+    scale = (bbox[..., 2:] - bbox[..., :2]) * padding
+    return center, scale
+
+
+def bbox_cs2xyxy(center: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    center = np.asarray(center, dtype=np.float32)
+    scale = np.asarray(scale, dtype=np.float32)
+    return np.concatenate([center - scale * 0.5, center + scale * 0.5],
+                          axis=-1)
+
+
+def fix_aspect_ratio(bbox_scale: np.ndarray, aspect_ratio: float):
+    """Grow the shorter side of ``bbox_scale`` (…, 2) to ``w / h = ratio``."""
+    bbox_scale = np.asarray(bbox_scale, dtype=np.float32)
+    w, h = np.hsplit(bbox_scale.reshape(-1, 2), [1])
+    out = np.where(w > h * aspect_ratio,
+                   np.hstack([w, w / aspect_ratio]),
+                   np.hstack([h * aspect_ratio, h]))
+    return out.reshape(bbox_scale.shape).astype(np.float32)
+
+
+def _rotate_point(pt: np.ndarray, angle_rad: float) -> np.ndarray:
+    sn, cs = math.sin(angle_rad), math.cos(angle_rad)
+    return np.array([pt[0] * cs - pt[1] * sn, pt[0] * sn + pt[1] * cs],
+                    dtype=np.float32)
+
+
+def _third_point(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    d = a - b
+    return b + np.array([-d[1], d[0]], dtype=np.float32)
+
+
+def get_warp_matrix(center, scale, rot: float, output_size,
+                    shift=(0., 0.), inv: bool = False) -> np.ndarray:
+    """2x3 affine matrix mapping the box (``center``, ``scale``, rotated by
+    ``rot`` degrees, shifted by ``shift`` * scale) onto an image of
+    ``output_size`` (w, h); ``inv=True`` gives the reverse mapping.
+
+    The box centre maps to the output centre (w/2, h/2) and the box width to
+    the output width, as in MMPose's ``get_warp_matrix``.
+    """
+    center = np.asarray(center, dtype=np.float32)
+    scale = np.asarray(scale, dtype=np.float32)
+    shift = np.asarray(shift, dtype=np.float32)
+    src_w = scale[0]
+    dst_w, dst_h = output_size
+    rot_rad = np.deg2rad(rot)
+    src_dir = _rotate_point(np.array([0., src_w * -0.5]), rot_rad)
+    dst_dir = np.array([0., dst_w * -0.5], dtype=np.float32)
+
+    src = np.zeros((3, 2), dtype=np.float32)
+    src[0] = center + scale * shift
+    src[1] = src[0] + src_dir
+    src[2] = _third_point(src[0], src[1])
+    dst = np.zeros((3, 2), dtype=np.float32)
+    dst[0] = [dst_w * 0.5, dst_h * 0.5]
+    dst[1] = dst[0] + dst_dir
+    dst[2] = _third_point(dst[0], dst[1])
+    if inv:
+        return cv2.getAffineTransform(dst, src)
+    return cv2.getAffineTransform(src, dst)
+
+
+def apply_affine(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Apply a 2x3 affine ``matrix`` to points (..., 2)."""
+    points = np.asarray(points, dtype=np.float32)
+    return points @ matrix[:, :2].T + matrix[:, 2]

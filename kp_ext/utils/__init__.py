@@ -1,0 +1,3 @@
+from .package import import_submodules
+
+__all__ = ['import_submodules']
