@@ -16,7 +16,7 @@ from torch import Tensor
 
 __all__ = [
     'flip_heatmaps', 'get_heatmap_maximum', 'keypoint_pck_accuracy',
-    'pose_pck_accuracy', 'to_numpy'
+    'pose_pck_accuracy'
 ]
 
 

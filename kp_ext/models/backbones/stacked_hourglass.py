@@ -33,7 +33,7 @@ from mmengine.model import BaseModule
 
 from kp_ext.registry import MODELS
 
-__all__ = ['StackedHourglass', 'PreActBottleneck', 'Hourglass']
+__all__ = ['StackedHourglass']
 
 
 class PreActBottleneck(nn.Module):
@@ -101,11 +101,11 @@ class Hourglass(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
-        if h % 2 or w % 2:
+        div = 2**self.depth
+        if h % div or w % div:
             raise ValueError(
-                f'Hourglass of depth {self.depth} got a {h}x{w} feature '
-                'map; each level needs an even size (the network input '
-                f'must be divisible by {2 ** (self.depth + 2)})')
+                f'Hourglass of depth {self.depth} needs a feature map '
+                f'divisible by {div}, got {h}x{w}')
         up1 = self.up1(x)
         low = self.low1(F.max_pool2d(x, 2, 2))
         low = self.low3(self.low2(low))
@@ -200,6 +200,13 @@ class StackedHourglass(BaseModule):
             nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        h, w = x.shape[-2:]
+        div = 2**(self.depth + 2)
+        if h % div or w % div:
+            raise ValueError(
+                f'StackedHourglass(depth={self.depth}) needs an input size '
+                f'divisible by {div} (stride 4, then {self.depth} '
+                f'poolings), got {h}x{w}')
         inter = self.stem(x)
         outs = []
         for i in range(self.num_stacks):

@@ -1,0 +1,132 @@
+"""Base class of pose estimators (mmengine ``BaseModel``).
+
+An estimator wires ``backbone`` -> optional ``neck`` -> ``head`` and exposes
+mmengine's ``forward(inputs, data_samples, mode)``:
+
+- ``mode='loss'``: dict of losses (``head.loss``);
+- ``mode='predict'``: data samples with ``pred_instances`` (and optional
+  ``pred_fields``) filled in;
+- ``mode='tensor'``: the head's raw outputs (or the features if no head).
+
+Components are built from the ``kp_ext`` ``MODELS`` registry, so configs
+work without a default scope being set.
+"""
+import copy
+from abc import ABCMeta, abstractmethod
+from typing import List, Optional, Union
+
+import torch
+from mmengine.model import BaseModel
+from torch import Tensor
+
+from kp_ext.registry import MODELS
+
+__all__ = ['BasePoseEstimator']
+
+
+class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
+    """Backbone + neck + head pose estimator.
+
+    Args:
+        backbone (dict): backbone config.
+        neck (dict, optional): neck config.
+        head (dict, optional): head config.
+        train_cfg (dict, optional): passed to ``head.loss``.
+        test_cfg (dict, optional): passed to ``head.predict`` (e.g.
+            ``flip_test``, ``shift_heatmap``, ``output_heatmaps``).
+        data_preprocessor (dict | nn.Module, optional): e.g.
+            ``dict(type='PoseDataPreprocessor', mean=..., std=...)``.
+        init_cfg (dict | list[dict], optional): mmengine init config.
+        metainfo (dict, optional): dataset metainfo (``dict(from_file=...)``
+            or an already parsed ``dataset_meta``); copied into the data
+            samples' metainfo at prediction (gives ``flip_indices`` for
+            flip test).
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: Optional[dict] = None,
+                 head: Optional[dict] = None,
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 data_preprocessor=None,
+                 init_cfg=None,
+                 metainfo: Optional[dict] = None):
+        if isinstance(data_preprocessor, dict):
+            # Build in the kp_ext scope (mmengine's BaseModel would use the
+            # root registry, which needs a default scope to find kp_ext's).
+            data_preprocessor = MODELS.build(copy.deepcopy(data_preprocessor))
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.metainfo = self._load_metainfo(metainfo)
+        self.train_cfg = dict(train_cfg) if train_cfg else {}
+        self.test_cfg = dict(test_cfg) if test_cfg else {}
+
+        self.backbone = MODELS.build(copy.deepcopy(backbone))
+        if neck is not None:
+            self.neck = MODELS.build(copy.deepcopy(neck))
+        if head is not None:
+            self.head = MODELS.build(copy.deepcopy(head))
+
+    @property
+    def with_neck(self) -> bool:
+        return getattr(self, 'neck', None) is not None
+
+    @property
+    def with_head(self) -> bool:
+        return getattr(self, 'head', None) is not None
+
+    @staticmethod
+    def _load_metainfo(metainfo: Optional[dict]) -> Optional[dict]:
+        if metainfo is None:
+            return None
+        if not isinstance(metainfo, dict):
+            raise TypeError(f'metainfo must be a dict, got {type(metainfo)}')
+        if 'flip_indices' in metainfo and 'num_keypoints' in metainfo:
+            return copy.deepcopy(metainfo)  # already parsed dataset_meta
+        try:
+            from kp_ext.datasets import parse_pose_metainfo
+        except ImportError as e:
+            raise ImportError(
+                'parsing `metainfo` needs kp_ext.datasets.parse_pose_metainfo'
+            ) from e
+        return parse_pose_metainfo(metainfo)
+
+    def extract_feat(self, inputs: Tensor):
+        """Backbone (+ neck) features."""
+        x = self.backbone(inputs)
+        if self.with_neck:
+            x = self.neck(x)
+        return x
+
+    def _forward(self, inputs: Tensor, data_samples=None):
+        x = self.extract_feat(inputs)
+        if self.with_head:
+            x = self.head.forward(x)
+        return x
+
+    def forward(self,
+                inputs: Union[Tensor, List[Tensor]],
+                data_samples: Optional[list] = None,
+                mode: str = 'tensor'):
+        if isinstance(inputs, (list, tuple)):
+            inputs = torch.stack(list(inputs))
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            if self.metainfo is not None and data_samples is not None:
+                for ds in data_samples:
+                    ds.set_metainfo(self.metainfo)
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self._forward(inputs)
+        raise ValueError(f'invalid mode {mode!r}; use "loss", "predict" '
+                         'or "tensor"')
+
+    @abstractmethod
+    def loss(self, inputs: Tensor, data_samples: list) -> dict:
+        """Losses of a batch."""
+
+    @abstractmethod
+    def predict(self, inputs: Tensor, data_samples: list) -> list:
+        """Data samples with predictions."""
