@@ -1,0 +1,261 @@
+"""PCK / PCKh / tPCK accuracy (MMPose ``PCKAccuracy`` semantics) and the
+MPII per-joint PCKh table."""
+import warnings
+from typing import Dict, Optional, Sequence, Union
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+
+from kp_ext.registry import METRICS
+from ..functional import keypoint_pck_accuracy
+
+__all__ = ['PCKAccuracy', 'MpiiPCKAccuracy', 'mpii_pckh_table']
+
+# Result key per normalisation item (MMPose names).
+_KEY = {'bbox': 'PCK', 'head': 'PCKh', 'torso': 'tPCK'}
+# Default threshold per item when ``thr`` is None: 0.05 of the bbox / torso
+# size (MMPose default) and the MPII protocol's 0.5 x head size.
+_DEFAULT_THR = {'bbox': 0.05, 'head': 0.5, 'torso': 0.05}
+
+# Columns of the MPII PCKh table: (column, keypoint names averaged). The
+# names are those of the MPII metainfo (MMPose). As in MMPose / HRNet,
+# 'Head' is the head top only; upper_neck enters only 'Mean'.
+MPII_TABLE = (
+    ('Head', ('head_top', )),
+    ('Shoulder', ('left_shoulder', 'right_shoulder')),
+    ('Elbow', ('left_elbow', 'right_elbow')),
+    ('Wrist', ('left_wrist', 'right_wrist')),
+    ('Hip', ('left_hip', 'right_hip')),
+    ('Knee', ('left_knee', 'right_knee')),
+    ('Ankle', ('left_ankle', 'right_ankle')),
+)
+# Joints left out of the MPII 'Mean' column.
+MPII_EXCLUDED = ('pelvis', 'thorax')
+# MPII keypoint order (MMPose's mpii metainfo), used only when a metric
+# has no dataset_meta but sees 16 keypoints.
+MPII_NAMES = ('right_ankle', 'right_knee', 'right_hip', 'left_hip',
+              'left_knee', 'left_ankle', 'pelvis', 'thorax', 'upper_neck',
+              'head_top', 'right_wrist', 'right_elbow', 'right_shoulder',
+              'left_shoulder', 'left_elbow', 'left_wrist')
+
+
+def to_numpy(x, dtype=None) -> np.ndarray:
+    """Tensor / list / array -> numpy array (on the CPU)."""
+    if hasattr(x, 'detach'):
+        x = x.detach().cpu().numpy()
+    x = np.asarray(x)
+    return x.astype(dtype) if dtype is not None else x
+
+
+def mpii_pckh_table(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
+                    head_size: np.ndarray, names: Sequence[str],
+                    thr: float = 0.5) -> Dict[str, float]:
+    """The per-joint PCKh table of MPII papers, in percent.
+
+    Args:
+        pred, gt: (N, K, 2); mask: (N, K) bool; head_size: (N,).
+        names: the K keypoint names (MPII metainfo names).
+        thr: threshold as a fraction of the head size (0.5 for PCKh@0.5).
+
+    Returns:
+        dict: 'Head', 'Shoulder', 'Elbow', 'Wrist', 'Hip', 'Knee', 'Ankle'
+        (left/right averaged) and 'Mean': the per-joint PCKh weighted by the
+        number of annotated instances of each joint, over all joints but
+        pelvis and thorax (MPII protocol, as in MMPose's MpiiPCKAccuracy).
+    """
+    name2id = {n: i for i, n in enumerate(names)}
+    needed = {n for _, group in MPII_TABLE for n in group}
+    missing = sorted(needed - set(name2id))
+    if missing:
+        raise KeyError(f'keypoint names lack MPII joints {missing}')
+    head_size = np.asarray(head_size, dtype=np.float64).reshape(-1)
+    norm = np.stack([head_size, head_size], axis=1)
+    acc, _, _ = keypoint_pck_accuracy(pred, gt, mask, thr, norm)
+    pckh = 100.0 * acc
+    table = {}
+    for column, group in MPII_TABLE:
+        table[column] = float(np.mean([pckh[name2id[n]] for n in group]))
+    # entries with a zero head size are not scored
+    count_valid = (np.asarray(mask, dtype=bool)
+                   & (head_size > 0)[:, None]).sum(axis=0).astype(np.float64)
+    include = np.array([n not in MPII_EXCLUDED for n in names])
+    weights = np.where(include, count_valid, 0.0)
+    if weights.sum() > 0:
+        table['Mean'] = float(np.sum(np.where(weights > 0, pckh, 0.0) *
+                                     weights) / weights.sum())
+    else:
+        table['Mean'] = 0.0
+    return table
+
+
+@METRICS.register_module()
+class PCKAccuracy(BaseMetric):
+    """Percentage of Correct Keypoints.
+
+    A keypoint is correct when its distance to the ground truth, divided by
+    the instance's normalisation size, is below ``thr``. Returned numbers
+    are MMPose's: the mean over joints of the per-joint accuracy, as a
+    fraction in [0, 1].
+
+    Normalisation items (``norm_item``, a string or a list):
+
+    - ``'bbox'``: max(w, h) of the gt box (``gt_instances.bboxes`` xyxy)
+      -> key ``'PCK'``.
+    - ``'head'``: the head size (``gt_instances.head_size`` or metainfo
+      ``head_size``; MPII: 0.6 x the head box diagonal) -> key ``'PCKh'``.
+      The MPII table is also computed and logged, in percent, under
+      ``'PCKh/Head'``, ``'PCKh/Shoulder'``, ``'PCKh/Elbow'``,
+      ``'PCKh/Wrist'``, ``'PCKh/Hip'``, ``'PCKh/Knee'``, ``'PCKh/Ankle'``,
+      ``'PCKh/Mean'`` (MPII protocol mean: pelvis and thorax left out,
+      joints weighted by their counts) and ``'PCKh/Mean@0.1'``. The joints
+      are found by the keypoint names in ``dataset_meta['keypoint_id2name']``
+      (MPII names: head_top, upper_neck, right_shoulder, ...); without
+      those names the table is skipped with a logged note.
+      Unlike MMPose's MpiiPCKAccuracy no +1 is added to predictions: kp_ext
+      keeps gt and predictions in the same 0-based pixel frame.
+    - ``'torso'``: distance between gt keypoints ``torso_indices`` (JHMDB's
+      (4, 5) by default, as MMPose) -> key ``'tPCK'``; when that is below
+      1 pixel the predicted torso is used (with a warning).
+
+    Args:
+        thr (float, optional): threshold on the normalised distance. None
+            (default) uses 0.05 for 'bbox'/'torso' and 0.5 for 'head'
+            (MPII PCKh@0.5).
+        norm_item (str | list[str]): see above. Default 'bbox'.
+        torso_indices (tuple[int, int]): keypoints spanning the torso.
+        collect_device, prefix: see mmengine ``BaseMetric``. No default
+            prefix, so keys are plain ('PCK', 'PCKh', ...).
+    """
+    default_prefix: Optional[str] = None
+
+    def __init__(self,
+                 thr: Optional[float] = None,
+                 norm_item: Union[str, Sequence[str]] = 'bbox',
+                 torso_indices: Sequence[int] = (4, 5),
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        items = [norm_item] if isinstance(norm_item, str) else list(norm_item)
+        for item in items:
+            if item not in _KEY:
+                raise KeyError(f'norm_item {item!r} is not supported by '
+                               f'{self.__class__.__name__}; use one of '
+                               f"{sorted(_KEY)}")
+        if not items:
+            raise ValueError('norm_item must name at least one item')
+        self.norm_item = items
+        self.thr = thr
+        self.torso_indices = tuple(torso_indices)
+
+    def _thr(self, item: str) -> float:
+        return _DEFAULT_THR[item] if self.thr is None else float(self.thr)
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            pred = to_numpy(sample['pred_instances']['keypoints'], np.float64)
+            gt_inst = sample['gt_instances']
+            gt = to_numpy(gt_inst['keypoints'], np.float64)
+            if pred.shape != gt.shape:
+                raise ValueError(
+                    f'{self.__class__.__name__}: sample '
+                    f'{sample.get("img_path", sample.get("img_id"))} has '
+                    f'predictions {pred.shape} and gt {gt.shape}; PCK needs '
+                    'one prediction per gt instance (top-down)')
+            n = gt.shape[0]
+            if 'keypoints_visible' in gt_inst:
+                vis = to_numpy(gt_inst['keypoints_visible'], np.float64)
+                mask = vis.reshape(n, -1) > 0
+            else:
+                mask = np.ones(gt.shape[:2], dtype=bool)
+            result = dict(pred=pred, gt=gt, mask=mask)
+            if 'bbox' in self.norm_item:
+                if 'bboxes' not in gt_inst:
+                    raise KeyError('PCK normalised by bbox needs '
+                                   'gt_instances.bboxes')
+                boxes = to_numpy(gt_inst['bboxes'], np.float64).reshape(n, 4)
+                result['bbox_size'] = np.max(boxes[:, 2:] - boxes[:, :2],
+                                             axis=1)
+            if 'head' in self.norm_item:
+                if 'head_size' in gt_inst:
+                    head = gt_inst['head_size']
+                elif 'head_size' in sample:
+                    head = sample['head_size']
+                else:
+                    raise KeyError('PCKh needs head_size in gt_instances or '
+                                   'the sample metainfo')
+                result['head_size'] = to_numpy(head, np.float64).reshape(n)
+            if 'torso' in self.norm_item:
+                i, j = self.torso_indices
+                torso = np.linalg.norm(gt[:, i] - gt[:, j], axis=-1)
+                small = torso < 1
+                if np.any(small):
+                    warnings.warn('ground-truth torso size < 1 pixel: using '
+                                  'the predicted torso size instead')
+                    torso = np.where(
+                        small, np.linalg.norm(pred[:, i] - pred[:, j],
+                                              axis=-1), torso)
+                result['torso_size'] = torso
+            self.results.append(result)
+
+    def _keypoint_names(self, num_keypoints: int):
+        meta = self.dataset_meta or {}
+        id2name = meta.get('keypoint_id2name')
+        if id2name:
+            return [id2name[i] for i in range(num_keypoints)]
+        if num_keypoints == len(MPII_NAMES):
+            MMLogger.get_current_instance().warning(
+                'PCKh table: no dataset_meta keypoint names, assuming the '
+                'MPII keypoint order')
+            return list(MPII_NAMES)
+        return None
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        logger = MMLogger.get_current_instance()
+        pred = np.concatenate([r['pred'] for r in results])
+        gt = np.concatenate([r['gt'] for r in results])
+        mask = np.concatenate([r['mask'] for r in results])
+        metrics = {}
+        sizes = {'bbox': 'bbox_size', 'head': 'head_size',
+                 'torso': 'torso_size'}
+        for item in self.norm_item:
+            size = np.concatenate([r[sizes[item]] for r in results])
+            norm = np.stack([size, size], axis=1)
+            thr = self._thr(item)
+            _, avg, _ = keypoint_pck_accuracy(pred, gt, mask, thr, norm)
+            metrics[_KEY[item]] = avg
+            logger.info(f'{_KEY[item]}@{thr} (normalised by {sizes[item]}): '
+                        f'{avg:.4f}')
+            if item == 'head':
+                metrics.update(self._mpii_table(pred, gt, mask, size, thr))
+        return metrics
+
+    def _mpii_table(self, pred, gt, mask, head_size, thr) -> Dict[str, float]:
+        logger = MMLogger.get_current_instance()
+        names = self._keypoint_names(pred.shape[1])
+        needed = {n for _, group in MPII_TABLE for n in group}
+        if names is None or not needed <= set(names):
+            logger.info('PCKh: keypoint names are not MPII joints, the '
+                        'per-joint MPII table is skipped')
+            return {}
+        table = mpii_pckh_table(pred, gt, mask, head_size, names, thr)
+        table['Mean@0.1'] = mpii_pckh_table(pred, gt, mask, head_size, names,
+                                            0.1)['Mean']
+        header = ' | '.join(f'{k:>8}' for k in table)
+        values = ' | '.join(f'{v:8.2f}' for v in table.values())
+        logger.info(f'MPII PCKh@{thr} (%):\n{header}\n{values}')
+        return {f'PCKh/{k}': v for k, v in table.items()}
+
+
+@METRICS.register_module()
+class MpiiPCKAccuracy(PCKAccuracy):
+    """PCKh@0.5 with the MPII table (MMPose config name); same keys as
+    ``PCKAccuracy(norm_item='head')``."""
+
+    def __init__(self,
+                 thr: float = 0.5,
+                 norm_item: Union[str, Sequence[str]] = 'head',
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(thr=thr, norm_item=norm_item,
+                         collect_device=collect_device, prefix=prefix)

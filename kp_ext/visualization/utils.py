@@ -1,0 +1,189 @@
+"""Helpers for drawing: colours, heatmap overlays and mapping a sample's
+instances between the original image and the network input (crop).
+
+Coordinates follow kp_ext: pixels, x right, y down, pixel centres at
+integers. The input (crop) of a top-down sample is the warp
+``get_warp_matrix(input_center, input_scale, 0, input_size)`` of the
+image; heatmaps cover the input with stride ``input_size / heatmap_size``
+(heatmap pixel ``j`` <-> input coordinate ``j * stride``, as the
+Gaussian-heatmap codec encodes ``keypoints / stride``).
+"""
+import copy
+from typing import Optional, Sequence, Tuple, Union
+
+import cv2
+import numpy as np
+
+from kp_ext.structures import apply_affine, get_warp_matrix
+
+__all__ = [
+    'to_numpy', 'color_list', 'heatmap_overlay', 'image_to_input_matrix',
+    'sample_to_input_space', 'warp_heatmaps_to_image', 'tensor_to_image'
+]
+
+ColorType = Union[str, Sequence[int], np.ndarray]
+
+
+def to_numpy(x) -> np.ndarray:
+    """Tensor / array / list -> numpy (CPU)."""
+    if hasattr(x, 'detach'):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def color_list(color: Optional[ColorType], n: int,
+               what: str = 'color') -> list:
+    """``n`` colours from one colour (name or RGB tuple) or a per-item
+    sequence / (n, 3) array; RGB tuples of ints, names kept as strings."""
+    if color is None:
+        return [None] * n
+    if isinstance(color, str):
+        return [color] * n
+    arr = np.asarray(color)
+    if arr.ndim == 1 and arr.shape[0] in (3, 4) and not isinstance(
+            color[0], (str, tuple, list, np.ndarray)):
+        return [tuple(int(c) for c in arr[:3])] * n
+    if len(color) != n:
+        raise ValueError(f'{len(color)} {what}s given for {n} items')
+    out = []
+    for c in color:
+        out.append(c if isinstance(c, str) else tuple(
+            int(v) for v in np.asarray(c).reshape(-1)[:3]))
+    return out
+
+
+def heatmap_overlay(heatmaps, image: np.ndarray, alpha: float = 0.5,
+                    colormap: int = cv2.COLORMAP_JET) -> np.ndarray:
+    """Blend a colour-mapped heatmap onto an RGB image.
+
+    Args:
+        heatmaps: (K, H, W) or (H, W) array / tensor; the maximum over the
+            K channels is shown.
+        image: (h, w, 3) uint8 RGB image; the heatmap is resized to it.
+        alpha: weight of the heatmap in the blend.
+
+    Returns:
+        np.ndarray: (h, w, 3) uint8 RGB.
+    """
+    hm = to_numpy(heatmaps).astype(np.float32)
+    if hm.ndim == 3:
+        hm = hm.max(axis=0)
+    if hm.ndim != 2:
+        raise ValueError(f'heatmaps must be (K, H, W) or (H, W), got '
+                         f'{hm.shape}')
+    h, w = image.shape[:2]
+    hm = cv2.resize(hm, (w, h), interpolation=cv2.INTER_LINEAR)
+    lo, hi = float(hm.min()), float(hm.max())
+    norm = (hm - lo) / (hi - lo) if hi > lo else np.zeros_like(hm)
+    colored = cv2.applyColorMap(
+        np.clip(norm * 255, 0, 255).astype(np.uint8), colormap)
+    colored = cv2.cvtColor(colored, cv2.COLOR_BGR2RGB)
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    out = (1 - alpha) * image.astype(np.float32) + alpha * colored
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+def _first_row(x, n: int = 2) -> np.ndarray:
+    return to_numpy(x).astype(np.float32).reshape(-1, n)[0]
+
+
+def image_to_input_matrix(metainfo: dict,
+                          input_hw: Optional[Tuple[int, int]] = None
+                          ) -> np.ndarray:
+    """2x3 affine from original-image pixels to network-input pixels.
+
+    Uses ``input_center``/``input_scale``/``input_size`` (top-down crop)
+    when present; else scales ``ori_shape`` to ``input_hw`` (a resized
+    whole image); else the identity.
+    """
+    if all(k in metainfo for k in ('input_center', 'input_scale',
+                                   'input_size')):
+        size = _first_row(metainfo['input_size'])
+        return get_warp_matrix(
+            _first_row(metainfo['input_center']),
+            _first_row(metainfo['input_scale']), 0.,
+            (int(round(size[0])), int(round(size[1]))))
+    if 'ori_shape' in metainfo and input_hw is not None:
+        oh, ow = [float(v) for v in metainfo['ori_shape'][:2]]
+        ih, iw = input_hw
+        return np.array([[iw / ow, 0, 0], [0, ih / oh, 0]], np.float32)
+    return np.array([[1, 0, 0], [0, 1, 0]], np.float32)
+
+
+def _map_boxes(boxes, matrix) -> np.ndarray:
+    """Axis-aligned hull of xyxy boxes under an affine map."""
+    b = to_numpy(boxes).astype(np.float32).reshape(-1, 4)
+    corners = np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [0, 3]],
+                        b[:, [2, 3]]], axis=1)
+    c = apply_affine(corners, matrix)
+    return np.concatenate([c.min(axis=1), c.max(axis=1)], axis=1)
+
+
+def sample_to_input_space(data_sample, input_hw: Tuple[int, int]):
+    """A copy of ``data_sample`` whose gt/pred ``keypoints`` and ``bboxes``
+    are mapped from the original image into the network input; heatmap
+    fields stay as they are (they already cover the input)."""
+    sample = copy.deepcopy(data_sample)
+    matrix = image_to_input_matrix(sample.metainfo, input_hw)
+    for field in ('gt_instances', 'pred_instances'):
+        if field not in sample:
+            continue
+        inst = getattr(sample, field)
+        if 'keypoints' in inst:
+            kpts = to_numpy(inst.keypoints).astype(np.float32)
+            inst.keypoints = apply_affine(kpts, matrix)
+        if 'bboxes' in inst:
+            inst.bboxes = _map_boxes(inst.bboxes, matrix)
+    return sample
+
+
+def warp_heatmaps_to_image(heatmaps, metainfo: dict,
+                           image_hw: Tuple[int, int]) -> np.ndarray:
+    """Warp (K, h, w) heatmaps of a top-down crop back onto the original
+    image (H, W) using the sample's input_center/scale/size; without those
+    keys the heatmaps are returned unchanged (they are then resized to the
+    image when drawn)."""
+    hm = to_numpy(heatmaps).astype(np.float32)
+    if not all(k in metainfo for k in ('input_center', 'input_scale',
+                                       'input_size')):
+        return hm
+    squeeze = hm.ndim == 2
+    if squeeze:
+        hm = hm[None]
+    size = _first_row(metainfo['input_size'])
+    stride = np.array([size[0] / hm.shape[2], size[1] / hm.shape[1]])
+    inv = get_warp_matrix(
+        _first_row(metainfo['input_center']),
+        _first_row(metainfo['input_scale']), 0.,
+        (int(round(size[0])), int(round(size[1]))), inv=True)
+    # heatmap pixel -> input pixel (x * stride) -> image pixel
+    full = inv.astype(np.float64).copy()
+    full[:, 0] *= stride[0]
+    full[:, 1] *= stride[1]
+    H, W = image_hw
+    out = np.stack([
+        cv2.warpAffine(c, full, (int(W), int(H)), flags=cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        for c in hm
+    ])
+    return out[0] if squeeze else out
+
+
+def tensor_to_image(inputs, channel_order: str = 'bgr') -> np.ndarray:
+    """A packed input (C, H, W) tensor / array -> (H, W, 3) uint8 RGB.
+
+    ``channel_order`` is the order of the packed channels (kp_ext loads
+    images BGR like mmcv). Float inputs are clipped to [0, 255].
+    """
+    arr = to_numpy(inputs)
+    if arr.ndim == 3 and arr.shape[0] in (1, 3):
+        arr = arr.transpose(1, 2, 0)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    arr = np.clip(arr, 0, 255).astype(np.uint8)
+    if arr.shape[2] == 1:
+        arr = np.repeat(arr, 3, axis=2)
+    if channel_order == 'bgr':
+        arr = arr[..., ::-1]
+    return np.ascontiguousarray(arr)

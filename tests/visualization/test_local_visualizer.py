@@ -1,0 +1,171 @@
+import cv2
+import mmcv
+import numpy as np
+import pytest
+import torch
+from mmengine.structures import InstanceData, PixelData
+
+from kp_ext.registry import VISUALIZERS
+from kp_ext.structures import PoseDataSample
+from kp_ext.visualization import PoseLocalVisualizer
+from kp_ext.visualization.utils import (heatmap_overlay,
+                                        sample_to_input_space,
+                                        warp_heatmaps_to_image)
+
+RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
+META = dict(keypoint_colors=np.array([RED, BLUE, (255, 255, 0)]),
+            skeleton_links=[(0, 1), (1, 2)],
+            skeleton_link_colors=np.array([GREEN, (255, 0, 255)]))
+
+_count = [0]
+
+
+def _vis(**kw):
+    _count[0] += 1
+    vis = VISUALIZERS.build(dict(type='PoseLocalVisualizer',
+                                 name=f'test_vis_{_count[0]}', line_width=3,
+                                 radius=4, **kw))
+    vis.set_dataset_meta(META)
+    return vis
+
+
+def _inst(kpts, scores):
+    return InstanceData(keypoints=np.asarray(kpts, np.float32)[None],
+                        keypoint_scores=np.asarray(scores, np.float32)[None])
+
+
+def test_link_midpoint_has_link_colour():
+    vis = _vis()
+    img = np.zeros((100, 120, 3), np.uint8)
+    out = vis.draw_instances_kpts(
+        img, _inst([[20, 50], [80, 50], [80, 90]], [0.9, 0.9, 0.1]))
+    assert out.shape == img.shape
+    assert tuple(out[50, 50]) == GREEN          # midpoint of link 0-1
+    assert tuple(out[50, 20]) == RED            # keypoint 0 on top
+    assert tuple(out[50, 80]) == BLUE           # keypoint 1
+    # keypoint 2 is below kpt_thr: neither it nor link 1-2 is drawn
+    assert tuple(out[70, 80]) == (0, 0, 0)
+    assert tuple(out[90, 80]) == (0, 0, 0)
+    assert tuple(out[10, 10]) == (0, 0, 0)
+    # a lower threshold draws them (tensor input)
+    inst = _inst([[20, 50], [80, 50], [80, 90]], [0.9, 0.9, 0.1])
+    inst.keypoints = torch.as_tensor(inst.keypoints)
+    out = vis.draw_instances_kpts(img, inst, kpt_thr=0.05)
+    assert tuple(out[70, 80]) == (255, 0, 255)
+    assert tuple(out[90, 80]) == (255, 255, 0)
+
+
+def test_vertical_link_and_gt_visibility():
+    vis = _vis()
+    img = np.full((60, 60, 3), 30, np.uint8)
+    gt = InstanceData(keypoints=np.array([[[10, 5], [10, 45], [50, 50]]],
+                                         np.float32),
+                      keypoints_visible=np.array([[1, 1, 0]], np.float32))
+    out = vis.draw_instances_kpts(img, gt, kpt_thr=0.0)
+    assert tuple(out[25, 10]) == GREEN
+    assert tuple(out[50, 50]) == (30, 30, 30)   # not visible
+
+
+def test_heatmap_overlay_shape_and_colours():
+    img = np.zeros((64, 80, 3), np.uint8)
+    hm = np.zeros((3, 16, 20), np.float32)
+    hm[1, 8, 10] = 1.0                       # max over channels
+    out = heatmap_overlay(hm, img, alpha=1.0)
+    assert out.shape == img.shape and out.dtype == np.uint8
+    jet = cv2.applyColorMap(np.array([[0, 255]], np.uint8),
+                            cv2.COLORMAP_JET)[0, :, ::-1]
+    peak = np.unravel_index(np.abs(out.astype(int) -
+                                   jet[1]).sum(-1).argmin(), out.shape[:2])
+    # peak near heatmap pixel (10, 8) * 4
+    assert abs(peak[0] - 33.5) <= 2 and abs(peak[1] - 41.5) <= 2
+    np.testing.assert_array_equal(out[0, 0], jet[0])
+    # alpha blend on a grey image
+    grey = np.full((64, 80, 3), 100, np.uint8)
+    half = heatmap_overlay(hm, grey, alpha=0.5)
+    np.testing.assert_allclose(half[0, 0], 0.5 * 100 + 0.5 * jet[0],
+                               atol=1)
+
+
+def test_add_datasample_side_by_side_and_out_file(tmp_path):
+    vis = _vis()
+    img = np.zeros((80, 100, 3), np.uint8)
+    ds = PoseDataSample()
+    ds.gt_instances = InstanceData(
+        keypoints=np.array([[[10, 40], [90, 40], [50, 70]]], np.float32),
+        keypoints_visible=np.ones((1, 3), np.float32),
+        bboxes=np.array([[5, 5, 95, 75]], np.float32))
+    ds.pred_instances = _inst([[10, 20], [90, 20], [50, 70]], [1, 1, 1])
+    ds.pred_fields = PixelData(heatmaps=np.random.rand(3, 20, 25))
+    out_file = tmp_path / 'sub' / 'vis.png'
+    drawn = vis.add_datasample('s', img, ds, out_file=str(out_file))
+    assert drawn.shape == (80, 200, 3)
+    assert tuple(drawn[40, 50]) == GREEN            # gt link, left panel
+    assert tuple(drawn[20, 100 + 50]) == GREEN      # pred link, right panel
+    assert tuple(drawn[20, 50]) == (0, 0, 0)
+    saved = mmcv.imread(str(out_file), channel_order='rgb')
+    np.testing.assert_array_equal(saved, drawn)
+    # heatmap panel below the prediction only (gt has no fields)
+    drawn = vis.add_datasample('s', img, ds, draw_gt=False, draw_bbox=True,
+                               draw_heatmap=True,
+                               out_file=str(tmp_path / 'h.png'))
+    assert drawn.shape == (160, 100, 3)
+    assert drawn[80:].std() > 10
+    # the bbox is drawn in green on the left edge x = 5
+    drawn = vis.add_datasample('s', img, ds, draw_pred=False,
+                               draw_bbox=True, out_file=str(tmp_path / 'b.png'))
+    assert drawn.shape == (80, 100, 3)
+    assert drawn[30:50, 4:8, 1].max() > 100
+
+
+def test_add_datasample_goes_to_backend(tmp_path):
+    vis = _vis(vis_backends=[dict(type='LocalVisBackend')],
+               save_dir=str(tmp_path))
+    img = np.zeros((40, 40, 3), np.uint8)
+    ds = PoseDataSample()
+    ds.pred_instances = _inst([[5, 5], [30, 5], [30, 30]], [1, 1, 1])
+    vis.add_datasample('val_img', img, ds, step=7)
+    files = list(tmp_path.rglob('*.png'))
+    assert len(files) == 1 and '7' in files[0].name
+
+
+def test_vector_field_arrows():
+    vis = _vis()
+    img = np.zeros((32, 32, 3), np.uint8)
+    field = np.zeros((2, 8, 8), np.float32)
+    field[0, 4, 4] = 1.0                       # one vector pointing right
+    out = vis.draw_vector_field(img, field, step=1, color=(0, 255, 255))
+    ys, xs = np.nonzero(out[..., 1])
+    assert len(xs) and xs.min() >= 17 and xs.max() > 20
+    assert np.all(np.abs(ys - 18) <= 3)
+    with pytest.raises(ValueError):
+        vis.draw_vector_field(img, np.zeros((3, 8, 8)))
+
+
+def test_warp_heatmaps_and_input_space_mapping():
+    meta = dict(input_center=np.array([[100., 80.]]),
+                input_scale=np.array([[128., 128.]]),
+                input_size=(64, 64))
+    hm = np.zeros((1, 16, 16), np.float32)
+    hm[0, 8, 4] = 1.0    # input (16, 32) -> image (100 + (16-32)*2, 80)
+    out = warp_heatmaps_to_image(hm, meta, (160, 200))
+    assert out.shape == (1, 160, 200)
+    y, x = np.unravel_index(out[0].argmax(), out[0].shape)
+    assert (y, x) == (80, 68)
+    ds = PoseDataSample(metainfo=meta)
+    ds.pred_instances = _inst([[100, 80], [68, 80], [100, 96]], [1, 1, 1])
+    ds.pred_instances.bboxes = np.array([[36., 16., 164., 144.]])
+    mapped = sample_to_input_space(ds, (64, 64))
+    np.testing.assert_allclose(mapped.pred_instances.keypoints[0],
+                               [[32, 32], [16, 32], [32, 40]], atol=1e-4)
+    np.testing.assert_allclose(mapped.pred_instances.bboxes[0],
+                               [0, 0, 64, 64], atol=1e-4)
+    # the original is untouched
+    assert ds.pred_instances.keypoints[0, 0, 0] == 100
+
+
+def test_set_dataset_meta_colour_count_checked():
+    vis = _vis()
+    with pytest.raises(ValueError):
+        vis.draw_instances_kpts(np.zeros((10, 10, 3), np.uint8),
+                                _inst([[1, 1], [2, 2]], [1, 1]))
+    assert isinstance(vis, PoseLocalVisualizer)
