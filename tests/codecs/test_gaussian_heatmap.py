@@ -1,0 +1,387 @@
+"""Tests of kp_ext.codecs.GaussianHeatmap against hand-computed values and
+brute-force oracles (explicit per-pixel loops, np.convolve)."""
+import math
+
+import numpy as np
+import pytest
+
+from kp_ext.codecs.gaussian_heatmap import GaussianHeatmap, _blur_matrix
+from kp_ext.registry import KEYPOINT_CODECS
+
+MODES = ('gaussian_log', 'quarter', 'dark', 'none')
+
+
+def brute_force_heatmap(kpt_xy, input_size, heatmap_size, sigma):
+    """Per-pixel loop with the documented mapping
+    x_hm = (x_in + 0.5) / stride - 0.5, no vectorisation."""
+    (w, h), (W, H) = input_size, heatmap_size
+    mx = (kpt_xy[0] + 0.5) / (w / W) - 0.5
+    my = (kpt_xy[1] + 0.5) / (h / H) - 0.5
+    out = np.zeros((H, W))
+    for y in range(H):
+        for x in range(W):
+            out[y, x] = math.exp(-((x - mx) ** 2 + (y - my) ** 2) /
+                                 (2 * sigma ** 2))
+    return out
+
+
+def random_keypoints(rng, n, k, size, margin=0.0):
+    w, h = size
+    return np.stack([rng.uniform(margin, w - margin, (n, k)),
+                     rng.uniform(margin, h - margin, (n, k))],
+                    axis=-1).astype(np.float32).astype(np.float64)
+
+
+# --------------------------------------------------------------- encode
+def test_encode_hand_computed_integer_centre():
+    codec = GaussianHeatmap(input_size=(64, 64), heatmap_size=(16, 16),
+                            sigma=2.0)
+    # heatmap pixel (5, 7) <-> input ((5 + .5) * 4 - .5, (7 + .5) * 4 - .5)
+    kpts = np.array([[[21.5, 29.5]]])
+    enc = codec.encode(kpts, np.ones((1, 1)))
+    hm = enc['heatmaps']
+    assert hm.shape == (1, 16, 16) and hm.dtype == np.float32
+    assert enc['keypoint_weights'].dtype == np.float32
+    np.testing.assert_array_equal(enc['keypoint_weights'], [[1.0]])
+    assert hm[0, 7, 5] == 1.0
+    assert np.unravel_index(hm[0].argmax(), hm[0].shape) == (7, 5)
+    # neighbours: exp(-d^2 / (2 sigma^2)), sigma = 2 -> exp(-d^2 / 8)
+    np.testing.assert_allclose(hm[0, 7, 6], math.exp(-1 / 8), rtol=1e-6)
+    np.testing.assert_allclose(hm[0, 6, 5], math.exp(-1 / 8), rtol=1e-6)
+    np.testing.assert_allclose(hm[0, 8, 6], math.exp(-2 / 8), rtol=1e-6)
+    np.testing.assert_allclose(hm[0, 7, 3], math.exp(-4 / 8), rtol=1e-6)
+    np.testing.assert_allclose(hm[0, 10, 9], math.exp(-25 / 8), rtol=1e-6)
+    # no truncation at 3 sigma: the tail is the exact Gaussian
+    np.testing.assert_allclose(hm[0, 7, 15], math.exp(-100 / 8), rtol=1e-5)
+
+
+@pytest.mark.parametrize('kpt,sizes', [
+    ((10.0, 3.3), ((64, 64), (16, 16))),
+    ((37.7, 12.25), ((48, 32), (12, 8))),
+    ((99.1, 41.0), ((200, 100), (50, 20))),  # strides 4 (x) and 5 (y)
+])
+def test_encode_matches_brute_force(kpt, sizes):
+    input_size, heatmap_size = sizes
+    codec = GaussianHeatmap(input_size, heatmap_size, sigma=1.5)
+    hm = codec.encode(np.array([[kpt]]))['heatmaps'][0]
+    ref = brute_force_heatmap(kpt, input_size, heatmap_size, 1.5)
+    np.testing.assert_allclose(hm, ref, rtol=2e-5, atol=1e-7)
+
+
+def test_encode_subpixel_hand_value():
+    codec = GaussianHeatmap((64, 64), (16, 16), sigma=2.0)
+    # x_in = 10 -> x_hm = 10.5 / 4 - .5 = 2.125; y_in = 29.5 -> y_hm = 7
+    hm = codec.encode(np.array([[[10.0, 29.5]]]))['heatmaps'][0]
+    np.testing.assert_allclose(hm[7, 2], math.exp(-0.125 ** 2 / 8),
+                               rtol=1e-6)
+    np.testing.assert_allclose(hm[7, 3], math.exp(-0.875 ** 2 / 8),
+                               rtol=1e-6)
+    np.testing.assert_allclose(hm[6, 2], math.exp(-(0.125 ** 2 + 1) / 8),
+                               rtol=1e-6)
+
+
+def test_coordinate_mapping_helpers_roundtrip():
+    codec = GaussianHeatmap((192, 256), (48, 64))
+    pts = np.array([[0.0, 0.0], [1.5, 1.5], [191.0, 255.0]])
+    hm_pts = codec.input_to_heatmap(pts)
+    np.testing.assert_allclose(hm_pts[1], [0.0, 0.0])  # block centre
+    np.testing.assert_allclose(hm_pts[0], [-0.375, -0.375])
+    np.testing.assert_allclose(codec.heatmap_to_input(hm_pts), pts)
+    # the input extent [-0.5, w - 0.5] is the heatmap extent [-0.5, W - .5]
+    np.testing.assert_allclose(
+        codec.input_to_heatmap([[-0.5, -0.5], [191.5, 255.5]]),
+        [[-0.5, -0.5], [47.5, 63.5]])
+
+
+def test_flip_of_input_is_flip_of_heatmap():
+    codec = GaussianHeatmap((192, 256), (48, 64), sigma=2.0)
+    rng = np.random.default_rng(3)
+    kpts = random_keypoints(rng, 1, 5, (192, 256))
+    flipped = kpts.copy()
+    flipped[..., 0] = 192 - 1 - kpts[..., 0]
+    hm = codec.encode(kpts)['heatmaps']
+    hm_f = codec.encode(flipped)['heatmaps']
+    np.testing.assert_allclose(hm_f, hm[..., ::-1], atol=2e-6)
+
+
+def test_weights_invisible_and_three_sigma_rule():
+    codec = GaussianHeatmap((64, 64), (16, 16), sigma=2.0)  # r = 6 hm px
+    to_in = lambda m: (m + 0.5) * 4 - 0.5  # noqa: E731
+    kpts = np.array([[
+        [30.0, 30.0],               # 0 inside, invisible
+        [to_in(-6.0), to_in(7.0)],  # 1 support just touches pixel 0
+        [to_in(-6.25), 30.0],       # 2 just outside (left)
+        [30.0, to_in(21.0)],        # 3 touches pixel 15 from below
+        [30.0, to_in(21.25)],       # 4 just outside (bottom)
+        [np.nan, 30.0],             # 5 NaN coordinate
+        [30.0, 30.0],               # 6 visibility 0.8 -> weight 0.8
+        [30.0, 30.0],               # 7 visibility 0.3 -> invisible
+    ]])
+    vis = np.array([[0, 1, 1, 1, 1, 1, 0.8, 0.3]])
+    enc = codec.encode(kpts, vis)
+    np.testing.assert_allclose(enc['keypoint_weights'],
+                               [[0, 1, 0, 1, 0, 0, 0.8, 0]], rtol=1e-7)
+    hm = enc['heatmaps']
+    for k in (0, 2, 4, 5, 7):  # nothing drawn for zero-weight keypoints
+        assert not hm[k].any(), k
+    for k in (1, 3, 6):
+        assert hm[k].max() > 0
+    # keypoint 1: mu = (-6, 7) -> pixel (0, 7) holds exp(-36/8)
+    np.testing.assert_allclose(hm[1, 7, 0], math.exp(-36 / 8),
+                               rtol=1e-5)
+    assert np.isfinite(hm).all()
+    # default visibility: all ones
+    np.testing.assert_array_equal(
+        codec.encode(kpts[:, 1:3])['keypoint_weights'], [[1, 0]])
+
+
+def test_encode_multi_instance_max_and_weights():
+    codec = GaussianHeatmap((64, 64), (16, 16), sigma=2.0)
+    kpts = np.array([[[21.5, 29.5], [10.0, 10.0]],
+                     [[41.5, 29.5], [200.0, 10.0]]])
+    vis = np.array([[1, 1], [1, 1]])
+    enc = codec.encode(kpts, vis)
+    assert enc['heatmaps'].shape == (2, 16, 16)
+    np.testing.assert_array_equal(enc['keypoint_weights'], [[1, 1], [1, 0]])
+    single = [codec.encode(kpts[n:n + 1], vis[n:n + 1])['heatmaps']
+              for n in range(2)]
+    np.testing.assert_array_equal(enc['heatmaps'],
+                                  np.maximum(single[0], single[1]))
+    # both peaks of keypoint 0 are 1 (pixels (5, 7) and (10, 7))
+    assert enc['heatmaps'][0, 7, 5] == 1.0 and enc['heatmaps'][0, 7, 10] == 1
+    # zero instances -> zero maps, (0, K) weights
+    enc0 = codec.encode(np.zeros((0, 2, 2)), np.zeros((0, 2)))
+    assert enc0['heatmaps'].shape == (2, 16, 16) and not enc0['heatmaps'].any()
+    assert enc0['keypoint_weights'].shape == (0, 2)
+
+
+def test_batch_encode_equals_per_instance_encode():
+    codec = GaussianHeatmap((192, 256), (48, 64), sigma=2.0)
+    rng = np.random.default_rng(0)
+    kpts = random_keypoints(rng, 20, 17, (192, 256))
+    kpts[3, 4] = [-40.0, 10.0]  # outside by the 3-sigma rule
+    vis = (rng.uniform(size=(20, 17)) > 0.2).astype(np.float32)
+    out = codec.batch_encode(kpts, vis)
+    assert out['heatmaps'].shape == (20, 17, 64, 48)
+    assert out['keypoint_weights'].shape == (20, 17)
+    for b in range(20):
+        enc = codec.encode(kpts[b:b + 1], vis[b:b + 1])
+        np.testing.assert_array_equal(out['heatmaps'][b], enc['heatmaps'])
+        np.testing.assert_array_equal(out['keypoint_weights'][b],
+                                      enc['keypoint_weights'][0])
+    assert out['keypoint_weights'][3, 4] == 0
+
+
+# --------------------------------------------------------------- decode
+@pytest.mark.parametrize('sizes', [((192, 256), (48, 64)),
+                                   ((256, 256), (64, 64)),
+                                   ((200, 100), (50, 20))])
+def test_default_decode_roundtrip_is_exact(sizes):
+    codec = GaussianHeatmap(*sizes, sigma=2.0)
+    assert codec.refine == 'gaussian_log'
+    rng = np.random.default_rng(1)
+    # all keypoints inside the input image, borders included
+    kpts = random_keypoints(rng, 100, 17, sizes[0])
+    hms = codec.batch_encode(kpts)['heatmaps']
+    dec = np.stack([codec.decode(h)[0][0] for h in hms])
+    err = np.linalg.norm(dec - kpts, axis=-1)
+    assert err.mean() < 0.35  # the target
+    assert err.max() < 1e-2  # in fact exact up to float32 rounding
+    assert abs((dec - kpts)[..., 0].mean()) < 1e-3  # no bias
+
+
+def test_plain_argmax_is_coarse_and_quarter_between():
+    # guards that the round-trip test above can fail: the cheap decoders
+    # are far off on the same data
+    rng = np.random.default_rng(2)
+    kpts = random_keypoints(rng, 50, 17, (192, 256))
+    errs = {}
+    for mode in ('none', 'quarter'):
+        codec = GaussianHeatmap((192, 256), (48, 64), refine=mode)
+        hms = codec.batch_encode(kpts)['heatmaps']
+        dec, _ = codec.batch_decode_arrays(hms)
+        errs[mode] = np.linalg.norm(dec - kpts, axis=-1).mean()
+    # uniform sub-pixel error in a 4x4 input block: ~1.5 px for the argmax
+    assert 1.2 < errs['none'] < 1.9
+    assert 0.5 < errs['quarter'] < errs['none']
+
+
+def test_dark_decode_interior_roundtrip():
+    codec = GaussianHeatmap((192, 256), (48, 64), sigma=2.0, refine='dark',
+                            blur_kernel_size=11)
+    rng = np.random.default_rng(4)
+    kpts = random_keypoints(rng, 30, 17, (192, 256), margin=24)
+    hms = codec.batch_encode(kpts)['heatmaps']
+    dec, scores = codec.batch_decode_arrays(hms)
+    err = np.linalg.norm(dec - kpts, axis=-1)
+    assert err.mean() < 0.01
+    np.testing.assert_allclose(scores, hms.max(axis=(2, 3)))
+
+
+def test_blur_matrix_matches_np_convolve():
+    n, ks = 20, 11
+    sigma = 0.3 * ((ks - 1) * 0.5 - 1) + 0.8  # OpenCV's default, = 2.0
+    taps = np.exp(-np.arange(-5, 6) ** 2 / (2 * sigma ** 2))
+    taps /= taps.sum()
+    v = np.random.default_rng(5).uniform(size=n)
+    ref = np.convolve(v, taps, mode='same')  # zeros outside
+    np.testing.assert_allclose(_blur_matrix(n, ks) @ v, ref, rtol=1e-12)
+
+
+def test_gaussian_log_hand_case():
+    # stencil logs along x: a=-1, b=0, c=-0.5 -> x = 3 + (c - a) /
+    # (2 (2b - a - c)) = 3 + 0.5 / 3; along y symmetric -> y = 4
+    hm = np.zeros((1, 8, 8), dtype=np.float32)
+    hm[0, 4, 3] = 1.0
+    hm[0, 4, 2] = math.exp(-1.0)
+    hm[0, 4, 4] = math.exp(-0.5)
+    hm[0, 3, 3] = hm[0, 5, 3] = math.exp(-0.2)
+    codec = GaussianHeatmap((32, 32), (8, 8))  # stride 4
+    kpts, scores = codec.decode(hm)
+    assert kpts.shape == (1, 1, 2) and scores.shape == (1, 1)
+    x_hm, y_hm = 3 + 1 / 6, 4.0
+    np.testing.assert_allclose(kpts[0, 0],
+                               [(x_hm + .5) * 4 - .5, (y_hm + .5) * 4 - .5],
+                               rtol=1e-6)
+    assert scores[0, 0] == 1.0
+
+
+def test_gaussian_log_border_extrapolation_and_clamp():
+    codec = GaussianHeatmap((64, 64), (16, 16), sigma=2.0)
+    # x_in = -2.5 -> x_hm = -0.875: beyond the map extent but within the
+    # 1-pixel border allowance -> decoded exactly
+    hm = codec.encode(np.array([[[-2.5, 30.0]]]))['heatmaps']
+    kpts, _ = codec.decode(hm)
+    np.testing.assert_allclose(kpts[0, 0], [-2.5, 30.0], atol=1e-3)
+    # x_hm = -4 (still weighted by the 3-sigma rule): clamped to -1.5
+    hm = codec.encode(np.array([[[-16.5, 30.0]]]))['heatmaps']
+    kpts, _ = codec.decode(hm)
+    np.testing.assert_allclose(kpts[0, 0], [(-1.5 + .5) * 4 - .5, 30.0],
+                               atol=1e-3)
+
+
+def test_quarter_hand_case_and_border():
+    hm = np.zeros((2, 8, 8), dtype=np.float32)
+    # channel 0: argmax (x=3, y=4); right > left -> +0.25 in x;
+    # up (y=3) > down (y=5) -> -0.25 in y
+    hm[0, 4, 3] = 1.0
+    hm[0, 4, 4], hm[0, 4, 2] = 0.6, 0.5
+    hm[0, 3, 3], hm[0, 5, 3] = 0.7, 0.1
+    # channel 1: argmax on the left border (x=0, y=2): no x shift;
+    # equal neighbours in y -> no y shift
+    hm[1, 2, 0] = 1.0
+    hm[1, 2, 1] = 0.9
+    hm[1, 1, 0] = hm[1, 3, 0] = 0.4
+    codec = GaussianHeatmap((32, 32), (8, 8), refine='quarter')
+    kpts, scores = codec.decode(hm)
+    to_in = lambda v: (v + 0.5) * 4 - 0.5  # noqa: E731
+    np.testing.assert_allclose(kpts[0], [[to_in(3.25), to_in(3.75)],
+                                         [to_in(0.0), to_in(2.0)]])
+    np.testing.assert_array_equal(scores, [[1.0, 1.0]])
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_zero_and_nan_heatmaps(mode):
+    codec = GaussianHeatmap((64, 64), (16, 16), refine=mode)
+    hm = codec.encode(np.array([[[21.5, 29.5]] * 4]))['heatmaps'].copy()
+    hm[0] = 0.0  # all zero
+    hm[1] = np.nan  # all NaN
+    hm[2, :3, :3] = np.nan  # NaNs away from the peak
+    hm[3, 7, 6] = np.nan  # NaN next to the peak
+    with np.errstate(all='raise'):  # no floating-point warnings either
+        kpts, scores = codec.decode(hm)
+    assert np.isfinite(kpts).all() and np.isfinite(scores).all()
+    np.testing.assert_array_equal(scores[0], [0.0, 0.0, 1.0, 1.0])
+    corner = codec.heatmap_to_input([0.0, 0.0])
+    np.testing.assert_allclose(kpts[0, 0], corner)
+    np.testing.assert_allclose(kpts[0, 1], corner)
+    if mode in ('gaussian_log', 'dark'):
+        np.testing.assert_allclose(kpts[0, 2], [21.5, 29.5], atol=0.05)
+    # a NaN neighbour never moves the estimate more than half a pixel
+    assert np.abs(kpts[0, 3] - [21.5, 29.5]).max() <= 2.0 + 1e-6
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_batch_decode_matches_decode(mode):
+    codec = GaussianHeatmap((192, 256), (48, 64), refine=mode)
+    rng = np.random.default_rng(6)
+    kpts = random_keypoints(rng, 6, 17, (192, 256))
+    hms = codec.batch_encode(kpts)['heatmaps']
+    hms += rng.normal(scale=0.01, size=hms.shape).astype(np.float32)
+    kb, sb = codec.batch_decode_arrays(hms)
+    assert kb.shape == (6, 17, 2) and sb.shape == (6, 17)
+    assert kb.dtype == np.float32 and sb.dtype == np.float32
+    listed = codec.batch_decode(hms)
+    assert codec.support_batch_decoding and len(listed) == 6
+    for b in range(6):
+        k1, s1 = codec.decode(hms[b])
+        np.testing.assert_array_equal(kb[b:b + 1], k1)
+        np.testing.assert_array_equal(sb[b:b + 1], s1)
+        np.testing.assert_array_equal(listed[b][0], k1)
+        np.testing.assert_array_equal(listed[b][1], s1)
+    np.testing.assert_allclose(sb, hms.max(axis=(2, 3)))
+
+
+def test_noisy_heatmaps_stay_near_argmax():
+    codec = GaussianHeatmap((192, 256), (48, 64))
+    rng = np.random.default_rng(7)
+    hms = rng.normal(size=(3, 17, 64, 48)).astype(np.float32)
+    kpts, scores = codec.batch_decode_arrays(hms)
+    flat = hms.reshape(3, 17, -1)
+    idx = flat.argmax(-1)
+    argmax_in = codec.heatmap_to_input(
+        np.stack([idx % 48, idx // 48], axis=-1))
+    # refinement moves at most half a heatmap pixel (2 input px) away from
+    # the argmax, +1 heatmap pixel outwards at the border
+    assert np.abs(kpts - argmax_in).max() <= 6.0 + 1e-4
+    inner = ((idx % 48 > 0) & (idx % 48 < 47) & (idx // 48 > 0)
+             & (idx // 48 < 63))
+    assert np.abs(kpts - argmax_in)[inner].max() <= 2.0 + 1e-4
+
+
+# ---------------------------------------------------------------- misc
+def test_registry_and_tables():
+    codec = KEYPOINT_CODECS.build(dict(type='GaussianHeatmap',
+                                       input_size=(192, 256),
+                                       heatmap_size=(48, 64), sigma=2,
+                                       refine='dark', blur_kernel_size=11))
+    assert isinstance(codec, GaussianHeatmap)
+    assert codec.field_mapping_table == dict(heatmaps='heatmaps')
+    assert codec.label_mapping_table == dict(
+        keypoint_weights='keypoint_weights')
+    np.testing.assert_allclose(codec.stride, [4.0, 4.0])
+    from kp_ext.codecs import GaussianHeatmap as Exported
+    assert Exported is GaussianHeatmap
+
+
+@pytest.mark.parametrize('kwargs', [dict(refine='taylor'), dict(sigma=0),
+                                    dict(blur_kernel_size=10),
+                                    dict(heatmap_size=(0, 4))])
+def test_bad_arguments(kwargs):
+    args = dict(input_size=(64, 64), heatmap_size=(16, 16))
+    args.update(kwargs)
+    with pytest.raises(ValueError):
+        GaussianHeatmap(**args)
+
+
+def test_bad_shapes():
+    codec = GaussianHeatmap((64, 64), (16, 16))
+    with pytest.raises(ValueError):
+        codec.encode(np.zeros((3, 2)))
+    with pytest.raises(ValueError):
+        codec.encode(np.zeros((1, 3, 2)), np.ones((1, 4)))
+    with pytest.raises(ValueError):
+        codec.decode(np.zeros((16, 16)))
+
+
+def test_no_denormals_in_targets():
+    codec = GaussianHeatmap((192, 256), (48, 64), sigma=2.0)
+    rng = np.random.default_rng(8)
+    hms = codec.batch_encode(random_keypoints(rng, 50, 17,
+                                              (192, 256)))['heatmaps']
+    tiny = np.finfo(np.float32).tiny
+    assert not ((hms > 0) & (hms < tiny)).any()
+    # the cut is far out: 9 sigma from the centre is still non-zero
+    hm = codec.encode(np.array([[[1.5, 1.5]]]))['heatmaps'][0]  # at (0, 0)
+    np.testing.assert_allclose(hm[0, 18], math.exp(-18 ** 2 / 8), rtol=1e-6)
+    assert hm[0, 19] == 0.0  # 9.5 sigma
