@@ -1,0 +1,207 @@
+"""Bottom-up pose estimator: the whole image in, all people out.
+
+The pipeline's ``BottomupResize`` resizes the image keeping its aspect
+ratio (padding the rest) and records, like MMPose's bottom-up resize,
+``input_size`` (w, h of the network input), ``input_center`` and
+``input_scale`` (the image region, in image pixels, that the input
+covers). The head returns keypoints in input pixels; they are mapped back
+to the image exactly as in top-down::
+
+    image = input / input_size * input_scale + input_center - 0.5 * input_scale
+
+Test-time augmentation (``test_cfg``):
+
+- ``flip_test`` (bool): the horizontally flipped input runs too; the head
+  brings its maps back (``flip_heatmaps`` + ``flip_pafs``, ``flip_indices``
+  from the metainfo, limbs from the codec) and averages them.
+- ``multiscale_test`` (list of float, e.g. ``[0.5, 1.0, 1.5]``): the input
+  tensor is resized by each factor (bilinear; the size rounded to a
+  multiple of ``size_divisor``, default 8, the network stride), the
+  network runs (with flip when asked), every scale's maps are resized
+  (bilinear, half-pixel centres) to the map size of the unscaled input and
+  averaged, then grouped once. PAFs hold unit vectors, which do not change
+  with the scale, so they are averaged as they are. The scaled inputs
+  cover the same image extent as the original, so the averaged maps stay
+  on the original map grid.
+- ``output_heatmaps`` (bool): also store the (averaged) maps as
+  ``pred_fields`` (heatmaps, pafs).
+
+The batch tensor's size is recorded in every data sample's metainfo as
+``batch_input_shape`` (h, w) before the head decodes: the head reports
+keypoints in pixels of that tensor (right/bottom padding added by the data
+preprocessor does not move them).
+"""
+from itertools import zip_longest
+from typing import Sequence, Tuple
+
+import numpy as np
+import torch.nn.functional as F
+from torch import Tensor
+
+from kp_ext.models.estimators.base import BasePoseEstimator
+from kp_ext.models.paf_utils import bboxes_from_keypoints
+from kp_ext.models.utils import to_numpy
+from kp_ext.registry import MODELS
+
+__all__ = ['BottomupPoseEstimator']
+
+
+@MODELS.register_module()
+class BottomupPoseEstimator(BasePoseEstimator):
+    """Bottom-up estimator (see :class:`BasePoseEstimator` for args).
+
+    The head must provide ``predict(feats, data_samples, test_cfg)`` and,
+    for ``multiscale_test``, ``predict_maps`` / ``predict_from_maps`` (as
+    :class:`PartAffinityFieldHead` does).
+    """
+
+    def loss(self, inputs: Tensor, data_samples: list) -> dict:
+        if not self.with_head:
+            raise RuntimeError('BottomupPoseEstimator.loss needs a head')
+        feats = self.extract_feat(inputs)
+        losses = dict()
+        losses.update(
+            self.head.loss(feats, data_samples, train_cfg=self.train_cfg))
+        return losses
+
+    # ----------------------------------------------------------- predict
+    def _feats(self, inputs: Tensor, flip: bool):
+        if flip:
+            return [self.extract_feat(inputs),
+                    self.extract_feat(inputs.flip(-1))]
+        return self.extract_feat(inputs)
+
+    @staticmethod
+    def _scaled_size(size: int, factor: float, divisor: int) -> int:
+        return max(divisor, int(round(size * factor / divisor)) * divisor)
+
+    def _multiscale_maps(self, inputs: Tensor, data_samples: list,
+                         scales: Sequence[float], flip: bool
+                         ) -> Tuple[Tensor, Tensor]:
+        divisor = int(self.test_cfg.get('size_divisor', 8))
+        if divisor < 1:
+            raise ValueError(f'size_divisor must be >= 1, got {divisor}')
+        h, w = inputs.shape[-2:]
+        results = []
+        for s in scales:
+            s = float(s)
+            if s <= 0:
+                raise ValueError(f'multiscale_test factors must be > 0, '
+                                 f'got {s}')
+            if s == 1.0:
+                x = inputs
+            else:
+                size = (self._scaled_size(h, s, divisor),
+                        self._scaled_size(w, s, divisor))
+                x = F.interpolate(inputs, size=size, mode='bilinear',
+                                  align_corners=False)
+            hm, paf = self.head.predict_maps(
+                self._feats(x, flip), data_samples,
+                dict(self.test_cfg, flip_test=flip))
+            results.append((x.shape[-2:], hm, paf))
+        # map size of the unscaled input: stride taken from a scale's run
+        (xh, xw), hm0, _ = (next((r for r in results
+                                  if tuple(r[0]) == (h, w)), results[0]))
+        base = (max(1, int(round(h * hm0.shape[-2] / xh))),
+                max(1, int(round(w * hm0.shape[-1] / xw))))
+        hm_sum, paf_sum = 0, 0
+        for _, hm, paf in results:
+            if tuple(hm.shape[-2:]) != base:
+                hm = F.interpolate(hm, size=base, mode='bilinear',
+                                   align_corners=False)
+                paf = F.interpolate(paf, size=base, mode='bilinear',
+                                    align_corners=False)
+            hm_sum = hm_sum + hm
+            paf_sum = paf_sum + paf
+        n = len(results)
+        return hm_sum / n, paf_sum / n
+
+    def predict(self, inputs: Tensor, data_samples: list) -> list:
+        if not self.with_head:
+            raise RuntimeError('BottomupPoseEstimator.predict needs a head')
+        if data_samples is None:
+            raise ValueError('predict needs data samples (input metainfo)')
+        if len(data_samples) != inputs.shape[0]:
+            raise ValueError(f'{len(data_samples)} data samples for a batch '
+                             f'of {inputs.shape[0]}')
+        batch_input_shape = tuple(int(v) for v in inputs.shape[-2:])
+        for ds in data_samples:
+            ds.set_metainfo(dict(batch_input_shape=batch_input_shape))
+        flip = bool(self.test_cfg.get('flip_test', False))
+        scales = self.test_cfg.get('multiscale_test', None)
+        if scales is not None and not isinstance(scales, (list, tuple)):
+            raise TypeError('multiscale_test must be a list of scale '
+                            f'factors, got {scales!r}')
+        if scales and [float(s) for s in scales] != [1.0]:
+            hm, paf = self._multiscale_maps(inputs, data_samples, scales,
+                                            flip)
+            preds = self.head.predict_from_maps(hm, paf, data_samples,
+                                                self.test_cfg)
+        else:
+            preds = self.head.predict(self._feats(inputs, flip),
+                                      data_samples, test_cfg=self.test_cfg)
+        if isinstance(preds, tuple):
+            pred_instances, pred_fields = preds
+        else:
+            pred_instances, pred_fields = preds, None
+        return self.add_pred_to_datasample(pred_instances, pred_fields,
+                                           data_samples)
+
+    # ----------------------------------------------------- to the image
+    @staticmethod
+    def input_to_image(keypoints: np.ndarray, input_size, input_center,
+                       input_scale) -> np.ndarray:
+        """Map keypoints (..., 2) from input to image coordinates."""
+        input_size = np.asarray(input_size, dtype=np.float64).reshape(2)
+        input_center = np.asarray(input_center, dtype=np.float64).reshape(2)
+        input_scale = np.asarray(input_scale, dtype=np.float64).reshape(2)
+        return (keypoints / input_size * input_scale + input_center -
+                0.5 * input_scale).astype(np.float32)
+
+    def add_pred_to_datasample(self, batch_pred_instances, batch_pred_fields,
+                               batch_data_samples) -> list:
+        if len(batch_pred_instances) != len(batch_data_samples):
+            raise RuntimeError(
+                f'{len(batch_pred_instances)} predictions for '
+                f'{len(batch_data_samples)} data samples')
+        if batch_pred_fields is None:
+            batch_pred_fields = []
+        for pred_instances, pred_fields, data_sample in zip_longest(
+                batch_pred_instances, batch_pred_fields, batch_data_samples):
+            meta = data_sample.metainfo
+            missing = [
+                k for k in ('input_size', 'input_center', 'input_scale')
+                if k not in meta
+            ]
+            if missing:
+                raise KeyError(f'data sample metainfo lacks {missing}; '
+                               'needed to map keypoints from the network '
+                               'input to the image (BottomupResize sets '
+                               'them)')
+            keypoints = to_numpy(pred_instances.keypoints).astype(np.float32)
+            n = keypoints.shape[0]
+            keypoints = keypoints.reshape(n, -1, keypoints.shape[-1]) \
+                if n else keypoints
+            keypoints[..., :2] = self.input_to_image(
+                keypoints[..., :2], meta['input_size'], meta['input_center'],
+                meta['input_scale'])
+            scores = to_numpy(pred_instances.keypoint_scores).astype(
+                np.float32)
+            pred_instances.keypoints = keypoints
+            pred_instances.keypoint_scores = scores
+            if 'keypoints_visible' not in pred_instances:
+                pred_instances.keypoints_visible = scores.copy()
+            if 'scores' not in pred_instances:
+                pred_instances.scores = (
+                    to_numpy(pred_instances.bbox_scores).astype(np.float32)
+                    if 'bbox_scores' in pred_instances else
+                    np.ones(n, np.float32))
+            if 'bbox_scores' not in pred_instances:
+                pred_instances.bbox_scores = to_numpy(
+                    pred_instances.scores).astype(np.float32)
+            pred_instances.bboxes = bboxes_from_keypoints(keypoints, scores)
+            data_sample.pred_instances = pred_instances
+            if pred_fields is not None:
+                data_sample.pred_fields = pred_fields
+        return batch_data_samples
+

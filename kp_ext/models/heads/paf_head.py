@@ -1,0 +1,593 @@
+"""OpenPose multi-stage head: part affinity fields + confidence maps.
+
+Cao et al., "Realtime Multi-Person 2D Pose Estimation using Part Affinity
+Fields" (CVPR 2017) and "OpenPose: Realtime Multi-Person 2D Pose Estimation
+using Part Affinity Fields" (TPAMI 2019).
+
+Architectures (``arch``)
+------------------------
+``F`` is the backbone feature map (the last element of the backbone's
+tuple, e.g. :class:`OpenPoseVGG`'s stride-8 features); ``L`` the number of
+limbs (2L PAF channels, (x, y) per limb), ``K'`` the confidence-map
+channels (K keypoints [+ background]).
+
+- ``'2017'`` (CVPR 2017, two branches per stage): stage 1 runs two
+  branches on ``F``, each 3 x (3x3 conv, ``stage_channels``) + 1x1 conv
+  (``mid_channels``, 512) + 1x1 conv to the outputs (2L PAF / K' maps);
+  every later stage ``t`` runs two branches on ``concat(F, PAF_{t-1},
+  S_{t-1})``, each 5 x (7x7 conv, ``stage_channels``) + 1x1 conv
+  (``mid_channels``, 128) + 1x1 output conv. ``num_stages`` (6) stages.
+- ``'2019'`` (TPAMI 2019, PAFs first): ``num_paf_stages`` PAF stages (input
+  ``F``, then ``concat(F, PAF_{t-1})``) followed by ``num_cm_stages``
+  confidence-map stages (input ``concat(F, PAF_last)``, then
+  ``concat(F, PAF_last, S_{t-1})``). A stage is ``num_dense_blocks`` (5)
+  blocks of three chained 3x3 convs whose three outputs are concatenated
+  (3 x ``stage_channels`` channels: receptive field of a 7x7 conv at lower
+  cost, with the shallow outputs kept), then a 1x1 conv
+  (``mid_channels``, 512) and a 1x1 output conv. PReLU activations as in
+  the released BODY_25 model (``act_cfg``). BODY_25 itself uses 4 PAF + 2
+  CM stages with ``stage_channels=[96, 128, 128, 128, 96, 128]`` and
+  ``mid_channels=[256, 512, 512, 512, 256, 512]`` (per-stage lists: PAF
+  stages first, then CM stages); the paper's best accuracy is 5 PAF + 1 CM.
+- ``None``: the backbone already predicts the maps (e.g. a
+  :class:`StackedHourglass` with ``out_channels = 2L + K'``); the head adds
+  no layers and splits every backbone output (stage) into PAF channels
+  ``[:2L]`` and confidence-map channels ``[2L:]``.
+
+Outputs
+-------
+``forward(feats)`` returns ``(pafs, heatmaps)``: two lists of per-stage
+tensors, (B, 2L, H, W) and (B, K', H, W), in stage order (the last is the
+final prediction). For ``'2019'`` the lists differ in length.
+
+Loss
+----
+The paper's ``f = sum_t f_S^t + sum_t f_L^t`` with
+``f^t = sum_p W(p) ||pred_t(p) - target(p)||^2``: every stage of each
+branch against ``gt_fields.heatmaps`` / ``gt_fields.pafs``, masked by
+``gt_fields.heatmap_mask`` (W(p), (H, W) or (1, H, W); all ones when
+absent), each stage's term normalised by :class:`PAFLoss` (default: per
+pixel and image, summed over channels, see its docstring) and the terms
+summed over stages (intermediate supervision, as in the paper). Returned as
+``loss_paf`` (PAF branch) and ``loss_heatmap`` (confidence maps).
+
+Prediction
+----------
+Last-stage maps; with ``test_cfg['flip_test']`` the features are a pair
+(original, horizontally flipped input) and the flipped maps are brought
+back with :func:`flip_heatmaps` / :func:`flip_pafs` (``flip_indices`` from
+the data samples' metainfo, limbs from the codec) and averaged. Each image
+is then grouped by the codec (``decoder.decode_with_scores``). Keypoints
+are returned in pixels of the *model input* (the batch tensor; the
+estimator records its size as ``batch_input_shape`` (h, w) in the
+metainfo, otherwise the codec's ``input_size`` is taken as the input
+frame).
+"""
+import copy
+from typing import List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmcv.cnn import ConvModule
+from mmengine.structures import InstanceData, PixelData
+from torch import Tensor
+
+from kp_ext.models.heads.base_head import BaseHead
+from kp_ext.models.paf_utils import bboxes_from_keypoints, flip_pafs
+from kp_ext.models.utils import flip_heatmaps, to_numpy
+from kp_ext.registry import MODELS
+
+__all__ = ['PartAffinityFieldHead']
+
+
+class _DenseConvBlock(nn.Module):
+    """Three chained 3x3 convs; the three outputs are concatenated."""
+
+    def __init__(self, in_channels: int, channels: int, norm_cfg, act_cfg):
+        super().__init__()
+        self.convs = nn.ModuleList()
+        c = in_channels
+        for _ in range(3):
+            self.convs.append(
+                ConvModule(c, channels, 3, padding=1, norm_cfg=norm_cfg,
+                           act_cfg=_act(act_cfg, channels)))
+            c = channels
+        self.out_channels = 3 * channels
+
+    def forward(self, x: Tensor) -> Tensor:
+        outs = []
+        for conv in self.convs:
+            x = conv(x)
+            outs.append(x)
+        return torch.cat(outs, dim=1)
+
+
+def _act(act_cfg: Optional[dict], channels: int) -> Optional[dict]:
+    """Per-channel PReLU (as in BODY_25), other activations unchanged."""
+    if act_cfg is None:
+        return None
+    act_cfg = dict(act_cfg)
+    if act_cfg.get('type') == 'PReLU':
+        act_cfg.setdefault('num_parameters', channels)
+    return act_cfg
+
+
+def _per_stage(value, default, num: int, name: str) -> List[int]:
+    if value is None:
+        value = default
+    if isinstance(value, int):
+        return [value] * num
+    value = [int(v) for v in value]
+    if len(value) != num:
+        raise ValueError(f'{name} gives {len(value)} values for {num} '
+                         'stages')
+    return value
+
+
+@MODELS.register_module()
+class PartAffinityFieldHead(BaseHead):
+    """OpenPose multi-stage PAF + confidence-map head (module docstring).
+
+    Args:
+        in_channels (int, optional): channels of the backbone features
+            ``F`` (required unless ``arch=None``; with ``arch=None`` it is
+            checked against ``2L + K'`` when given).
+        num_keypoints (int, optional): K; default: the decoder's.
+        num_limbs (int, optional): L (tree + redundant limbs), 2L PAF
+            channels; default: the decoder's.
+        with_background (bool): confidence maps have a background channel
+            (K' = K + 1). Default: False.
+        arch (str | None): ``'2017'``, ``'2019'`` or None. Default: '2017'.
+        num_stages (int, optional): ``'2017'``: total stages (default 6);
+            ``None``: number of backbone outputs expected (unchecked when
+            not given). Unused for ``'2019'``.
+        num_paf_stages (int): ``'2019'`` PAF stages. Default: 4.
+        num_cm_stages (int): ``'2019'`` confidence-map stages. Default: 2.
+        stage_channels (int | list[int], optional): conv width of each
+            stage (a list: one per stage, ``'2019'``: PAF stages then CM
+            stages). Default: 128.
+        mid_channels (int | list[int], optional): width of the 1x1 conv
+            before the output conv. Default: ``'2017'``: 512 at stage 1,
+            128 later (the paper); ``'2019'``: 512.
+        num_dense_blocks (int): ``'2019'`` blocks per stage. Default: 5.
+        norm_cfg (dict, optional): norm after every conv but the outputs
+            (e.g. ``dict(type='BN')`` for from-scratch training). Default:
+            None (the papers).
+        act_cfg (dict, optional): activation; default ReLU for ``'2017'``,
+            per-channel PReLU for ``'2019'``.
+        out_init_std (float): std of the normal init of the output convs
+            (near-zero initial maps). Default: 0.01.
+        loss (dict): loss config applied to every stage of both branches.
+            Default: ``dict(type='PAFLoss')``.
+        decoder (dict, optional): codec config (``PartAffinityField``);
+            needed by ``predict`` and by flip test (its limbs).
+        init_cfg: mmengine init config.
+    """
+
+    def __init__(self,
+                 in_channels: Optional[int] = None,
+                 num_keypoints: Optional[int] = None,
+                 num_limbs: Optional[int] = None,
+                 with_background: bool = False,
+                 arch: Optional[str] = '2017',
+                 num_stages: Optional[int] = None,
+                 num_paf_stages: int = 4,
+                 num_cm_stages: int = 2,
+                 stage_channels: Optional[Union[int, Sequence[int]]] = None,
+                 mid_channels: Optional[Union[int, Sequence[int]]] = None,
+                 num_dense_blocks: int = 5,
+                 norm_cfg: Optional[dict] = None,
+                 act_cfg: Optional[dict] = None,
+                 out_init_std: float = 0.01,
+                 loss: dict = dict(type='PAFLoss'),
+                 decoder: Optional[dict] = None,
+                 init_cfg=None):
+        super().__init__(decoder=decoder, init_cfg=init_cfg)
+        if arch is not None:
+            arch = str(arch)
+        if arch not in (None, '2017', '2019'):
+            raise ValueError(f"arch must be '2017', '2019' or None, got "
+                             f'{arch!r}')
+        if num_keypoints is None:
+            num_keypoints = getattr(self.decoder, 'num_keypoints', None)
+        if num_limbs is None:
+            num_limbs = getattr(self.decoder, 'num_limbs', None)
+        if num_keypoints is None or num_limbs is None:
+            raise ValueError('give num_keypoints and num_limbs (or a '
+                             'decoder to take them from)')
+        if num_keypoints < 1 or num_limbs < 1:
+            raise ValueError('num_keypoints and num_limbs must be >= 1')
+        self.arch = arch
+        self.num_keypoints = int(num_keypoints)
+        self.num_limbs = int(num_limbs)
+        self.with_background = bool(with_background)
+        self.paf_channels = 2 * self.num_limbs
+        self.cm_channels = self.num_keypoints + int(self.with_background)
+        self.in_channels = in_channels
+        self.out_init_std = out_init_std
+        self._check_decoder()
+        self.loss_module = MODELS.build(copy.deepcopy(loss))
+
+        self.paf_stages = nn.ModuleList()
+        self.cm_stages = nn.ModuleList()
+        if arch is None:
+            total = self.paf_channels + self.cm_channels
+            if in_channels is not None and in_channels != total:
+                raise ValueError(
+                    f'arch=None: in_channels ({in_channels}) must be 2L + '
+                    f"K' = {total}")
+            if num_stages is not None and num_stages < 1:
+                raise ValueError(f'num_stages must be >= 1, got {num_stages}')
+            self.num_stages = num_stages
+            return
+        if in_channels is None or in_channels < 1:
+            raise ValueError(f'arch={arch!r} needs in_channels (backbone '
+                             'feature channels)')
+        if arch == '2017':
+            self.num_stages = 6 if num_stages is None else int(num_stages)
+            if self.num_stages < 1:
+                raise ValueError(
+                    f'num_stages must be >= 1, got {self.num_stages}')
+            self._build_2017(stage_channels, mid_channels, norm_cfg,
+                             dict(type='ReLU') if act_cfg is None else
+                             act_cfg)
+        else:
+            if num_paf_stages < 1 or num_cm_stages < 1:
+                raise ValueError('num_paf_stages and num_cm_stages must be '
+                                 '>= 1')
+            if num_dense_blocks < 1:
+                raise ValueError('num_dense_blocks must be >= 1')
+            self.num_paf_stages = int(num_paf_stages)
+            self.num_cm_stages = int(num_cm_stages)
+            self.num_stages = self.num_paf_stages + self.num_cm_stages
+            self._build_2019(stage_channels, mid_channels, num_dense_blocks,
+                             norm_cfg, dict(type='PReLU') if act_cfg is None
+                             else act_cfg)
+        self._default_init()
+
+    # ------------------------------------------------------------ layers
+    def _check_decoder(self):
+        dec = self.decoder
+        if dec is None:
+            return
+        k = getattr(dec, 'num_keypoints', None)
+        n = getattr(dec, 'num_limbs', None)
+        bg = getattr(dec, 'with_background', None)
+        if (k is not None and k != self.num_keypoints) or \
+                (n is not None and n != self.num_limbs) or \
+                (bg is not None and bool(bg) != self.with_background):
+            raise ValueError(
+                f'decoder (K={k}, L={n}, with_background={bg}) does not '
+                f'match the head (K={self.num_keypoints}, L={self.num_limbs},'
+                f' with_background={self.with_background})')
+
+    @staticmethod
+    def _output_conv(in_channels: int, out_channels: int) -> nn.Conv2d:
+        conv = nn.Conv2d(in_channels, out_channels, 1)
+        conv._is_output = True
+        return conv
+
+    def _build_2017(self, stage_channels, mid_channels, norm_cfg, act_cfg):
+        t_num = self.num_stages
+        chans = _per_stage(stage_channels, 128, t_num, 'stage_channels')
+        mids = _per_stage(mid_channels, [512] + [128] * (t_num - 1), t_num,
+                          'mid_channels')
+        refine_in = self.in_channels + self.paf_channels + self.cm_channels
+        for t in range(t_num):
+            in_c = self.in_channels if t == 0 else refine_in
+            n_conv, k = (3, 3) if t == 0 else (5, 7)
+            for stages, out_c in ((self.paf_stages, self.paf_channels),
+                                  (self.cm_stages, self.cm_channels)):
+                layers = []
+                c = in_c
+                for _ in range(n_conv):
+                    layers.append(
+                        ConvModule(c, chans[t], k, padding=k // 2,
+                                   norm_cfg=norm_cfg,
+                                   act_cfg=_act(act_cfg, chans[t])))
+                    c = chans[t]
+                layers.append(
+                    ConvModule(c, mids[t], 1, norm_cfg=norm_cfg,
+                               act_cfg=_act(act_cfg, mids[t])))
+                layers.append(self._output_conv(mids[t], out_c))
+                stages.append(nn.Sequential(*layers))
+
+    def _build_2019(self, stage_channels, mid_channels, num_blocks,
+                    norm_cfg, act_cfg):
+        n_paf, n_cm = self.num_paf_stages, self.num_cm_stages
+        chans = _per_stage(stage_channels, 128, n_paf + n_cm,
+                           'stage_channels')
+        mids = _per_stage(mid_channels, 512, n_paf + n_cm, 'mid_channels')
+        f, p, s = self.in_channels, self.paf_channels, self.cm_channels
+        for i in range(n_paf + n_cm):
+            if i < n_paf:
+                in_c = f if i == 0 else f + p
+                out_c, stages = p, self.paf_stages
+            else:
+                in_c = f + p if i == n_paf else f + p + s
+                out_c, stages = s, self.cm_stages
+            layers = []
+            c = in_c
+            for _ in range(num_blocks):
+                block = _DenseConvBlock(c, chans[i], norm_cfg, act_cfg)
+                layers.append(block)
+                c = block.out_channels
+            layers.append(
+                ConvModule(c, mids[i], 1, norm_cfg=norm_cfg,
+                           act_cfg=_act(act_cfg, mids[i])))
+            layers.append(self._output_conv(mids[i], out_c))
+            stages.append(nn.Sequential(*layers))
+
+    def _default_init(self):
+        """Kaiming-normal convs, unit norms, near-zero output convs."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                if getattr(m, '_is_output', False):
+                    nn.init.normal_(m.weight, std=self.out_init_std)
+                else:
+                    nn.init.kaiming_normal_(
+                        m.weight, mode='fan_in', nonlinearity='relu')
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def init_weights(self):
+        """Keep the default initialisation unless ``init_cfg`` is given.
+
+        (mmcv's ``ConvModule.init_weights`` would otherwise re-initialise
+        the hidden convs with its own defaults.)
+        """
+        if self.init_cfg is not None:
+            super().init_weights()
+
+    # ----------------------------------------------------------- forward
+    def forward(self, feats: Union[Tensor, Sequence[Tensor]]
+                ) -> Tuple[List[Tensor], List[Tensor]]:
+        """Per-stage maps.
+
+        Args:
+            feats: backbone outputs (a tuple; for ``'2017'``/``'2019'`` the
+                last element is ``F``; for ``None`` every element is one
+                stage's (B, 2L + K', H, W) prediction), or a single tensor.
+
+        Returns:
+            ``(pafs, heatmaps)``: lists of per-stage (B, 2L, H, W) and
+            (B, K', H, W) tensors, last stage last.
+        """
+        if isinstance(feats, Tensor):
+            feats = (feats, )
+        feats = list(feats)
+        if not feats:
+            raise ValueError('forward got no features')
+        if self.arch is None:
+            return self._split_stages(feats)
+        x = feats[-1]
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f'features of shape {tuple(x.shape)}; expected '
+                             f'(B, {self.in_channels}, H, W)')
+        pafs, cms = [], []
+        if self.arch == '2017':
+            paf, cm = self.paf_stages[0](x), self.cm_stages[0](x)
+            pafs.append(paf)
+            cms.append(cm)
+            for t in range(1, self.num_stages):
+                inp = torch.cat([x, paf, cm], dim=1)
+                paf, cm = self.paf_stages[t](inp), self.cm_stages[t](inp)
+                pafs.append(paf)
+                cms.append(cm)
+        else:
+            paf = self.paf_stages[0](x)
+            pafs.append(paf)
+            for stage in self.paf_stages[1:]:
+                paf = stage(torch.cat([x, paf], dim=1))
+                pafs.append(paf)
+            cm = self.cm_stages[0](torch.cat([x, paf], dim=1))
+            cms.append(cm)
+            for stage in self.cm_stages[1:]:
+                cm = stage(torch.cat([x, paf, cm], dim=1))
+                cms.append(cm)
+        return pafs, cms
+
+    def _split_stages(self, feats: List[Tensor]):
+        if self.num_stages is not None and len(feats) != self.num_stages:
+            raise ValueError(f'{type(self).__name__} expects '
+                             f'{self.num_stages} stage outputs, got '
+                             f'{len(feats)}')
+        total = self.paf_channels + self.cm_channels
+        pafs, cms = [], []
+        for i, f in enumerate(feats):
+            if f.ndim != 4 or f.shape[1] != total:
+                raise ValueError(
+                    f"stage {i}: shape {tuple(f.shape)}; arch=None expects "
+                    f"(B, 2L + K' = {total}, H, W) predictions")
+            pafs.append(f[:, :self.paf_channels])
+            cms.append(f[:, self.paf_channels:])
+        return pafs, cms
+
+    # -------------------------------------------------------------- loss
+    @staticmethod
+    def _stack_field(batch_data_samples, key: str) -> Tensor:
+        maps = []
+        for i, ds in enumerate(batch_data_samples):
+            fields = ds.get('gt_fields', None)
+            if fields is None or key not in fields:
+                raise KeyError(f'data sample {i} has no gt_fields.{key} (the '
+                               'PartAffinityField codec in GenerateTarget '
+                               'produces it)')
+            maps.append(torch.as_tensor(fields.get(key)))
+        return torch.stack(maps)
+
+    def _gather_targets(self, batch_data_samples):
+        gt_cm = self._stack_field(batch_data_samples, 'heatmaps')
+        gt_paf = self._stack_field(batch_data_samples, 'pafs')
+        h, w = gt_cm.shape[-2:]
+        masks = []
+        has_mask = False
+        for ds in batch_data_samples:
+            fields = ds.get('gt_fields', None)
+            if fields is not None and 'heatmap_mask' in fields:
+                m = torch.as_tensor(fields.get('heatmap_mask'))
+                if m.ndim == 3 and m.shape[0] == 1:
+                    m = m[0]
+                if m.shape != (h, w):
+                    raise ValueError(f'heatmap_mask of shape '
+                                     f'{tuple(m.shape)}; expected (H, W) or '
+                                     f'(1, H, W) with (H, W) = {(h, w)}')
+                masks.append(m)
+                has_mask = True
+            else:
+                masks.append(torch.ones(h, w))
+        mask = torch.stack(masks)[:, None] if has_mask else None
+        return gt_cm, gt_paf, mask
+
+    def loss(self, feats, batch_data_samples, train_cfg: dict = {}) -> dict:
+        """``loss_paf`` and ``loss_heatmap``: sums over stages of the masked
+        L2 (see the module docstring)."""
+        pafs, cms = self.forward(feats)
+        gt_cm, gt_paf, mask = self._gather_targets(batch_data_samples)
+        device, dtype = pafs[-1].device, pafs[-1].dtype
+        gt_cm = gt_cm.to(device=device, dtype=dtype)
+        gt_paf = gt_paf.to(device=device, dtype=dtype)
+        if mask is not None:
+            mask = mask.to(device=device, dtype=dtype)
+        if cms[-1].shape != gt_cm.shape:
+            raise ValueError(f'predicted heatmaps {tuple(cms[-1].shape)} and '
+                             f'targets {tuple(gt_cm.shape)} differ (check the '
+                             "codec's heatmap_size / with_background)")
+        if pafs[-1].shape != gt_paf.shape:
+            raise ValueError(f'predicted PAFs {tuple(pafs[-1].shape)} and '
+                             f'targets {tuple(gt_paf.shape)} differ (check '
+                             "the codec's heatmap_size and limbs)")
+        loss_paf = sum(self.loss_module(p, gt_paf, mask) for p in pafs)
+        loss_cm = sum(self.loss_module(c, gt_cm, mask) for c in cms)
+        return dict(loss_paf=loss_paf, loss_heatmap=loss_cm)
+
+    # ----------------------------------------------------------- predict
+    def _flip_limbs(self) -> Sequence[Tuple[int, int]]:
+        dec = self.decoder
+        limbs = getattr(dec, 'all_limbs', None)
+        if limbs is None and dec is not None:
+            limbs = tuple(getattr(dec, 'limbs', ())) + tuple(
+                getattr(dec, 'redundant_limbs', ()) or ())
+        if not limbs:
+            raise RuntimeError('flip test needs the PAF limbs: set the '
+                               "head's decoder (PartAffinityField)")
+        if len(limbs) != self.num_limbs:
+            raise ValueError(f'decoder has {len(limbs)} limbs, the head '
+                             f'{self.num_limbs}')
+        return limbs
+
+    @staticmethod
+    def _flip_indices(batch_data_samples) -> List[int]:
+        if not batch_data_samples or \
+                'flip_indices' not in batch_data_samples[0].metainfo:
+            raise ValueError('flip_test needs `flip_indices` in the data '
+                             "samples' metainfo (set the estimator's "
+                             '`metainfo`)')
+        return [int(i) for i in batch_data_samples[0].metainfo['flip_indices']]
+
+    def flip_maps(self, heatmaps: Tensor, pafs: Tensor,
+                  flip_indices: Sequence[int]) -> Tuple[Tensor, Tensor]:
+        """Horizontally flip (B, K', H, W) maps and (B, 2L, H, W) PAFs
+        (channel swap included); the background channel stays put."""
+        flip_indices = list(flip_indices)
+        if len(flip_indices) != self.num_keypoints:
+            raise ValueError(f'{len(flip_indices)} flip indices for '
+                             f'{self.num_keypoints} keypoints')
+        cm_indices = flip_indices + ([self.num_keypoints]
+                                     if self.with_background else [])
+        return (flip_heatmaps(heatmaps, cm_indices),
+                flip_pafs(pafs, self._flip_limbs(), flip_indices))
+
+    def predict_maps(self, feats, batch_data_samples,
+                     test_cfg: dict = {}) -> Tuple[Tensor, Tensor]:
+        """Last-stage ``(heatmaps (B, K', H, W), pafs (B, 2L, H, W))``,
+        averaged with the flipped input's maps when
+        ``test_cfg['flip_test']`` (feats = [orig, flipped])."""
+        test_cfg = test_cfg or {}
+        if test_cfg.get('flip_test', False):
+            if not isinstance(feats, (list, tuple)) or len(feats) != 2:
+                raise ValueError('flip_test expects feats = [feats, '
+                                 'feats_of_flipped_input]')
+            flip_indices = self._flip_indices(batch_data_samples)
+            pafs, cms = self.forward(feats[0])
+            pafs_f, cms_f = self.forward(feats[1])
+            cm_back, paf_back = self.flip_maps(cms_f[-1], pafs_f[-1],
+                                               flip_indices)
+            return ((cms[-1] + cm_back) * 0.5, (pafs[-1] + paf_back) * 0.5)
+        pafs, cms = self.forward(feats)
+        return cms[-1], pafs[-1]
+
+    def _input_frame(self, data_sample) -> np.ndarray:
+        """(w, h) of the model input the maps were computed from."""
+        meta = data_sample.metainfo if data_sample is not None else {}
+        if 'batch_input_shape' in meta:
+            h, w = meta['batch_input_shape'][:2]
+            return np.array([w, h], np.float64)
+        return np.array(self.decoder.input_size, np.float64)
+
+    def predict_from_maps(self, heatmaps: Tensor, pafs: Tensor,
+                          batch_data_samples, test_cfg: dict = {}):
+        """Group people on maps (see :meth:`predict` for the output)."""
+        if self.decoder is None:
+            raise RuntimeError(
+                f'{type(self).__name__} has no decoder: set `decoder` '
+                '(a PartAffinityField config) to use predict()')
+        test_cfg = test_cfg or {}
+        if heatmaps.ndim != 4 or pafs.ndim != 4 or \
+                heatmaps.shape[0] != pafs.shape[0]:
+            raise ValueError(f'maps must be batched (B, C, H, W), got '
+                             f'{tuple(heatmaps.shape)} and '
+                             f'{tuple(pafs.shape)}')
+        batch_size = heatmaps.shape[0]
+        if batch_data_samples is None:
+            batch_data_samples = [None] * batch_size
+        if len(batch_data_samples) != batch_size:
+            raise ValueError(f'{len(batch_data_samples)} data samples for a '
+                             f'batch of {batch_size}')
+        hm_np = to_numpy(heatmaps.float())
+        paf_np = to_numpy(pafs.float())
+        codec_in = np.array(self.decoder.input_size, np.float64)
+        k = self.num_keypoints
+        preds = []
+        for i, ds in enumerate(batch_data_samples):
+            kpts, kscores, inst = self.decoder.decode_with_scores(
+                hm_np[i], paf_np[i])
+            kpts = np.asarray(kpts, np.float64).reshape(-1, k, 2)
+            frame = self._input_frame(ds)
+            kpts = ((kpts + 0.5) * frame / codec_in - 0.5).astype(np.float32)
+            kscores = np.asarray(kscores, np.float32).reshape(-1, k)
+            inst = np.asarray(inst, np.float32).reshape(-1)
+            preds.append(
+                InstanceData(
+                    keypoints=kpts,
+                    keypoint_scores=kscores,
+                    scores=inst,
+                    bbox_scores=inst.copy(),
+                    bboxes=bboxes_from_keypoints(kpts, kscores)))
+        if test_cfg.get('output_heatmaps', False):
+            fields = [
+                PixelData(heatmaps=h, pafs=p)
+                for h, p in zip(heatmaps.detach(), pafs.detach())
+            ]
+            return preds, fields
+        return preds
+
+    def predict(self, feats, batch_data_samples, test_cfg: dict = {}):
+        """Decode the last stage (flip test when ``test_cfg['flip_test']``).
+
+        Returns:
+            list[InstanceData] with ``keypoints`` (N, K, 2) in model-input
+            pixels, ``keypoint_scores`` (N, K), ``scores`` and
+            ``bbox_scores`` (N,) instance scores, ``bboxes`` (N, 4) xyxy
+            extents of the found keypoints (N = 0 when nobody is found);
+            or (that list, list[PixelData(heatmaps, pafs)]) when
+            ``test_cfg['output_heatmaps']``.
+        """
+        heatmaps, pafs = self.predict_maps(feats, batch_data_samples,
+                                           test_cfg)
+        return self.predict_from_maps(heatmaps, pafs, batch_data_samples,
+                                      test_cfg)
