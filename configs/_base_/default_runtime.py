@@ -32,8 +32,3 @@ resume = False
 
 # file I/O backend
 backend_args = dict(backend='local')
-
-# training/validation/testing progress
-train_cfg = dict(by_epoch=True)
-val_cfg = dict()
-test_cfg = dict()

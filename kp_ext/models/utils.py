@@ -21,9 +21,16 @@ __all__ = [
 
 
 def to_numpy(x) -> np.ndarray:
-    """Tensor (any device, maybe requiring grad) or array-like -> ndarray."""
+    """Tensor (any device, maybe requiring grad) or array-like -> ndarray.
+
+    Half/bfloat16 tensors (autocast, ``--amp``) become float32: numpy has
+    no bfloat16.
+    """
     if isinstance(x, Tensor):
-        return x.detach().cpu().numpy()
+        x = x.detach()
+        if x.dtype in (torch.float16, torch.bfloat16):
+            x = x.float()
+        return x.cpu().numpy()
     return np.asarray(x)
 
 

@@ -94,12 +94,13 @@ def test_coco_paf_limbs_form_a_bfs_ordered_spanning_tree():
         assert a in reached  # parent first
         reached.add(b)
     name2id = meta['keypoint_name2id']
-    assert meta['paf_limb_names'][0] == ('nose', 'left_eye')
+    assert meta['paf_limb_names'][0] == ('left_shoulder', 'right_shoulder')
     assert [(name2id[a], name2id[b])
             for a, b in meta['paf_limb_names']] == limbs
     red = meta['paf_redundant_limbs']
-    assert (name2id['left_ear'], name2id['left_shoulder']) in red
-    assert (name2id['right_ear'], name2id['right_shoulder']) in red
+    red_sets = {frozenset(p) for p in red}
+    assert {name2id['left_ear'], name2id['left_shoulder']} in red_sets
+    assert {name2id['right_ear'], name2id['right_shoulder']} in red_sets
     assert not {frozenset(p) for p in red} & {frozenset(p) for p in limbs}
 
 
@@ -228,3 +229,15 @@ def test_natural_sort_key():
     assert sorted(names, key=natural_sort_key) == [
         'img1.png', 'img2.png', 'img10.png'
     ]
+
+
+def test_coco_paf_limbs_match_codec_defaults():
+    """The metainfo's PAF limbs are the codec's defaults (one definition
+    of the COCO limb set for configs that read either)."""
+    from kp_ext.codecs.part_affinity_field import (COCO_PAF_LIMBS,
+                                                    COCO_PAF_REDUNDANT_LIMBS)
+    from kp_ext.datasets.utils import parse_pose_metainfo
+    meta = parse_pose_metainfo(dict(from_file='coco.py'))
+    assert [tuple(p) for p in meta['paf_limbs']] == list(COCO_PAF_LIMBS)
+    assert [tuple(p) for p in meta['paf_redundant_limbs']] == \
+        list(COCO_PAF_REDUNDANT_LIMBS)

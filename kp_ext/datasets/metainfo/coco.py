@@ -5,13 +5,16 @@ OKS constants; ``joint_weights`` up-weight elbows/knees (1.2) and
 wrists/ankles (1.5) as is usual for top-down heatmap training.
 
 ``paf_limbs`` is the spanning tree over the 17 keypoints used for Part
-Affinity Fields (OpenPose). COCO-17 has no neck point, so the two shoulders
-hang off the nose where OpenPose's 18-point layout used the neck; the list is
-in breadth-first order from the nose (every limb's first point is already
-connected when the limb is reached), which greedy part assembly relies on.
-``paf_redundant_limbs`` are the extra ear-shoulder connections OpenPose adds
-to make grouping robust to a missing nose/eye; they close cycles and are
-optional.
+Affinity Fields (OpenPose). COCO-17 has no neck point; rather than hang both
+shoulders off the nose (which splits a person whose nose is unlabelled), the
+tree is rooted at the left shoulder with a shoulder-shoulder torso link; the
+list is in breadth-first order (every limb's first point is already
+connected when the limb is reached). ``paf_redundant_limbs`` close cycles
+that bridge often-unlabelled parts (hip-hip, nose/ear/eye-shoulder,
+shoulder-wrist, hip-ankle, elbow-hip, knee-knee), as OpenPose's redundant
+ear-shoulder PAFs do. Both equal the ``PartAffinityField`` codec's defaults
+(``COCO_PAF_LIMBS`` / ``COCO_PAF_REDUNDANT_LIMBS``), chosen by oracle AP
+(benchmarks/RESULTS_paf.md): the nose-rooted tree scored 0.73 on coco_mini.
 """
 dataset_info = dict(
     dataset_name='coco',
@@ -103,25 +106,36 @@ dataset_info = dict(
         0.062, 0.107, 0.107, 0.087, 0.087, 0.089, 0.089
     ],
     paf_limbs=[
+        ('left_shoulder', 'right_shoulder'),
+        ('left_shoulder', 'left_hip'),
+        ('right_shoulder', 'right_hip'),
+        ('left_shoulder', 'left_elbow'),
+        ('left_elbow', 'left_wrist'),
+        ('right_shoulder', 'right_elbow'),
+        ('right_elbow', 'right_wrist'),
+        ('left_hip', 'left_knee'),
+        ('left_knee', 'left_ankle'),
+        ('right_hip', 'right_knee'),
+        ('right_knee', 'right_ankle'),
+        ('left_shoulder', 'nose'),
         ('nose', 'left_eye'),
         ('nose', 'right_eye'),
-        ('nose', 'left_shoulder'),
-        ('nose', 'right_shoulder'),
         ('left_eye', 'left_ear'),
         ('right_eye', 'right_ear'),
-        ('left_shoulder', 'left_elbow'),
-        ('left_shoulder', 'left_hip'),
-        ('right_shoulder', 'right_elbow'),
-        ('right_shoulder', 'right_hip'),
-        ('left_elbow', 'left_wrist'),
-        ('left_hip', 'left_knee'),
-        ('right_elbow', 'right_wrist'),
-        ('right_hip', 'right_knee'),
-        ('left_knee', 'left_ankle'),
-        ('right_knee', 'right_ankle'),
     ],
     paf_redundant_limbs=[
-        ('left_ear', 'left_shoulder'),
-        ('right_ear', 'right_shoulder'),
+        ('left_hip', 'right_hip'),
+        ('right_shoulder', 'nose'),
+        ('left_shoulder', 'left_ear'),
+        ('right_shoulder', 'right_ear'),
+        ('left_shoulder', 'left_wrist'),
+        ('right_shoulder', 'right_wrist'),
+        ('left_hip', 'left_ankle'),
+        ('right_hip', 'right_ankle'),
+        ('left_elbow', 'left_hip'),
+        ('right_elbow', 'right_hip'),
+        ('left_knee', 'right_knee'),
+        ('left_shoulder', 'left_eye'),
+        ('right_shoulder', 'right_eye'),
     ],
 )

@@ -1,0 +1,91 @@
+# Stacked Hourglass, top-down on COCO keypoints (MMPose's hourglass
+# setting: 256x256 crops, 64x64 heatmaps, Adam 5e-4, 210 epochs).
+_base_ = ['./_base_/default_runtime.py']
+
+train_cfg = dict(by_epoch=True, max_epochs=210, val_interval=10)
+val_cfg = dict()
+test_cfg = dict()
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-4))
+param_scheduler = [
+    dict(type='LinearLR', begin=0, end=500, start_factor=0.001,
+         by_epoch=False),
+    dict(type='MultiStepLR', begin=0, end=210, milestones=[170, 200],
+         gamma=0.1, by_epoch=True),
+]
+auto_scale_lr = dict(base_batch_size=256)
+default_hooks = dict(checkpoint=dict(save_best='coco/AP', rule='greater'))
+
+codec = dict(
+    type='GaussianHeatmap', input_size=(256, 256), heatmap_size=(64, 64),
+    sigma=2)
+
+model = dict(
+    type='TopdownPoseEstimator',
+    data_preprocessor=dict(
+        type='PoseDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True),
+    backbone=dict(
+        type='StackedHourglass', num_stacks=8, num_channels=256, depth=4,
+        num_blocks=1, out_channels=17),
+    head=dict(
+        type='MultiStageHeatmapHead', in_channels=17, out_channels=17,
+        num_stages=8,
+        loss=dict(type='KeypointMSELoss', use_target_weight=True),
+        decoder=codec),
+    test_cfg=dict(flip_test=True, shift_heatmap=False))
+
+dataset_type = 'CocoDataset'
+data_mode = 'topdown'
+data_root = 'data/coco/'
+
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomHalfBody'),
+    dict(type='RandomBBoxTransform'),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs'),
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='PackPoseInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        ann_file='annotations/person_keypoints_train2017.json',
+        data_prefix=dict(img='train2017/'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        ann_file='annotations/person_keypoints_val2017.json',
+        data_prefix=dict(img='val2017/'),
+        test_mode=True,
+        pipeline=val_pipeline))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(
+    type='CocoKeypointMetric',
+    ann_file=data_root + 'annotations/person_keypoints_val2017.json')
+test_evaluator = val_evaluator

@@ -1,0 +1,108 @@
+# Quickstart, bottom-up: a tiny OpenPose (VGG front end at 1/4 width with
+# batch norm + a 3-stage 2017 head) trained from scratch on the project's
+# synthetic crowds (1-4 people per 256x256 image, no files needed).
+# CPU-friendly (a few minutes on 2 cores).
+#   python tools/quickstart_openpose.py   (or: python tools/train.py THIS)
+_base_ = ['../_base_/default_runtime.py']
+
+# runtime
+max_epochs = 10
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=5)
+val_cfg = dict()
+test_cfg = dict()
+optim_wrapper = dict(
+    optimizer=dict(type='Adam', lr=3e-3), clip_grad=dict(max_norm=5.0))
+param_scheduler = [
+    dict(type='LinearLR', begin=0, end=40, start_factor=0.05,
+         by_epoch=False),
+    dict(type='CosineAnnealingLR', begin=0, end=max_epochs, T_max=max_epochs,
+         eta_min=1e-4, by_epoch=True),
+]
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=20),
+    checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=1,
+                    save_best='coco/AP', rule='greater'))
+randomness = dict(seed=0)
+
+# codec: 256x256 input -> 32x32 maps (stride 8). COCO-17 limbs: the
+# spanning tree (16) and redundant limbs (cycles that keep people whole
+# when a part is missing), written out so the channel count is fixed here
+limbs = [(5, 6), (5, 11), (6, 12), (5, 7), (7, 9), (6, 8), (8, 10),
+         (11, 13), (13, 15), (12, 14), (14, 16), (5, 0), (0, 1), (0, 2),
+         (1, 3), (2, 4)]
+redundant_limbs = [(11, 12), (6, 0), (5, 3), (6, 4), (5, 9), (6, 10),
+                   (11, 15), (12, 16), (7, 11), (8, 12)]
+num_limbs = 26  # len(limbs) + len(redundant_limbs): 52 PAF channels
+input_size = (256, 256)
+codec = dict(
+    type='PartAffinityField', input_size=input_size, heatmap_size=(32, 32),
+    sigma=1.0, limb_width=1.0, limbs=limbs, redundant_limbs=redundant_limbs,
+    min_parts=3)
+
+model = dict(
+    type='BottomupPoseEstimator',
+    data_preprocessor=dict(
+        type='PoseDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True),
+    backbone=dict(
+        type='OpenPoseVGG', widen_factor=0.25, num_convs=(1, 1, 2, 2),
+        norm_cfg=dict(type='BN')),
+    head=dict(
+        type='PartAffinityFieldHead',
+        in_channels=32,  # 128 * 0.25
+        num_keypoints=17,
+        num_limbs=num_limbs,
+        arch='2017',
+        num_stages=3,
+        stage_channels=48,
+        mid_channels=96,
+        norm_cfg=dict(type='BN'),
+        loss=dict(type='PAFLoss'),
+        decoder=codec),
+    test_cfg=dict(flip_test=True))
+
+dataset_type = 'SyntheticCrowdDataset'
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GenerateInvalidMask'),
+    dict(type='RandomFlip', direction='horizontal',
+         mask_keys=['invalid_mask']),
+    dict(type='BottomupRandomAffine', input_size=input_size,
+         shift_factor=0.1, scale_factor=(0.8, 1.25), rotate_factor=20),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs'),
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='BottomupResize', input_size=input_size, size_factor=8),
+    dict(type='PackPoseInputs'),
+]
+crowd = dict(img_size=(256, 256), num_people=(1, 4),
+             scale_range=(0.35, 0.75), occlusion_prob=0.2)
+
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type, num_samples=480, seed=0, pipeline=train_pipeline,
+        **crowd))
+val_dataloader = dict(
+    batch_size=16,
+    num_workers=1,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type, num_samples=100, seed=12345, test_mode=True,
+        pipeline=val_pipeline, **crowd))
+test_dataloader = val_dataloader
+
+# ground truth from the samples (raw_ann_info); the instance score of the
+# grouping ranks the people
+val_evaluator = dict(type='CocoKeypointMetric', ann_file=None,
+                     score_mode='bbox', nms_mode='oks_nms', nms_thr=0.9)
+test_evaluator = val_evaluator

@@ -1,0 +1,456 @@
+"""Bottom-up grouping of OpenPose (Cao et al., CVPR 2017 / TPAMI 2019).
+
+Pure numpy (plus OpenCV for resizing/blurring and SciPy's Hungarian solver).
+Every function works in *map* coordinates: pixel centres at integers of the
+confidence map / PAF grid (the caller maps them to input pixels).
+
+Pipeline (``group_people`` runs all of it):
+
+1. ``prepare_heatmaps``: optional resize by ``upsample`` (bicubic, OpenCV's
+   half-pixel convention, so upsampled pixel ``i`` is map position
+   ``(i + 0.5) / upsample - 0.5``) and optional Gaussian smoothing.
+2. ``find_peaks``: a pixel is a peak of part ``k`` when it equals the maximum
+   of its ``nms_kernel`` x ``nms_kernel`` window and exceeds
+   ``peak_threshold``; on a plateau only the first pixel in raster order is
+   kept. Optional sub-pixel refinement by a parabola fitted to the logs of
+   the three values around the peak on each axis (the three outermost
+   pixels for a peak on the border) (``'gaussian'``; exact for an isolated
+   Gaussian) or to the values themselves (``'quadratic'``), clamped to half
+   a pixel around the peak.
+3. ``score_limb_candidates``: every pair (peak of part a, peak of part b) of
+   every limb at once. The line integral of the PAF along the segment is
+   approximated by ``num_samples`` evenly spaced points (end points included)
+   at which the PAF is read bilinearly and projected on the segment's unit
+   vector. A pair is a candidate when more than ``min_above_fraction`` of the
+   samples exceed ``paf_threshold`` and the mean projection plus the
+   distance prior ``min(distance_prior * H / length - 1, 0)`` (H: map
+   height; the reference penalises segments longer than half the image
+   height) is positive. The candidate's score is that penalised mean.
+4. ``match_limbs``: per limb, a bipartite matching of the candidates, either
+   maximum-weight (``'hungarian'``,
+   :func:`scipy.optimize.linear_sum_assignment`) or greedy by descending
+   score (``'greedy'``, the reference implementation).
+5. ``assemble_people``: connections are merged into people with a
+   union-find. Tree-limb connections are processed first, strongest first,
+   then the redundant-limb connections, strongest first. A connection
+   merges the two partial skeletons of its ends only when they hold no part
+   type in common (a person never gets two left wrists); a connection
+   between parts already in the same person is a no-op (the redundant
+   limbs' role in the reference: confirm, or merge). Unlike the reference,
+   a redundant connection between two lone peaks may start a person (there
+   is nothing to duplicate, and COCO has people whose only labelled parts
+   are, e.g., the two hips). Redundant limbs keep a person whose linking
+   part is missing in one piece (no left shoulder: hip-hip re-joins the
+   left hip, elbow-hip the left arm, nose-right shoulder the face).
+6. People with fewer than ``min_parts`` parts or a mean peak score below
+   ``min_mean_score`` are dropped.
+"""
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+
+__all__ = [
+    'prepare_heatmaps', 'find_peaks', 'score_limb_candidates', 'match_limbs',
+    'assemble_people', 'group_people'
+]
+
+
+def _per_chunk(fn, maps: np.ndarray) -> np.ndarray:
+    """Apply an OpenCV function to an (H, W, C) stack, at most 256 channels
+    per call (OpenCV's limit is 512)."""
+    if maps.shape[2] <= 256:
+        out = fn(maps)
+        return out.reshape(out.shape[0], out.shape[1], -1)
+    parts = [fn(np.ascontiguousarray(maps[..., s:s + 256]))
+             for s in range(0, maps.shape[2], 256)]
+    return np.concatenate(
+        [p.reshape(p.shape[0], p.shape[1], -1) for p in parts], axis=2)
+
+
+def prepare_heatmaps(heatmaps: np.ndarray, upsample: float = 1.0,
+                     smooth_sigma: float = 0.0) -> np.ndarray:
+    """Sanitise (NaN/inf -> 0), optionally upsample (bicubic) and
+    Gaussian-smooth (``smooth_sigma`` in upsampled pixels).
+
+    Takes (K, H, W), returns a contiguous float32 (H', W', K) stack (the
+    layout OpenCV works in).
+    """
+    import cv2
+    maps = np.nan_to_num(np.asarray(heatmaps, np.float32), nan=0.0,
+                         posinf=0.0, neginf=0.0)
+    maps = np.ascontiguousarray(maps.transpose(1, 2, 0))
+    if upsample != 1:
+        h, w = maps.shape[:2]
+        size = (max(1, int(round(w * upsample))),
+                max(1, int(round(h * upsample))))
+        maps = _per_chunk(
+            lambda m: cv2.resize(m, size, interpolation=cv2.INTER_CUBIC),
+            maps)
+    if smooth_sigma > 0:
+        maps = _per_chunk(
+            lambda m: cv2.GaussianBlur(m, (0, 0), smooth_sigma), maps)
+    return maps
+
+
+def _parabola_offset(a, b, c, log: bool):
+    """Vertex of the parabola through (-1, a), (0, b), (1, c); NaN when the
+    fit is not concave."""
+    if log:
+        a = np.log(np.maximum(a, 1e-10))
+        b = np.log(np.maximum(b, 1e-10))
+        c = np.log(np.maximum(c, 1e-10))
+    den = 2.0 * (2.0 * b - a - c)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        off = (c - a) / den
+    return np.where((den > 0) & np.isfinite(off), off, np.nan)
+
+
+def _refine_axis(maps, c, y, x, axis: int, log: bool):
+    """Sub-pixel offset along ``axis`` (0: x, 1: y) of the peaks at integer
+    ``(x, y)`` of the (H, W, K) ``maps``: parabola through the peak and its
+    two neighbours (the three outermost pixels when the peak is on the
+    border), clamped to half a pixel around the peak; 0 when the fit fails
+    or the axis has fewer than 3 pixels."""
+    size = maps.shape[1 - axis]
+    pos = x if axis == 0 else y
+    if size < 3:
+        return np.zeros(len(pos))
+    p = np.clip(pos, 1, size - 2)
+    if axis == 0:
+        a, b, cc = maps[y, p - 1, c], maps[y, p, c], maps[y, p + 1, c]
+    else:
+        a, b, cc = maps[p - 1, x, c], maps[p, x, c], maps[p + 1, x, c]
+    off = p + _parabola_offset(a, b, cc, log) - pos
+    return np.where(np.isfinite(off), np.clip(off, -0.5, 0.5), 0.0)
+
+
+def find_peaks(maps: np.ndarray, threshold: float = 0.1, nms_kernel: int = 3,
+               refine: Optional[str] = 'gaussian'):
+    """Local maxima of every channel of ``maps`` (H, W, K) (the output of
+    :func:`prepare_heatmaps`).
+
+    Returns ``(xy (P, 2) float, score (P,), part (P,) int, starts (K+1,))``,
+    sorted by part, then raster order; peaks of part ``k`` are rows
+    ``starts[k]:starts[k+1]``. ``xy`` is in pixels of ``maps``.
+    """
+    import cv2
+    if refine not in (None, 'none', 'gaussian', 'quadratic'):
+        raise ValueError(f'refine must be gaussian|quadratic|none, got '
+                         f'{refine!r}')
+    if nms_kernel < 1 or nms_kernel % 2 == 0:
+        raise ValueError(f'nms_kernel must be a positive odd int, got '
+                         f'{nms_kernel}')
+    h, w, k_num = maps.shape
+    y, x, c = np.nonzero(maps > threshold)
+    val = maps[y, x, c]
+    r = nms_kernel // 2
+    if len(c) and r > 0:
+        # max filter (OpenCV's default dilate border ignores outside pixels)
+        elem = np.ones((nms_kernel, nms_kernel), np.uint8)
+        maxf = _per_chunk(lambda m: cv2.dilate(m, elem), maps)
+        keep = val >= maxf[y, x, c]
+        y, x, c, val = y[keep], x[keep], c[keep], val[keep]
+        # plateaus: keep only the first pixel (raster order) of equal maxima
+        drop = np.zeros(len(c), bool)
+        for dy in range(-r, 1):
+            for dx in range(-r, r + 1):
+                if dy == 0 and dx >= 0:
+                    break
+                yy, xx = y + dy, x + dx
+                ok = np.flatnonzero((yy >= 0) & (xx >= 0) & (xx < w))
+                nb = maps[yy[ok], xx[ok], c[ok]]
+                drop[ok[nb == val[ok]]] = True
+        keep = ~drop
+        y, x, c, val = y[keep], x[keep], c[keep], val[keep]
+    order = np.argsort(c, kind='stable')          # by part, then raster
+    y, x, c, val = y[order], x[order], c[order], val[order]
+    xy = np.stack([x, y], axis=1).astype(np.float64)
+    if len(c) and refine in ('gaussian', 'quadratic'):
+        log = refine == 'gaussian'
+        xy[:, 0] += _refine_axis(maps, c, y, x, 0, log)
+        xy[:, 1] += _refine_axis(maps, c, y, x, 1, log)
+    starts = np.searchsorted(c, np.arange(k_num + 1))
+    return xy, val.astype(np.float64), c.astype(np.int64), starts
+
+
+def _bilinear_pair(pafs: np.ndarray, ch: np.ndarray, x: np.ndarray,
+                   y: np.ndarray):
+    """Bilinear read (edge-clamped) of channels ``ch`` and ``ch + 1`` of
+    ``pafs`` (C, H, W) at ``(x, y)``; ``ch`` broadcasts against x, y."""
+    _, h, w = pafs.shape
+    x = np.clip(x, 0, w - 1)
+    y = np.clip(y, 0, h - 1)
+    x0 = np.minimum(x.astype(np.int64), max(w - 2, 0))   # x >= 0: trunc
+    y0 = np.minimum(y.astype(np.int64), max(h - 2, 0))
+    fx = x - x0
+    fy = y - y0
+    dx = 1 if w > 1 else 0
+    dy = w if h > 1 else 0
+    flat = pafs.reshape(-1)
+    i00 = ch * (h * w) + y0 * w + x0
+    w00 = (1 - fx) * (1 - fy)
+    w01 = fx * (1 - fy)
+    w10 = (1 - fx) * fy
+    w11 = fx * fy
+    out = []
+    for i in (i00, i00 + h * w):
+        out.append(flat[i] * w00 + flat[i + dx] * w01 +
+                   flat[i + dy] * w10 + flat[i + dy + dx] * w11)
+    return out
+
+
+def score_limb_candidates(xy: np.ndarray, starts: np.ndarray,
+                          pafs: np.ndarray, limbs: Sequence[Sequence[int]],
+                          num_samples: int = 10, paf_threshold: float = 0.05,
+                          min_above_fraction: float = 0.8,
+                          distance_prior: Optional[float] = 0.5):
+    """Score all peak pairs of all limbs at once (vectorised).
+
+    ``xy`` peaks in PAF-map pixels, ``starts`` per-part offsets (see
+    :func:`find_peaks`), ``pafs`` (2L, H, W) with channels ``2l`` (x) and
+    ``2l+1`` (y) for ``limbs[l] = (a, b)`` pointing from a to b.
+
+    Pairs are first screened exactly on a boolean "field stronger than
+    the threshold" map (see the code) and only the survivors are read
+    bilinearly; the result is the same as reading every pair.
+
+    Returns ``(limb (C,), idx_a (C,), idx_b (C,), score (C,))`` for the pairs
+    that pass both criteria (``idx_*`` index rows of ``xy``).
+    """
+    e = np.zeros(0, np.int64)
+    empty = (e, e, e, np.zeros(0))
+    if num_samples < 1:
+        raise ValueError(f'num_samples must be >= 1, got {num_samples}')
+    ia_list, ib_list, l_list = [], [], []
+    for l, (a, b) in enumerate(limbs):
+        na, nb = starts[a + 1] - starts[a], starts[b + 1] - starts[b]
+        if na == 0 or nb == 0:
+            continue
+        ia_list.append(np.repeat(np.arange(starts[a], starts[a + 1]), nb))
+        ib_list.append(np.tile(np.arange(starts[b], starts[b + 1]), na))
+        l_list.append(np.full(na * nb, l, np.int64))
+    if not l_list:
+        return empty
+    ia = np.concatenate(ia_list)
+    ib = np.concatenate(ib_list)
+    limb = np.concatenate(l_list)
+    d = xy[ib] - xy[ia]
+    norm = np.hypot(d[:, 0], d[:, 1])
+    ok = norm > 1e-6
+    ia, ib, limb, d, norm = ia[ok], ib[ok], limb[ok], d[ok], norm[ok]
+    t = np.linspace(0.0, 1.0, num_samples)
+    need = int(np.floor(min_above_fraction * num_samples)) + 1
+    if need > num_samples:
+        return empty
+
+    def project(ts):
+        pa = xy[ia]
+        sx = pa[:, :1] + d[:, :1] * ts
+        sy = pa[:, 1:] + d[:, 1:] * ts
+        fx, fy = _bilinear_pair(pafs, (2 * limb)[:, None], sx, sy)
+        return (fx * d[:, :1] + fy * d[:, 1:]) / norm[:, None]
+
+    if paf_threshold >= 0 and len(limb) > 64:
+        # Exact screening: a bilinear sample's projection on a unit vector
+        # is at most the largest field magnitude of its 2x2 block, so a
+        # sample whose block has no pixel with |field| > paf_threshold
+        # fails. A pair may fail at most S - need samples, so a pair whose
+        # S - need + 1 probe samples all fail is dropped before the
+        # (costlier) bilinear reads of all S samples.
+        _, h, w = pafs.shape
+        strong = (pafs[0::2]**2 + pafs[1::2]**2) > paf_threshold**2
+        if w > 1:
+            strong[:, :, :-1] |= strong[:, :, 1:]
+        if h > 1:
+            strong[:, :-1, :] |= strong[:, 1:, :]
+        n_probe = num_samples - need + 1
+        probe = np.unique(np.round(np.linspace(
+            0, num_samples - 1, n_probe + 2)[1:-1]).astype(np.int64))
+        if len(probe) < n_probe:            # too few interior samples
+            probe = np.arange(num_samples)[:n_probe]
+        tp = t[probe]
+        pa = xy[ia]
+        sx = np.clip(pa[:, :1] + d[:, :1] * tp, 0, w - 1)
+        sy = np.clip(pa[:, 1:] + d[:, 1:] * tp, 0, h - 1)
+        x0 = np.minimum(sx.astype(np.int64), max(w - 2, 0))
+        y0 = np.minimum(sy.astype(np.int64), max(h - 2, 0))
+        hits = strong.reshape(-1)[limb[:, None] * (h * w) + y0 * w + x0]
+        alive = hits.any(1)
+        ia, ib, limb, d, norm = (ia[alive], ib[alive], limb[alive],
+                                 d[alive], norm[alive])
+    if len(limb) == 0:
+        return empty
+    proj = project(t)                               # (C, S)
+    score = proj.mean(axis=1)
+    if distance_prior is not None:
+        h = pafs.shape[1]
+        score = score + np.minimum(distance_prior * h / norm - 1.0, 0.0)
+    above = (proj > paf_threshold).sum(axis=1)
+    ok = (above >= need) & (score > 0) & np.isfinite(score)
+    return limb[ok], ia[ok], ib[ok], score[ok]
+
+
+def match_limbs(limb: np.ndarray, ia: np.ndarray, ib: np.ndarray,
+                score: np.ndarray, num_limbs: int, method: str = 'hungarian'):
+    """Per-limb bipartite matching; returns the kept subset of the input
+    arrays (``limb, ia, ib, score``)."""
+    if method not in ('hungarian', 'greedy'):
+        raise ValueError(f"matching must be 'hungarian' or 'greedy', got "
+                         f'{method!r}')
+    if len(limb) == 0:
+        return limb, ia, ib, score
+    keep = np.zeros(len(limb), bool)
+    order = np.argsort(limb, kind='stable')
+    bounds = np.searchsorted(limb[order], np.arange(num_limbs + 1))
+    for l in range(num_limbs):
+        sel = order[bounds[l]:bounds[l + 1]]
+        if len(sel) == 0:
+            continue
+        if len(sel) == 1:
+            keep[sel] = True
+            continue
+        if method == 'greedy':
+            sel = sel[np.argsort(-score[sel], kind='stable')]
+            used_a, used_b = set(), set()
+            for s, a, b in zip(sel.tolist(), ia[sel].tolist(),
+                               ib[sel].tolist()):
+                if a in used_a or b in used_b:
+                    continue
+                used_a.add(a)
+                used_b.add(b)
+                keep[s] = True
+        else:
+            from scipy.optimize import linear_sum_assignment
+            ua, ra = np.unique(ia[sel], return_inverse=True)
+            ub, rb = np.unique(ib[sel], return_inverse=True)
+            # Missing pairs weigh 0; candidate scores are > 0, so the
+            # maximum-weight assignment restricted to candidates is the
+            # maximum-weight matching of the candidate graph.
+            w = np.zeros((len(ua), len(ub)))
+            w[ra, rb] = score[sel]
+            pos = np.full((len(ua), len(ub)), -1, np.int64)
+            pos[ra, rb] = sel
+            r, c = linear_sum_assignment(w, maximize=True)
+            hit = pos[r, c]
+            keep[hit[hit >= 0]] = True
+    return limb[keep], ia[keep], ib[keep], score[keep]
+
+
+def assemble_people(num_peaks: int, part: np.ndarray, limb: np.ndarray,
+                    ia: np.ndarray, ib: np.ndarray, score: np.ndarray,
+                    num_tree_limbs: int):
+    """Union-find assembly of matched connections into people.
+
+    Limbs with index ``>= num_tree_limbs`` are redundant (see module doc).
+    Returns ``(person (P,) int, conn_sum (G,), conn_count (G,))``: the person
+    id of every peak (ids ``0..G-1``; a peak never connected is a person of
+    its own) and the sum / number of connection scores of each person.
+    """
+    parent = list(range(num_peaks))
+    occ = [1 << int(p) for p in part.tolist()]
+    csum = [0.0] * num_peaks
+    ccount = [0] * num_peaks
+
+    def find(i):
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
+        return root
+
+    redundant = limb >= num_tree_limbs
+    # tree connections first, then redundant ones; strongest first in each
+    order = np.lexsort((-score, redundant))
+    for red, a, b, s in zip(redundant[order].tolist(), ia[order].tolist(),
+                            ib[order].tolist(), score[order].tolist()):
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            continue
+        if occ[ra] & occ[rb]:
+            continue                      # would duplicate a part type
+        if ccount[ra] < ccount[rb]:
+            ra, rb = rb, ra
+        parent[rb] = ra
+        occ[ra] |= occ[rb]
+        csum[ra] += csum[rb] + s
+        ccount[ra] += ccount[rb] + 1
+    roots = np.fromiter((find(i) for i in range(num_peaks)), np.int64,
+                        num_peaks)
+    uniq, person = np.unique(roots, return_inverse=True)
+    conn_sum = np.asarray(csum, np.float64)[uniq]
+    conn_count = np.asarray(ccount, np.int64)[uniq]
+    return person.reshape(-1), conn_sum, conn_count
+
+
+def group_people(heatmaps: np.ndarray, pafs: np.ndarray,
+                 limbs: Sequence[Sequence[int]],
+                 redundant_limbs: Sequence[Sequence[int]] = (),
+                 upsample: float = 1.0, smooth_sigma: float = 0.0,
+                 peak_threshold: float = 0.1, nms_kernel: int = 3,
+                 refine: Optional[str] = 'gaussian', num_samples: int = 10,
+                 paf_threshold: float = 0.05,
+                 min_above_fraction: float = 0.8,
+                 distance_prior: Optional[float] = 0.5,
+                 matching: str = 'hungarian', min_parts: int = 1,
+                 min_mean_score: float = 0.2) -> Tuple[np.ndarray, ...]:
+    """Peaks + grouping on one sample's maps.
+
+    Args:
+        heatmaps: (K, H, W) part confidence maps (no background channel).
+        pafs: (2L, H, W), L = len(limbs) + len(redundant_limbs), tree limbs
+            first.
+
+    Returns:
+        keypoints (N, K, 2) in map pixels of ``heatmaps`` (float32; a
+        missing part is placed at the mean of the person's found parts),
+        keypoint_scores (N, K) (peak values, 0 for missing parts),
+        instance_scores (N,) = (sum of peak scores / K) * mean connection
+        score (clipped to [0, 1]; 1 for a one-part person), sorted
+        descending.
+    """
+    heatmaps = np.asarray(heatmaps)
+    k_num = heatmaps.shape[0]
+    all_limbs = [tuple(map(int, lb)) for lb in limbs] + \
+        [tuple(map(int, lb)) for lb in redundant_limbs]
+    empty = (np.zeros((0, k_num, 2), np.float32),
+             np.zeros((0, k_num), np.float32), np.zeros((0,), np.float32))
+    maps = prepare_heatmaps(heatmaps, upsample, smooth_sigma)
+    xy, val, part, starts = find_peaks(maps, peak_threshold, nms_kernel,
+                                       refine)
+    if len(val) == 0:
+        return empty
+    if upsample != 1:
+        xy = (xy + 0.5) * (np.array([heatmaps.shape[2], heatmaps.shape[1]]) /
+                           np.array([maps.shape[1], maps.shape[0]])) - 0.5
+    pafs = np.nan_to_num(np.asarray(pafs, np.float32), nan=0.0, posinf=0.0,
+                         neginf=0.0)
+    limb, ia, ib, sc = score_limb_candidates(
+        xy, starts, pafs, all_limbs, num_samples, paf_threshold,
+        min_above_fraction, distance_prior)
+    limb, ia, ib, sc = match_limbs(limb, ia, ib, sc, len(all_limbs), matching)
+    person, conn_sum, conn_count = assemble_people(
+        len(val), part, limb, ia, ib, sc, len(limbs))
+    g = len(conn_sum)
+    kpts = np.zeros((g, k_num, 2), np.float64)
+    kscore = np.zeros((g, k_num), np.float64)
+    kpts[person, part] = xy
+    kscore[person, part] = val
+    found = np.zeros((g, k_num), bool)
+    found[person, part] = True
+    n_parts = found.sum(1)
+    mean_peak = kscore.sum(1) / np.maximum(n_parts, 1)
+    keep = (n_parts >= min_parts) & (mean_peak >= min_mean_score)
+    if not keep.any():
+        return empty
+    kpts, kscore, found = kpts[keep], kscore[keep], found[keep]
+    n_parts = n_parts[keep]
+    conn_mean = np.where(conn_count[keep] > 0,
+                         conn_sum[keep] / np.maximum(conn_count[keep], 1),
+                         1.0)
+    inst = kscore.sum(1) / k_num * np.clip(conn_mean, 0.0, 1.0)
+    centre = (kpts * found[..., None]).sum(1) / n_parts[:, None]
+    kpts = np.where(found[..., None], kpts, centre[:, None, :])
+    order = np.argsort(-inst, kind='stable')
+    return (kpts[order].astype(np.float32), kscore[order].astype(np.float32),
+            inst[order].astype(np.float32))

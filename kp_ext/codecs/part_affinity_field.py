@@ -1,0 +1,490 @@
+"""Part Affinity Field codec (OpenPose: Cao et al., "Realtime Multi-Person
+2D Pose Estimation using Part Affinity Fields", CVPR 2017; TPAMI 2019).
+
+Numpy only (OpenCV for resizing, xtcocotools for segmentation masks, SciPy
+for the Hungarian matching). The grouping lives in
+:mod:`kp_ext.codecs.paf_grouping`.
+
+Coordinate mapping
+------------------
+Same convention as :class:`GaussianHeatmap`: pixel centres at integers, the
+strides are ``sx = w_in / W``, ``sy = h_in / H`` (8 for 368 -> 46) and::
+
+    x_map = (x_in + 0.5) / sx - 0.5        x_in = (x_map + 0.5) * sx - 0.5
+
+(the reference's ``start = stride / 2 - 0.5``). All lengths below
+(``sigma``, ``limb_width``, ``limb_end_margin``) are in **heatmap pixels**.
+
+Encoding
+--------
+A keypoint takes part when its visibility is > 0, it is finite and it lies
+inside the input image extent ``[-0.5, w_in - 0.5] x [-0.5, h_in - 0.5]``
+(as in the reference, parts cropped out of the image are not rendered and a
+limb is drawn only when both ends take part). ``keypoint_weights`` (N, K)
+is 1 for those keypoints, 0 otherwise.
+
+- Confidence maps (paper eq. 1-2, the paper's convention, no factor 2)::
+
+      S*_k(p) = max_n exp(-||p - x_nk||^2 / sigma^2)
+
+  and, with ``with_background=True``, an extra last channel
+  ``max(0, 1 - max_k S*_k)``.
+- PAFs (paper eq. 8-9): for limb ``l = (a, b)`` of person ``n``, with
+  ``v = (x_b - x_a) / ||x_b - x_a||`` and length ``len``, a map pixel ``p``
+  is on the limb when ``-m <= v . (p - x_a) <= len + m`` and
+  ``|v_perp . (p - x_a)| <= limb_width`` (``m = limb_end_margin``; the paper
+  has ``m = 0``, the reference implementation's bounding-box test extends
+  the band past the ends by up to ``limb_width``). The field is ``v``
+  averaged over the people whose limb covers ``p`` (divided by ``n_c(p)``),
+  0 elsewhere; channel ``2l`` holds x, ``2l+1`` holds y. Zero-length limbs
+  draw nothing.
+- ``heatmap_mask`` (H, W), the loss mask W(p) of the paper for both the
+  confidence maps and the PAFs: 0 where at least half of the input pixels
+  of a map pixel lie in an ``invalid_segs`` region (crowds and people
+  without keypoint annotations: COCO polygons, uncompressed or compressed
+  RLE or binary (h_in, w_in) arrays, in input-image coordinates; polygons
+  are rasterised with ``xtcocotools.mask.frPyObjects``),
+  times an optional ready mask ``heatmap_mask`` (input or map resolution,
+  1 = valid); 1 elsewhere.
+
+Decoding
+--------
+``decode((heatmaps, pafs))`` or ``decode(dict(heatmaps=..., pafs=...))``
+returns ``(keypoints (N, K, 2), keypoint_scores (N, K))`` in input
+coordinates; :meth:`decode_with_scores` also returns the instance scores
+(N,) for COCO evaluation. People are sorted by instance score. A part not
+found for a person has score 0 and sits at the mean of the person's found
+parts. See :mod:`kp_ext.codecs.paf_grouping` for the algorithm and the
+meaning of every decode argument; ``upsample`` / ``smooth_sigma`` act on
+the confidence maps only (the PAFs are read bilinearly at their own
+resolution). Empty, all-zero or NaN maps decode to ``(0, K, 2)`` arrays.
+"""
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+
+from kp_ext.registry import KEYPOINT_CODECS
+from .base import BaseKeypointCodec
+from .paf_grouping import group_people
+
+__all__ = [
+    'PartAffinityField', 'COCO_PAF_LIMBS', 'COCO_PAF_REDUNDANT_LIMBS'
+]
+
+# COCO-17 indices: 0 nose, 1 l_eye, 2 r_eye, 3 l_ear, 4 r_ear, 5 l_shoulder,
+# 6 r_shoulder, 7 l_elbow, 8 r_elbow, 9 l_wrist, 10 r_wrist, 11 l_hip,
+# 12 r_hip, 13 l_knee, 14 r_knee, 15 l_ankle, 16 r_ankle.
+#: Default spanning tree (16 limbs over the 17 COCO parts; COCO has no neck,
+#: so none is synthesised). Rooted at the left shoulder: shoulder-shoulder,
+#: shoulder-hip on each side, the arms and legs as chains, and the face
+#: hanging from the nose, which is linked to the left shoulder.
+COCO_PAF_LIMBS = (
+    (5, 6), (5, 11), (6, 12),            # torso
+    (5, 7), (7, 9), (6, 8), (8, 10),     # arms
+    (11, 13), (13, 15), (12, 14), (14, 16),  # legs
+    (5, 0), (0, 1), (0, 2), (1, 3), (2, 4),  # head
+)
+#: Default redundant limbs (cycles on top of the tree), 29 limbs in all (58
+#: PAF channels): each one bridges a part that is often unlabelled, so that
+#: its neighbours are not split off the person: hip-hip (a shoulder
+#: missing), nose-right shoulder and ear-shoulder (nose / shoulder missing:
+#: back views, profiles), shoulder-wrist (elbow missing), hip-ankle (knee
+#: missing), elbow-hip (shoulder missing, e.g. people cut by the top of the
+#: image), knee-knee (hip missing), eye-shoulder (nose and ear missing).
+#: Chosen with the oracle AP on coco_mini and on synthetic crowds
+#: (benchmarks/RESULTS_paf.md).
+COCO_PAF_REDUNDANT_LIMBS = (
+    (11, 12), (6, 0), (5, 3), (6, 4),    # hip-hip, nose/ear-shoulder
+    (5, 9), (6, 10),                     # shoulder-wrist
+    (11, 15), (12, 16),                  # hip-ankle
+    (7, 11), (8, 12),                    # elbow-hip
+    (13, 14),                            # knee-knee
+    (5, 1), (6, 2),                      # eye-shoulder
+)
+
+
+def _rle_counts(counts) -> list:
+    """Run lengths of a COCO RLE: a list as is, or the compressed string
+    (COCO's ``rleFrString``: 5-bit groups with a continuation bit, offset
+    by 48, runs from the third on stored as differences to run ``m-2``)."""
+    if isinstance(counts, (list, tuple, np.ndarray)):
+        return [int(c) for c in counts]
+    data = counts.encode() if isinstance(counts, str) else bytes(counts)
+    out, p = [], 0
+    while p < len(data):
+        x, k, more = 0, 0, True
+        while more:
+            c = data[p] - 48
+            x |= (c & 0x1f) << (5 * k)
+            more = bool(c & 0x20)
+            p += 1
+            k += 1
+            if not more and (c & 0x10):
+                x |= -1 << (5 * k)
+        if len(out) > 2:
+            x += out[-2]
+        out.append(x)
+    return out
+
+
+def _rle_to_mask(counts, h: int, w: int) -> np.ndarray:
+    """Binary (h, w) mask of a COCO RLE (column-major runs, zeros first)."""
+    runs = np.asarray(_rle_counts(counts), np.int64)
+    if runs.sum() != h * w or (runs < 0).any():
+        raise ValueError(f'RLE counts sum to {runs.sum()}, expected {h * w}')
+    flat = np.repeat(np.arange(len(runs)) % 2 == 1, runs)
+    return flat.reshape(w, h).T
+
+
+def _as_pairs(limbs, name) -> Tuple[Tuple[int, int], ...]:
+    out = []
+    for lb in limbs:
+        if len(lb) != 2:
+            raise ValueError(f'{name}: every limb must be a pair of keypoint '
+                             f'indices, got {lb!r}')
+        a, b = int(lb[0]), int(lb[1])
+        if a < 0 or b < 0 or a == b:
+            raise ValueError(f'{name}: invalid limb {lb!r}')
+        out.append((a, b))
+    return tuple(out)
+
+
+@KEYPOINT_CODECS.register_module()
+class PartAffinityField(BaseKeypointCodec):
+    """OpenPose confidence maps + part affinity fields.
+
+    Args:
+        input_size (tuple): input image size (w, h).
+        heatmap_size (tuple): map size (w, h); stride = input / map.
+        sigma (float): confidence-map spread in heatmap pixels,
+            ``exp(-d^2 / sigma^2)``. Default 1.0 (8 input px at stride 8;
+            the reference's ``exp(-d^2 / (2 * 7^2))`` at stride 8 is
+            sigma = 1.24).
+        limbs (sequence): spanning tree as (a, b) keypoint index pairs; the
+            PAF of a limb points from a to b. Default
+            :data:`COCO_PAF_LIMBS`.
+        redundant_limbs (sequence): extra pairs (cycles); they get PAF
+            channels after the tree's and may only merge partial skeletons
+            at decoding. Default :data:`COCO_PAF_REDUNDANT_LIMBS` when
+            ``limbs`` is not given, else none.
+        num_keypoints (int, optional): K; inferred as ``max index + 1``.
+        limb_width (float): half width sigma_l of the PAF band (heatmap px).
+        limb_end_margin (float): extension of the band past each end of the
+            limb (heatmap px); 0 is the paper's definition. Default 1.0, which
+            makes short limbs (a face at low resolution) cover at least the
+            pixels around their ends, as the reference's bounding-box test
+            does.
+        with_background (bool): append a background channel to heatmaps.
+        upsample (float): resize factor of the confidence maps before peak
+            search (1 = none; the reference uses the stride).
+        smooth_sigma (float): Gaussian smoothing (upsampled px) before peak
+            search; 0 = none.
+        peak_threshold (float): minimum peak value.
+        nms_kernel (int): odd side of the max-filter window.
+        refine (str): sub-pixel refinement 'gaussian' | 'quadratic' |
+            'none'.
+        num_samples (int): points sampled on each candidate limb.
+        paf_threshold (float): a sample counts when its projection exceeds it.
+        min_above_fraction (float): a candidate needs more than this
+            fraction of samples above ``paf_threshold``.
+        distance_prior (float | None): penalty ``min(r * H / len - 1, 0)``
+            with r = this value (0.5 in the reference), None to disable.
+        matching (str): 'hungarian' or 'greedy'.
+        min_parts (int): minimum number of parts of a person. Default 1:
+            COCO counts people with one or two labelled parts, and the
+            low-scored fragments rank last, so they cost no AP; use 3-4 for
+            display.
+        min_mean_score (float): minimum mean peak score of a person.
+    """
+
+    auxiliary_encode_keys = {'invalid_segs'}
+    field_mapping_table = dict(
+        heatmaps='heatmaps', pafs='pafs', heatmap_mask='heatmap_mask')
+    instance_mapping_table = dict()
+    label_mapping_table = dict(keypoint_weights='keypoint_weights')
+
+    def __init__(self,
+                 input_size: Tuple[int, int],
+                 heatmap_size: Tuple[int, int],
+                 sigma: float = 1.0,
+                 limbs: Optional[Sequence[Sequence[int]]] = None,
+                 redundant_limbs: Optional[Sequence[Sequence[int]]] = None,
+                 num_keypoints: Optional[int] = None,
+                 limb_width: float = 1.0,
+                 limb_end_margin: float = 1.0,
+                 with_background: bool = False,
+                 upsample: float = 1.0,
+                 smooth_sigma: float = 0.0,
+                 peak_threshold: float = 0.1,
+                 nms_kernel: int = 3,
+                 refine: Optional[str] = 'gaussian',
+                 num_samples: int = 10,
+                 paf_threshold: float = 0.05,
+                 min_above_fraction: float = 0.8,
+                 distance_prior: Optional[float] = 0.5,
+                 matching: str = 'hungarian',
+                 min_parts: int = 1,
+                 min_mean_score: float = 0.2):
+        self.input_size = tuple(int(v) for v in input_size)
+        self.heatmap_size = tuple(int(v) for v in heatmap_size)
+        if len(self.input_size) != 2 or len(self.heatmap_size) != 2 or \
+                min(self.input_size + self.heatmap_size) <= 0:
+            raise ValueError('input_size and heatmap_size must be positive '
+                             f'(w, h), got {input_size}, {heatmap_size}')
+        self.stride = np.array(self.input_size, np.float64) / np.array(
+            self.heatmap_size, np.float64)
+        if sigma <= 0 or limb_width <= 0 or limb_end_margin < 0:
+            raise ValueError('sigma and limb_width must be > 0, '
+                             'limb_end_margin >= 0')
+        self.sigma = float(sigma)
+        if limbs is None:
+            limbs = COCO_PAF_LIMBS
+            if redundant_limbs is None:
+                redundant_limbs = COCO_PAF_REDUNDANT_LIMBS
+        self.limbs = _as_pairs(limbs, 'limbs')
+        self.redundant_limbs = _as_pairs(redundant_limbs or (),
+                                         'redundant_limbs')
+        if not self.limbs:
+            raise ValueError('limbs must not be empty')
+        max_idx = max(max(p) for p in self.limbs + self.redundant_limbs)
+        if num_keypoints is None:
+            num_keypoints = max_idx + 1
+        if max_idx >= num_keypoints:
+            raise ValueError(f'limb index {max_idx} >= num_keypoints '
+                             f'{num_keypoints}')
+        self.num_keypoints = int(num_keypoints)
+        self.all_limbs = self.limbs + self.redundant_limbs
+        self.num_limbs = len(self.all_limbs)
+        self.limb_width = float(limb_width)
+        self.limb_end_margin = float(limb_end_margin)
+        self.with_background = bool(with_background)
+        if matching not in ('hungarian', 'greedy'):
+            raise ValueError(f"matching must be 'hungarian' or 'greedy', "
+                             f'got {matching!r}')
+        self.decode_cfg = dict(
+            upsample=float(upsample), smooth_sigma=float(smooth_sigma),
+            peak_threshold=float(peak_threshold), nms_kernel=int(nms_kernel),
+            refine=None if refine in (None, 'none') else refine,
+            num_samples=int(num_samples), paf_threshold=float(paf_threshold),
+            min_above_fraction=float(min_above_fraction),
+            distance_prior=distance_prior, matching=matching,
+            min_parts=int(min_parts), min_mean_score=float(min_mean_score))
+
+    # ------------------------------------------------------------ encode
+    def _to_map(self, keypoints: np.ndarray) -> np.ndarray:
+        return (keypoints + 0.5) / self.stride - 0.5
+
+    def _to_input(self, xy: np.ndarray) -> np.ndarray:
+        return (xy + 0.5) * self.stride - 0.5
+
+    def _valid_keypoints(self, keypoints, keypoints_visible):
+        n, k = keypoints.shape[:2]
+        if keypoints_visible is None:
+            vis = np.ones((n, k), bool)
+        else:
+            keypoints_visible = np.asarray(keypoints_visible)
+            if keypoints_visible.shape != (n, k):
+                raise ValueError(f'keypoints_visible shape '
+                                 f'{keypoints_visible.shape} != {(n, k)}')
+            vis = np.nan_to_num(keypoints_visible, nan=0.0) > 0
+        w, h = self.input_size
+        with np.errstate(invalid='ignore'):
+            inside = (np.isfinite(keypoints).all(-1) &
+                      (keypoints[..., 0] >= -0.5) &
+                      (keypoints[..., 0] <= w - 0.5) &
+                      (keypoints[..., 1] >= -0.5) &
+                      (keypoints[..., 1] <= h - 0.5))
+        return vis & inside
+
+    def _invalid_mask(self, invalid_segs) -> np.ndarray:
+        """Rasterise segmentations at input resolution -> bool (h_in, w_in).
+
+        Polygons and uncompressed RLE go through ``xtcocotools.mask.
+        frPyObjects`` (COCO's own rasteriser); the resulting compressed RLE
+        is expanded by :func:`_rle_to_mask` (``xtcocotools.mask.decode``
+        fails under numpy 2: it uses the removed ``np.NPY_OWNDATA``).
+        """
+        import xtcocotools.mask as mask_util
+        w, h = self.input_size
+        out = np.zeros((h, w), bool)
+        if isinstance(invalid_segs, dict):
+            invalid_segs = [invalid_segs]
+        for i, seg in enumerate(invalid_segs):
+            if seg is None or (isinstance(seg, (list, tuple)) and
+                               len(seg) == 0):
+                continue
+            if isinstance(seg, np.ndarray):
+                if seg.shape != (h, w):
+                    raise ValueError(f'invalid_segs[{i}]: binary mask shape '
+                                     f'{seg.shape} != input (h, w) {(h, w)}')
+                out |= seg.astype(bool)
+                continue
+            if isinstance(seg, dict):
+                size = tuple(int(v) for v in seg.get('size', ()))
+                if size != (h, w):
+                    raise ValueError(f'invalid_segs[{i}]: RLE size {size} '
+                                     f'!= input (h, w) {(h, w)}')
+                rles = [mask_util.frPyObjects(seg, h, w)
+                        if isinstance(seg.get('counts'), list) else seg]
+            elif isinstance(seg, (list, tuple)):
+                polys = [list(map(float, p)) for p in seg if len(p) >= 6]
+                if not polys:
+                    continue
+                rles = mask_util.frPyObjects(polys, h, w)
+            else:
+                raise TypeError(f'invalid_segs[{i}]: unsupported '
+                                f'segmentation type {type(seg).__name__}')
+            for rle in rles:
+                out |= _rle_to_mask(rle['counts'], h, w)
+        return out
+
+    def _loss_mask(self, invalid_segs, heatmap_mask) -> np.ndarray:
+        import cv2
+        w, h = self.heatmap_size
+        mask = np.ones((h, w), np.float32)
+        if invalid_segs is not None and len(invalid_segs) > 0:
+            inv = self._invalid_mask(invalid_segs).astype(np.float32)
+            frac = cv2.resize(inv, (w, h), interpolation=cv2.INTER_AREA)
+            mask[frac >= 0.5] = 0
+        if heatmap_mask is not None:
+            hm = np.asarray(heatmap_mask, np.float32)
+            if hm.shape == (self.input_size[1], self.input_size[0]) and \
+                    hm.shape != (h, w):
+                hm = cv2.resize(hm, (w, h), interpolation=cv2.INTER_AREA)
+            if hm.shape != (h, w):
+                raise ValueError(f'heatmap_mask shape {hm.shape} matches '
+                                 'neither the input nor the heatmap size')
+            mask *= (hm >= 0.5)
+        return mask
+
+    def encode(self, keypoints: np.ndarray,
+               keypoints_visible: Optional[np.ndarray] = None,
+               invalid_segs=None, heatmap_mask=None, **kwargs) -> dict:
+        """Encode keypoints (N, K, 2) in input pixels.
+
+        Returns dict(heatmaps (K[+1], H, W), pafs (2L, H, W),
+        heatmap_mask (H, W), keypoint_weights (N, K)), all float32.
+        """
+        keypoints = np.asarray(keypoints, np.float64)
+        if keypoints.ndim == 2 and keypoints.shape[0] == 0:
+            keypoints = keypoints.reshape(0, self.num_keypoints, 2)
+        if keypoints.ndim != 3 or keypoints.shape[2] != 2 or \
+                keypoints.shape[1] != self.num_keypoints:
+            raise ValueError(f'keypoints must be (N, {self.num_keypoints}, '
+                             f'2), got {keypoints.shape}')
+        valid = self._valid_keypoints(keypoints, keypoints_visible)
+        w, h = self.heatmap_size
+        k_num = self.num_keypoints
+        pts = self._to_map(np.where(valid[..., None], keypoints, 0.0))
+        xs = np.arange(w, dtype=np.float64)
+        ys = np.arange(h, dtype=np.float64)
+
+        # confidence maps: separable Gaussians, max over people
+        heat = np.zeros((k_num, h, w), np.float32)
+        inv_s2 = 1.0 / self.sigma**2
+        if valid.any():
+            # (N, K, W) and (N, K, H) 1-D Gaussians, zero for invalid parts
+            gx = np.exp(-(xs - pts[..., 0, None])**2 * inv_s2)
+            gy = np.exp(-(ys - pts[..., 1, None])**2 * inv_s2) * \
+                valid[..., None]
+            gx = gx.astype(np.float32)
+            gy = gy.astype(np.float32)
+            # max over people, 16 at a time to bound memory
+            for s in range(0, len(pts), 16):
+                g = gy[s:s + 16, :, :, None] * gx[s:s + 16, :, None, :]
+                np.maximum(heat, g.max(0), out=heat)
+        if self.with_background:
+            bg = np.maximum(1.0 - heat.max(0, initial=0.0), 0.0)
+            heat = np.concatenate([heat, bg[None]], axis=0)
+
+        # part affinity fields
+        pafs = np.zeros((2 * self.num_limbs, h, w), np.float32)
+        X = xs[None, None, :]
+        Y = ys[None, :, None]
+        m = self.limb_end_margin
+        for l, (a, b) in enumerate(self.all_limbs):
+            sel = valid[:, a] & valid[:, b]
+            if not sel.any():
+                continue
+            pa, pb = pts[sel, a], pts[sel, b]
+            d = pb - pa
+            length = np.hypot(d[:, 0], d[:, 1])
+            ok = length > 1e-9
+            if not ok.any():
+                continue
+            pa, d, length = pa[ok], d[ok], length[ok]
+            vx = (d[:, 0] / length)[:, None, None]
+            vy = (d[:, 1] / length)[:, None, None]
+            dx = X - pa[:, 0, None, None]
+            dy = Y - pa[:, 1, None, None]
+            along = dx * vx + dy * vy
+            perp = np.abs(dy * vx - dx * vy)
+            on = ((along >= -m) & (along <= length[:, None, None] + m) &
+                  (perp <= self.limb_width))
+            count = on.sum(0)
+            cover = count > 0
+            fx = (on * vx).sum(0)
+            fy = (on * vy).sum(0)
+            pafs[2 * l][cover] = fx[cover] / count[cover]
+            pafs[2 * l + 1][cover] = fy[cover] / count[cover]
+
+        return dict(
+            heatmaps=heat,
+            pafs=pafs,
+            heatmap_mask=self._loss_mask(invalid_segs, heatmap_mask),
+            keypoint_weights=valid.astype(np.float32))
+
+    # ------------------------------------------------------------ decode
+    def _split(self, encoded, pafs=None):
+        if pafs is None:
+            if isinstance(encoded, dict):
+                heatmaps, pafs = encoded['heatmaps'], encoded['pafs']
+            elif isinstance(encoded, (tuple, list)) and len(encoded) == 2:
+                heatmaps, pafs = encoded
+            else:
+                raise TypeError('decode expects (heatmaps, pafs) or '
+                                "dict(heatmaps=..., pafs=...)")
+        else:
+            heatmaps = encoded
+        heatmaps = np.asarray(heatmaps)
+        pafs = np.asarray(pafs)
+        k_num = self.num_keypoints
+        if heatmaps.ndim != 3 or heatmaps.shape[0] not in (k_num, k_num + 1):
+            raise ValueError(f'heatmaps must be ({k_num}[+1], H, W), got '
+                             f'{heatmaps.shape}')
+        if pafs.ndim != 3 or pafs.shape[0] != 2 * self.num_limbs or \
+                pafs.shape[1:] != heatmaps.shape[1:]:
+            raise ValueError(f'pafs must be ({2 * self.num_limbs}, '
+                             f'{heatmaps.shape[1]}, {heatmaps.shape[2]}), '
+                             f'got {pafs.shape}')
+        return heatmaps[:k_num], pafs
+
+    def decode_with_scores(self, encoded, pafs=None):
+        """Like :meth:`decode`, plus instance scores.
+
+        Accepts ``(heatmaps, pafs)``, ``dict(heatmaps, pafs)`` or
+        ``decode_with_scores(heatmaps, pafs)``. Maps must be at
+        ``heatmap_size`` (the coordinate mapping uses the codec's stride;
+        other sizes are rescaled proportionally).
+
+        Returns:
+            keypoints (N, K, 2) float32 in input pixels, keypoint_scores
+            (N, K), instance_scores (N,), sorted by instance score.
+        """
+        heatmaps, pafs = self._split(encoded, pafs)
+        kpts, kscores, inst = group_people(
+            heatmaps, pafs, self.limbs, self.redundant_limbs,
+            **self.decode_cfg)
+        h, w = heatmaps.shape[1:]
+        stride = np.array(self.input_size, np.float64) / np.array([w, h])
+        kpts = ((kpts + 0.5) * stride - 0.5).astype(np.float32)
+        return kpts, kscores, inst
+
+    def decode(self, encoded, pafs=None) -> Tuple[np.ndarray, np.ndarray]:
+        """Group people from ``(heatmaps (K[+1], H, W), pafs (2L, H, W))``.
+
+        Returns keypoints (N, K, 2) in input pixels and keypoint scores
+        (N, K); see :meth:`decode_with_scores` for the instance scores.
+        """
+        kpts, kscores, _ = self.decode_with_scores(encoded, pafs)
+        return kpts, kscores
