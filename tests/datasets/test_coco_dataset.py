@@ -286,7 +286,7 @@ def test_metainfo_from_file_lazy_init_and_pipeline_keys(tmp_path):
                      data_prefix=dict(img=str(tmp_path)), lazy_init=True,
                      pipeline=[lambda d: d])
     assert ds.metainfo['num_keypoints'] == K
-    assert ds.metainfo['paf_limbs'][0] == (0, 1)
+    assert ds.metainfo['paf_limbs'][0] == (5, 6)  # left-right shoulder
     assert not ds._fully_initialized
     sample = ds[0]
     assert sample['flip_indices'][1] == 2

@@ -331,3 +331,39 @@ def test_keypoint_rescoring_ranks_false_positive_last(gt_json, tmp_path):
     np.testing.assert_allclose([res[f'coco/{n}'] for n in NAMES], by_box,
                                atol=1e-9)
     assert by_box[1] < rescored[1]   # AP .5 drops when the FP ranks first
+
+
+def test_image_without_predictions(gt_json, tmp_path):
+    """A bottom-up image where nothing was found (N=0 predictions) counts
+    its people as missed, as in a direct COCOeval without them."""
+    path, data = gt_json
+    kpts, scores, bscores = _perturbed(data, seed=5)
+    empty_img = data['images'][0]['id']
+    samples, kept = [], []
+    for img in data['images']:
+        idx = [i for i, a in enumerate(data['annotations'])
+               if a['image_id'] == img['id']]
+        ds = PoseDataSample(metainfo=dict(
+            img_id=img['id'], ori_shape=(img['height'], img['width'])))
+        if img['id'] == empty_img:
+            ds.pred_instances = InstanceData(
+                keypoints=np.zeros((0, 17, 2), np.float32),
+                keypoint_scores=np.zeros((0, 17), np.float32),
+                scores=np.zeros((0, ), np.float32))
+        else:
+            kept += idx
+            ds.pred_instances = InstanceData(
+                keypoints=np.stack([kpts[i] for i in idx]).astype(
+                    np.float32),
+                keypoint_scores=np.stack([scores[i] for i in idx]).astype(
+                    np.float32),
+                scores=np.array([bscores[i] for i in idx], np.float32))
+        samples.append(ds.to_dict())
+    dets = [d for d in _oracle_dets(data, kpts, scores, bscores)
+            if d['image_id'] != empty_img]
+    assert len(dets) == len(kept) > 0
+    stats = _oracle(path, dets, tmp_path)
+    res = _run(samples, ann_file=str(path), nms_mode='none')
+    np.testing.assert_allclose([res[f'coco/{n}'] for n in NAMES], stats,
+                               atol=1e-9)
+    assert res['coco/AR'] < 1.0

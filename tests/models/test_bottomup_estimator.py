@@ -77,7 +77,7 @@ class _OracleBackbone(nn.Module):
 
 
 @MODELS.register_module(force=True)
-class _PoolBackboneForTest(nn.Module):
+class _Stride8PoolBackboneForTest(nn.Module):
     """Input channels are maps rendered at stride 1; 8x8 average pooling
     gives stride-8 maps (a scale-consistent 'network')."""
 
@@ -186,7 +186,7 @@ def test_multiscale_test_same_people():
 
     def run(**test_cfg):
         model = BottomupPoseEstimator(
-            backbone=dict(type='_PoolBackboneForTest'),
+            backbone=dict(type='_Stride8PoolBackboneForTest'),
             head=dict(type='PartAffinityFieldHead', arch=None,
                       num_keypoints=K, num_limbs=L, decoder=codec),
             test_cfg=test_cfg)

@@ -136,7 +136,10 @@ class CocoKeypointMetric(BaseMetric):
             n = keypoints.shape[0]
             if 'keypoint_scores' in pred_inst:
                 kpt_scores = to_numpy(pred_inst['keypoint_scores'],
-                                      np.float64).reshape(n, -1)
+                                      np.float64)
+                if kpt_scores.size == n * keypoints.shape[1]:
+                    # (K,) for one instance; (0, K) when none was found
+                    kpt_scores = kpt_scores.reshape(keypoints.shape[:2])
             else:
                 kpt_scores = np.ones(keypoints.shape[:2])
             if kpt_scores.shape != keypoints.shape[:2]:
