@@ -1,6 +1,7 @@
-# Quickstart, bottom-up: a tiny OpenPose (VGG front end at 1/4 width with
-# batch norm + a 3-stage 2017 head) trained from scratch on the project's
-# synthetic crowds (1-4 people per 256x256 image, no files needed).
+# Quickstart, bottom-up: a tiny OpenPose (narrow VGG front end with batch
+# norm + a small 2019-style head: 2 PAF stages then 1 confidence-map stage)
+# trained from scratch on the project's synthetic crowds (1-4 people per
+# 192x192 image, no files needed).
 # CPU-friendly (a few minutes on 2 cores).
 #   python tools/quickstart_openpose.py   (or: python tools/train.py THIS)
 _base_ = ['../_base_/default_runtime.py']
@@ -24,19 +25,20 @@ default_hooks = dict(
                     save_best='coco/AP', rule='greater'))
 randomness = dict(seed=0)
 
-# codec: 256x256 input -> 32x32 maps (stride 8). COCO-17 limbs: the
+# codec: 192x192 input -> 24x24 maps (stride 8). COCO-17 limbs: the
 # spanning tree (16) and redundant limbs (cycles that keep people whole
 # when a part is missing), written out so the channel count is fixed here
-limbs = [(5, 6), (5, 11), (6, 12), (5, 7), (7, 9), (6, 8), (8, 10),
+__limbs = [(5, 6), (5, 11), (6, 12), (5, 7), (7, 9), (6, 8), (8, 10),
          (11, 13), (13, 15), (12, 14), (14, 16), (5, 0), (0, 1), (0, 2),
          (1, 3), (2, 4)]
-redundant_limbs = [(11, 12), (6, 0), (5, 3), (6, 4), (5, 9), (6, 10),
+__redundant_limbs = [(11, 12), (6, 0), (5, 3), (6, 4), (5, 9), (6, 10),
                    (11, 15), (12, 16), (7, 11), (8, 12)]
 num_limbs = 26  # len(limbs) + len(redundant_limbs): 52 PAF channels
-input_size = (256, 256)
+input_size = (192, 192)
 codec = dict(
-    type='PartAffinityField', input_size=input_size, heatmap_size=(32, 32),
-    sigma=1.0, limb_width=1.0, limbs=limbs, redundant_limbs=redundant_limbs,
+    type='PartAffinityField', input_size=input_size, heatmap_size=(24, 24),
+    sigma=1.0, limb_width=1.0, limbs=__limbs,
+    redundant_limbs=__redundant_limbs,
     min_parts=3)
 
 model = dict(
@@ -47,17 +49,19 @@ model = dict(
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True),
     backbone=dict(
-        type='OpenPoseVGG', widen_factor=0.25, num_convs=(1, 1, 2, 2),
-        norm_cfg=dict(type='BN')),
+        type='OpenPoseVGG', widths=(16, 32, 48, 64, 48, 32),
+        num_convs=(1, 1, 2, 2), norm_cfg=dict(type='BN')),
     head=dict(
         type='PartAffinityFieldHead',
-        in_channels=32,  # 128 * 0.25
+        in_channels=32,
         num_keypoints=17,
         num_limbs=num_limbs,
-        arch='2017',
-        num_stages=3,
-        stage_channels=48,
-        mid_channels=96,
+        arch='2019',
+        num_paf_stages=2,
+        num_cm_stages=1,
+        num_dense_blocks=3,
+        stage_channels=32,
+        mid_channels=64,
         norm_cfg=dict(type='BN'),
         loss=dict(type='PAFLoss'),
         decoder=codec),
@@ -79,8 +83,8 @@ val_pipeline = [
     dict(type='BottomupResize', input_size=input_size, size_factor=8),
     dict(type='PackPoseInputs'),
 ]
-crowd = dict(img_size=(256, 256), num_people=(1, 4),
-             scale_range=(0.35, 0.75), occlusion_prob=0.2)
+crowd = dict(img_size=(192, 192), num_people=(1, 4),
+             scale_range=(0.4, 0.8), occlusion_prob=0.2)
 
 train_dataloader = dict(
     batch_size=16,
