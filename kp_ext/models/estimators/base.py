@@ -15,6 +15,7 @@ import copy
 from abc import ABCMeta, abstractmethod
 from typing import List, Optional, Union
 
+import numpy as np
 import torch
 from mmengine.model import BaseModel
 from torch import Tensor
@@ -130,3 +131,26 @@ class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
     @abstractmethod
     def predict(self, inputs: Tensor, data_samples: list) -> list:
         """Data samples with predictions."""
+
+    @staticmethod
+    def input_to_image(keypoints: np.ndarray, meta: dict,
+                       hint: str = '') -> np.ndarray:
+        """Map keypoints (..., 2) from network-input to image pixels.
+
+        ``x_img = x_in / input_size * input_scale + input_center -
+        input_scale / 2`` with the ``input_size``, ``input_center`` and
+        ``input_scale`` that the pipeline (``TopdownAffine``,
+        ``BottomupResize``) wrote into the sample's metainfo (MMPose's
+        convention; the test-time warp has no rotation).
+        """
+        missing = [k for k in ('input_size', 'input_center', 'input_scale')
+                   if k not in meta]
+        if missing:
+            raise KeyError(f'data sample metainfo lacks {missing}; needed to '
+                           'map keypoints from the network input to the '
+                           f'image{hint}')
+        size, center, scale = (
+            np.asarray(meta[k], dtype=np.float64).reshape(2)
+            for k in ('input_size', 'input_center', 'input_scale'))
+        return (np.asarray(keypoints, np.float64) / size * scale + center -
+                0.5 * scale).astype(np.float32)

@@ -60,16 +60,6 @@ class TopdownPoseEstimator(BasePoseEstimator):
         return self.add_pred_to_datasample(pred_instances, pred_fields,
                                            data_samples)
 
-    @staticmethod
-    def crop_to_image(keypoints: np.ndarray, input_size, input_center,
-                      input_scale) -> np.ndarray:
-        """Map keypoints (..., 2) from crop to image coordinates."""
-        input_size = np.asarray(input_size, dtype=np.float32).reshape(2)
-        input_center = np.asarray(input_center, dtype=np.float32).reshape(2)
-        input_scale = np.asarray(input_scale, dtype=np.float32).reshape(2)
-        return (keypoints / input_size * input_scale + input_center -
-                0.5 * input_scale).astype(np.float32)
-
     def add_pred_to_datasample(self, batch_pred_instances, batch_pred_fields,
                                batch_data_samples) -> list:
         if len(batch_pred_instances) != len(batch_data_samples):
@@ -80,18 +70,9 @@ class TopdownPoseEstimator(BasePoseEstimator):
             batch_pred_fields = []
         for pred_instances, pred_fields, data_sample in zip_longest(
                 batch_pred_instances, batch_pred_fields, batch_data_samples):
-            meta = data_sample.metainfo
-            missing = [
-                k for k in ('input_size', 'input_center', 'input_scale')
-                if k not in meta
-            ]
-            if missing:
-                raise KeyError(f'data sample metainfo lacks {missing}; '
-                               'needed to map crop keypoints to the image')
             keypoints = to_numpy(pred_instances.keypoints).astype(np.float32)
-            keypoints[..., :2] = self.crop_to_image(
-                keypoints[..., :2], meta['input_size'], meta['input_center'],
-                meta['input_scale'])
+            keypoints[..., :2] = self.input_to_image(
+                keypoints[..., :2], data_sample.metainfo)
             pred_instances.keypoints = keypoints
             if 'keypoints_visible' not in pred_instances:
                 pred_instances.keypoints_visible = \
