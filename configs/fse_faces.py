@@ -1,0 +1,98 @@
+# Factorized Spatial Embeddings (Thewlis, Bilen & Vedaldi, ICCV 2017) on
+# faces: YouTube-Faces frames with 68 annotated points
+# (../shared/data/youtube_faces_68lm_udacity), split BY IDENTITY (the
+# regressor is evaluated on identities never seen in training).
+#
+# Paper setting: a small fully convolutional detector, spatial softmax +
+# soft-argmax landmarks, equivariance to random TPS warps + diversity loss,
+# K landmarks (the paper reports K = 10, 30 and 50 on faces; K=30 here),
+# images resized to 96x96 (the whole frame: bbox_mode='image', no
+# annotation is used to crop), Adam. Evaluation: linear regression from the
+# K landmarks to the 68 annotated points, fitted on the training identities
+# and tested on the held-out identities; NME in % of the outer-eye-corner
+# distance, plus the 5-point MAFL-style subset and the mean-shape baseline.
+# runtime written out (iteration-based loop; the default runtime is
+# epoch-based)
+default_scope = 'kp_ext'
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'))
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(
+    type='PoseLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+log_level = 'INFO'
+load_from = None
+resume = False
+
+num_keypoints = 30          # K (paper: 10 / 30 / 50)
+input_size = (96, 96)       # (w, h) network input
+data_root = '../shared/data/youtube_faces_68lm_udacity/'
+dataset_type = 'FaceLandmarkCSVDataset'
+
+train_pipeline = [
+    dict(type='LoadImage'),                       # RGBA/grey -> BGR
+    dict(type='GetBBoxCenterScale', padding=1.0),
+    dict(type='TopdownAffine', input_size=input_size),  # resize to 96x96
+    dict(type='PackPoseInputs'),
+]
+test_pipeline = train_pipeline
+
+_split = dict(type=dataset_type, data_root=data_root, bbox_mode='image',
+              val_fraction=0.2, split_seed=0)
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(**_split, split='train', pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=64,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='RegressionSplitDataset',
+        fit=dict(**_split, split='train', pipeline=test_pipeline,
+                 test_mode=True),
+        test=dict(**_split, split='val', pipeline=test_pipeline,
+                  test_mode=True)))
+test_dataloader = val_dataloader
+# ridge alpha in box-normalised units (a tiny ridge keeps K=50 stable)
+val_evaluator = dict(type='LandmarkRegressionMetric', alpha=1e-4)
+test_evaluator = val_evaluator
+
+model = dict(
+    type='UnsupervisedLandmarkEstimator',
+    data_preprocessor=dict(
+        type='PoseDataPreprocessor', mean=[127.5, 127.5, 127.5],
+        std=[64.0, 64.0, 64.0], bgr_to_rgb=True),
+    backbone=dict(type='FSEConvNet', out_channels=num_keypoints,
+                  arch='fast'),   # 'paper' = the original (slower) net
+    head=dict(
+        type='LandmarkHead',
+        num_keypoints=num_keypoints,
+        input_size=input_size,
+        beta=1.0,
+        loss_equivariance=dict(type='EquivarianceLoss', loss_weight=1.0),
+        loss_diversity=dict(type='DiversityLoss', mode='linear',
+                            normalize=True, loss_weight=1.0)),  # diversity
+    warp=dict(type='TPSWarp', num_ctrl=5, ctrl_sigma=0.04, rotation=15.0,
+              scale=(0.9, 1.1), translation=0.05))
+
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))
+param_scheduler = []
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=6000,
+                 val_interval=1000)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=1000, by_epoch=False),
+    visualization=dict(type='PoseVisualizationHook', enable=False))
+custom_hooks = [dict(type='LandmarkCollapseHook', interval=50, radius=2.0)]
+log_processor = dict(by_epoch=False)
+randomness = dict(seed=0)

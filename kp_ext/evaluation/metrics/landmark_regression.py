@@ -1,0 +1,289 @@
+"""Linear-regression protocol for unsupervised landmarks.
+
+Unsupervised landmarks have no semantic labels, so (Thewlis et al. 2017,
+and most later work) their quality is measured by how well a *linear*
+regressor maps the K discovered landmarks to the M annotated ones: fit
+``Y ~ [X, 1] W`` (least squares, optional ridge ``alpha`` on the non-bias
+weights) on a training ("fit") split, apply it to a held-out test split and
+report the normalised mean error there.
+
+Where the fit split comes from (design)
+---------------------------------------
+A metric has no model access, so both splits go through the ordinary
+evaluation loop: the val/test dataloader's dataset is a
+``RegressionSplitDataset(fit=..., test=...)`` that concatenates the fit
+samples (e.g. the training identities) and the test samples and tags each
+data sample's metainfo with ``regression_split='fit'|'test'``. This works
+with mmengine's standard ``runner.val()`` / ``runner.test()``.
+:meth:`compute_metrics` fits the regressor on the samples tagged ``fit``
+only and evaluates it on the samples tagged ``test`` only: no test sample
+(nor its annotation) enters the fit; ``self.last_fit`` keeps the fitted
+weights for inspection.
+
+Coordinates
+-----------
+Both the discovered landmarks (``pred_instances.keypoints``, image pixels)
+and the annotations (``gt_instances.keypoints``, image pixels) are
+expressed in the frame of the sample's crop box before regressing:
+``u = (p - (input_center - input_scale / 2)) / input_scale``, i.e. [0, 1]
+over the box that was warped to the network input (the box is the same
+for prediction and annotation). Regressed points are mapped back to image
+pixels with the same box, and errors are measured in image pixels.
+
+Errors
+------
+``NME``: mean over test samples and annotated points of ``|pred - gt| /
+d``, ``d`` the inter-ocular distance, i.e. the gt distance between
+``norm_indices`` (argument, else the metainfo's ``norm_indices``, else
+(36, 45) for 68 points: the outer eye corners), in percent (x 100).
+``NME_5pt`` (when ``point_groups`` are given or, by default, for 68-point
+faces): the MAFL-style five points, each the mean of a group of annotated
+points (eye centres = mean of each eye's six points 36-41 and 42-47, nose
+tip 30, mouth corners 48 and 54), taken from the regressed 68 points (the
+regression is linear, so this equals regressing the five points directly),
+same normaliser. ``*_baseline``: the same errors when every test sample is
+predicted as the mean training shape (in the box frame). Per-point errors
+are kept in ``self.per_keypoint_nme`` (and returned as
+``NME_kpt/<name>`` when ``per_keypoint=True``). Only samples whose
+annotated points are all visible are used.
+"""
+import logging
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
+
+from kp_ext.registry import METRICS
+from .pck import to_numpy
+
+__all__ = ['LandmarkRegressionMetric', 'fit_linear_regressor',
+           'FACE68_MAFL_GROUPS']
+
+#: the five MAFL points as groups of 68-point (iBUG) indices
+FACE68_MAFL_GROUPS = ([36, 37, 38, 39, 40, 41], [42, 43, 44, 45, 46, 47],
+                      [30], [48], [54])
+
+
+def fit_linear_regressor(x: np.ndarray, y: np.ndarray,
+                         alpha: float = 0.0) -> np.ndarray:
+    """Least squares ``y ~ [x, 1] @ W`` -> W (D + 1, P).
+
+    ``alpha > 0`` adds the ridge penalty ``alpha |W[:D]|^2`` (the bias row
+    is not penalised: solved on centred data). ``alpha = 0`` uses
+    ``numpy.linalg.lstsq`` (minimum-norm solution when rank deficient).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.ndim != 2 or y.ndim != 2 or len(x) != len(y):
+        raise ValueError(f'x (N, D) and y (N, P) expected, got {x.shape} and '
+                         f'{y.shape}')
+    if len(x) == 0:
+        raise ValueError('cannot fit a regressor on 0 samples')
+    if alpha > 0:
+        xm, ym = x.mean(0), y.mean(0)
+        xc, yc = x - xm, y - ym
+        a = xc.T @ xc + alpha * np.eye(x.shape[1])
+        w = np.linalg.solve(a, xc.T @ yc)
+        b = ym - xm @ w
+        return np.vstack([w, b[None]])
+    xa = np.hstack([x, np.ones((len(x), 1))])
+    w, *_ = np.linalg.lstsq(xa, y, rcond=None)
+    return w
+
+
+def _apply(w: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return np.hstack([x, np.ones((len(x), 1))]) @ w
+
+
+@METRICS.register_module()
+class LandmarkRegressionMetric(BaseMetric):
+    """Regress annotated from discovered landmarks (module doc).
+
+    Args:
+        alpha (float): ridge penalty (0: plain least squares). The inputs
+            are box-normalised coordinates in [0, 1], so ``alpha`` is in
+            those units.
+        norm_indices (pair, optional): annotated points whose distance
+            normalises the error; default metainfo ``norm_indices``, else
+            (36, 45) for 68 points.
+        point_groups (list of lists, optional): derived points (each the
+            mean of a group of annotated points) reported as ``NME_5pt``;
+            default ``FACE68_MAFL_GROUPS`` for 68 annotated points, none
+            otherwise.
+        split_key (str): metainfo key of the split tag.
+        fit_split / test_split (str): tag values of the two splits.
+        per_keypoint (bool): also return ``NME_kpt/<name>`` values.
+        collect_device, prefix: mmengine ``BaseMetric``.
+    """
+
+    default_prefix: Optional[str] = None
+
+    def __init__(self,
+                 alpha: float = 0.0,
+                 norm_indices: Optional[Sequence[int]] = None,
+                 point_groups: Optional[Sequence[Sequence[int]]] = None,
+                 split_key: str = 'regression_split',
+                 fit_split: str = 'fit',
+                 test_split: str = 'test',
+                 per_keypoint: bool = False,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if alpha < 0:
+            raise ValueError(f'alpha must be >= 0, got {alpha}')
+        if norm_indices is not None and len(norm_indices) != 2:
+            raise ValueError(f'norm_indices must be a pair, got '
+                             f'{norm_indices}')
+        self.alpha = float(alpha)
+        self.norm_indices = (None if norm_indices is None else
+                             [int(i) for i in norm_indices])
+        self.point_groups = (None if point_groups is None else
+                             [list(map(int, g)) for g in point_groups])
+        self.split_key = split_key
+        self.fit_split = fit_split
+        self.test_split = test_split
+        self.per_keypoint = bool(per_keypoint)
+        self.last_fit: Optional[dict] = None
+        self.per_keypoint_nme: Optional[np.ndarray] = None
+
+    # -- collection ----------------------------------------------------------
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            split = sample.get(self.split_key)
+            if split not in (self.fit_split, self.test_split):
+                raise KeyError(
+                    f'LandmarkRegressionMetric: sample '
+                    f'{sample.get("img_path")} has {self.split_key}='
+                    f'{split!r}; evaluate on a RegressionSplitDataset (fit '
+                    f'split tagged {self.fit_split!r}, test split tagged '
+                    f'{self.test_split!r})')
+            missing = [k for k in ('input_center', 'input_scale')
+                       if sample.get(k) is None]
+            if missing:
+                raise KeyError(f'LandmarkRegressionMetric: sample '
+                               f'{sample.get("img_path")} lacks {missing} '
+                               '(the crop box)')
+            pred = to_numpy(sample['pred_instances']['keypoints'],
+                            np.float64)
+            gt_inst = sample['gt_instances']
+            gt = to_numpy(gt_inst['keypoints'], np.float64)
+            if pred.ndim != 3 or gt.ndim != 3 or len(pred) != 1 \
+                    or len(gt) != 1:
+                raise ValueError(
+                    'LandmarkRegressionMetric expects one instance per '
+                    f'sample: pred {pred.shape}, gt {gt.shape} in '
+                    f'{sample.get("img_path")}')
+            vis = (to_numpy(gt_inst['keypoints_visible'], np.float64)
+                   .reshape(-1) > 0 if 'keypoints_visible' in gt_inst else
+                   np.ones(gt.shape[1], dtype=bool))
+            center = to_numpy(sample['input_center'], np.float64).reshape(2)
+            scale = to_numpy(sample['input_scale'], np.float64).reshape(2)
+            self.results.append(
+                dict(split=split, pred=pred[0, :, :2], gt=gt[0, :, :2],
+                     vis=vis, origin=center - scale / 2, scale=scale,
+                     img_path=sample.get('img_path')))
+
+    # -- evaluation ----------------------------------------------------------
+    def _norm_pair(self, m: int) -> List[int]:
+        idx = self.norm_indices
+        if idx is None:
+            idx = (self.dataset_meta or {}).get('norm_indices')
+        if idx is None and m == 68:
+            idx = [36, 45]
+        if idx is None:
+            raise KeyError('LandmarkRegressionMetric: no norm_indices given '
+                           'and none in the dataset metainfo')
+        idx = [int(i) for i in idx]
+        if not all(0 <= i < m for i in idx):
+            raise IndexError(f'norm_indices {idx} out of range for {m} '
+                             'annotated points')
+        return idx
+
+    def _groups(self, m: int) -> Optional[List[List[int]]]:
+        if self.point_groups is not None:
+            groups = self.point_groups
+        elif m == 68:
+            groups = [list(g) for g in FACE68_MAFL_GROUPS]
+        else:
+            return None
+        for g in groups:
+            if not g or not all(0 <= i < m for i in g):
+                raise IndexError(f'point group {g} out of range for {m} '
+                                 'annotated points')
+        return groups
+
+    @staticmethod
+    def _stack(results, key):
+        return np.stack([r[key] for r in results])
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        fit = [r for r in results
+               if r['split'] == self.fit_split and r['vis'].all()]
+        test = [r for r in results
+                if r['split'] == self.test_split and r['vis'].all()]
+        if not fit or not test:
+            raise ValueError(
+                f'LandmarkRegressionMetric needs fully annotated samples in '
+                f'both splits; got {len(fit)} fit and {len(test)} test')
+        k = fit[0]['pred'].shape[0]
+        m = fit[0]['gt'].shape[0]
+
+        def frame(rs, key):
+            pts = self._stack(rs, key)  # (N, P, 2)
+            o = self._stack(rs, 'origin')[:, None]
+            s = self._stack(rs, 'scale')[:, None]
+            return (pts - o) / s
+
+        x_fit = frame(fit, 'pred').reshape(len(fit), 2 * k)
+        y_fit = frame(fit, 'gt').reshape(len(fit), 2 * m)
+        x_test = frame(test, 'pred').reshape(len(test), 2 * k)
+        w = fit_linear_regressor(x_fit, y_fit, self.alpha)
+        mean_shape = y_fit.mean(0)
+
+        o = self._stack(test, 'origin')[:, None]
+        s = self._stack(test, 'scale')[:, None]
+        gt = self._stack(test, 'gt')
+        pred = _apply(w, x_test).reshape(len(test), m, 2) * s + o
+        base = mean_shape.reshape(1, m, 2) * s + o
+        i, j = self._norm_pair(m)
+        norm = np.linalg.norm(gt[:, i] - gt[:, j], axis=-1)
+        ok = norm > 0
+        if not ok.all():
+            print_log(f'LandmarkRegressionMetric: {int((~ok).sum())} test '
+                      'samples with a zero normaliser are not scored',
+                      logger='current', level=logging.WARNING)
+        gt, pred, base, norm = gt[ok], pred[ok], base[ok], norm[ok]
+
+        def nme(p, g):
+            return np.linalg.norm(p - g, axis=-1) / norm[:, None] * 100
+
+        err = nme(pred, gt)  # (N, M) percent
+        err_base = nme(base, gt)
+        self.per_keypoint_nme = err.mean(0)
+        out = dict(NME=float(err.mean()), NME_baseline=float(err_base.mean()))
+        groups = self._groups(m)
+        if groups is not None:
+            def derive(p):
+                return np.stack([p[:, g].mean(1) for g in groups], 1)
+            out['NME_5pt'] = float(nme(derive(pred), derive(gt)).mean())
+            out['NME_5pt_baseline'] = float(
+                nme(derive(base), derive(gt)).mean())
+        if self.per_keypoint:
+            names = (self.dataset_meta or {}).get('keypoint_id2name', {})
+            for idx, e in enumerate(self.per_keypoint_nme):
+                out[f'NME_kpt/{names.get(idx, idx)}'] = float(e)
+        self.last_fit = dict(weights=w, mean_shape=mean_shape,
+                             num_fit=len(fit), num_test=int(ok.sum()),
+                             num_landmarks=k, num_annotated=m,
+                             norm_indices=(i, j))
+        print_log(
+            f'LandmarkRegressionMetric: fitted on {len(fit)} samples '
+            f'(K={k} -> M={m}, alpha={self.alpha:g}), tested on '
+            f'{int(ok.sum())}: ' + ', '.join(
+                f'{key}={val:.2f}%' for key, val in out.items()
+                if not key.startswith('NME_kpt/')) +
+            f' (normalised by points {i} and {j}); per-point NME: ' +
+            ' '.join(f'{e:.1f}' for e in self.per_keypoint_nme),
+            logger='current')
+        return out

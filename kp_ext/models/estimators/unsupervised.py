@@ -1,0 +1,215 @@
+"""Unsupervised landmark estimator: Factorized Spatial Embeddings (FSE).
+
+Thewlis, Bilen & Vedaldi, "Unsupervised learning of object landmarks by
+factorized spatial embeddings", ICCV 2017.
+
+Training (``mode='loss'``) uses **images only**. For a batch ``x`` (B, C, H,
+W) (already normalised by the data preprocessor) the warp module
+(``TPSWarp``) draws two random thin-plate splines and returns
+
+    x1 = x o T1,   x2 = x1 o T2,   T2: pixels of x2 -> pixels of x1
+
+(``kp_ext.models.tps_warp``). Both images go through the *same* backbone in
+one batched forward pass (``cat([x1, x2])``, siamese with shared weights)
+and the head's FSE losses compare ``T2(Phi(x2))`` with ``Phi(x1)`` (the
+equivariance / alignment loss) plus the diversity loss on the maps.
+``data_samples`` are **not read** by :meth:`loss`: ground-truth keypoints
+may be present in them (datasets and pipelines are shared with
+evaluation) but they are only ever used by the evaluation metric
+(``LandmarkRegressionMetric``); ``tests/models/test_unsupervised_estimator``
+checks that the losses do not change when the gt keypoints do.
+
+Prediction (``mode='predict'``): the head returns landmarks in network
+input (crop) pixels; they are mapped to the original image with the crop's
+``input_center``, ``input_scale`` and ``input_size`` exactly as
+``TopdownPoseEstimator`` does (``image = crop / input_size * input_scale +
+input_center - input_scale / 2``). Samples without any of these three keys
+are taken to be uncropped (the network input *is* the image) and keep the
+input coordinates; a sample with only some of them is an error
+(:func:`crop_to_image`).
+
+For collapse monitoring (``LandmarkCollapseHook``) :meth:`loss` keeps the
+detached landmarks of ``x1`` of the last training batch in
+``last_train_landmarks`` (B, K, 2) (input pixels) and the input size in
+``last_train_input_size``; this costs one soft-argmax of the maps.
+"""
+import copy
+from itertools import zip_longest
+from typing import Optional, Tuple
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from kp_ext.models.estimators.base import BasePoseEstimator
+from kp_ext.models.utils import to_numpy
+from kp_ext.registry import MODELS
+
+__all__ = ['UnsupervisedLandmarkEstimator', 'crop_to_image']
+
+_CROP_KEYS = ('input_size', 'input_center', 'input_scale')
+
+
+def crop_to_image(keypoints: np.ndarray, input_size, input_center,
+                  input_scale) -> np.ndarray:
+    """Map keypoints (..., 2) from crop (network input) to image pixels:
+    ``crop / input_size * input_scale + input_center - input_scale / 2``
+    (the inverse of ``TopdownAffine`` without rotation)."""
+    size = np.asarray(input_size, dtype=np.float64).reshape(2)
+    center = np.asarray(input_center, dtype=np.float64).reshape(2)
+    scale = np.asarray(input_scale, dtype=np.float64).reshape(2)
+    return (np.asarray(keypoints, np.float64) / size * scale + center -
+            0.5 * scale).astype(np.float32)
+
+
+def _split_feats(feats, batch_size: int):
+    """Split backbone outputs of ``cat([x1, x2])`` into the two halves."""
+    if isinstance(feats, Tensor):
+        return feats[:batch_size], feats[batch_size:]
+    first = tuple(f[:batch_size] for f in feats)
+    second = tuple(f[batch_size:] for f in feats)
+    return first, second
+
+
+@MODELS.register_module()
+class UnsupervisedLandmarkEstimator(BasePoseEstimator):
+    """Siamese FSE landmark learner (see module doc).
+
+    Args:
+        backbone (dict): backbone config (e.g. ``FSEConvNet`` or
+            ``StackedHourglass(out_channels=K)``).
+        head (dict): ``LandmarkHead`` config.
+        warp (dict): ``TPSWarp`` config (random pair generator).
+        neck (dict, optional): neck config.
+        train_cfg (dict, optional): passed to ``head.loss``; key
+            ``seed`` (int) makes the warps of step ``i`` reproducible
+            (generator seeded with ``seed + i``), default random.
+        test_cfg (dict, optional): passed to ``head.predict``.
+        data_preprocessor, init_cfg, metainfo: see
+            :class:`BasePoseEstimator`.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 head: dict,
+                 warp: dict = dict(type='TPSWarp'),
+                 neck: Optional[dict] = None,
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 data_preprocessor=None,
+                 init_cfg=None,
+                 metainfo: Optional[dict] = None):
+        if head is None:
+            raise ValueError('UnsupervisedLandmarkEstimator needs a head '
+                             '(e.g. LandmarkHead)')
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg,
+            metainfo=metainfo)
+        if warp is None:
+            raise ValueError('UnsupervisedLandmarkEstimator needs a warp '
+                             '(e.g. dict(type="TPSWarp"))')
+        self.warp = (MODELS.build(copy.deepcopy(warp))
+                     if isinstance(warp, dict) else warp)
+        self.last_train_landmarks: Optional[Tensor] = None
+        self.last_train_input_size: Optional[Tuple[int, int]] = None
+        self._step = 0
+
+    @property
+    def num_keypoints(self) -> int:
+        return self.head.num_keypoints
+
+    # -- training ------------------------------------------------------------
+    def make_pair(self, inputs: Tensor, generator=None):
+        """(x1, x2, T2) for a batch (see module doc)."""
+        return self.warp.make_pair(inputs, generator)
+
+    def loss(self, inputs: Tensor, data_samples: Optional[list] = None
+             ) -> dict:
+        """FSE losses of a batch of images; ``data_samples`` are ignored
+        (no keypoint labels are used)."""
+        if inputs.dim() != 4:
+            raise ValueError(f'expected images (B, C, H, W), got '
+                             f'{tuple(inputs.shape)}')
+        b, _, h, w = inputs.shape
+        generator = None
+        seed = self.train_cfg.get('seed')
+        if seed is not None:
+            generator = torch.Generator(device=inputs.device)
+            generator.manual_seed(int(seed) + self._step)
+        self._step += 1
+        x1, x2, t2 = self.make_pair(inputs, generator)
+        feats = self.extract_feat(torch.cat([x1, x2], dim=0))
+        feats1, feats2 = _split_feats(feats, b)
+        losses = self.head.loss(
+            feats1, feats2, warp=t2, train_cfg=self.train_cfg,
+            input_size=(w, h))
+        with torch.no_grad():
+            lm1, _ = self.head.landmarks(
+                self.head.forward(feats1).detach(), (w, h))
+        self.last_train_landmarks = lm1.detach()
+        self.last_train_input_size = (w, h)
+        return losses
+
+    # -- inference -----------------------------------------------------------
+    def extract_landmarks(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:
+        """Landmarks (B, K, 2) in input pixels and probability maps
+        (B, K, h, w) of a batch of (normalised) network inputs."""
+        _, _, h, w = inputs.shape
+        maps = self.head.forward(self.extract_feat(inputs))
+        return self.head.landmarks(maps, (w, h))
+
+    def predict(self, inputs: Tensor, data_samples: list) -> list:
+        if data_samples is None:
+            raise ValueError('predict needs data samples (crop metainfo)')
+        feats = self.extract_feat(inputs)
+        preds = self.head.predict(feats, data_samples, test_cfg=self.test_cfg)
+        if isinstance(preds, tuple):
+            pred_instances, pred_fields = preds
+        else:
+            pred_instances, pred_fields = preds, None
+        return self.add_pred_to_datasample(pred_instances, pred_fields,
+                                           data_samples)
+
+    def add_pred_to_datasample(self, batch_pred_instances, batch_pred_fields,
+                               batch_data_samples) -> list:
+        if len(batch_pred_instances) != len(batch_data_samples):
+            raise RuntimeError(
+                f'{len(batch_pred_instances)} predictions for '
+                f'{len(batch_data_samples)} data samples')
+        for pred, fields, sample in zip_longest(batch_pred_instances,
+                                                batch_pred_fields or [],
+                                                batch_data_samples):
+            meta = sample.metainfo
+            present = [k for k in _CROP_KEYS if meta.get(k) is not None]
+            keypoints = to_numpy(pred.keypoints).astype(np.float32)
+            if len(present) == len(_CROP_KEYS):
+                keypoints[..., :2] = crop_to_image(
+                    keypoints[..., :2], meta['input_size'],
+                    meta['input_center'], meta['input_scale'])
+            elif present:
+                missing = sorted(set(_CROP_KEYS) - set(present))
+                raise KeyError(
+                    f'data sample {meta.get("img_path")} has {present} but '
+                    f'lacks {missing}; all three are needed to map crop '
+                    'landmarks to the image')
+            pred.keypoints = keypoints
+            if 'keypoints_visible' not in pred:
+                pred.keypoints_visible = pred.keypoint_scores
+            if 'gt_instances' in sample:
+                gt = sample.gt_instances
+                for key in ('bboxes', 'bbox_scores'):
+                    if key in gt:
+                        value = gt.get(key)
+                        pred.set_field(
+                            to_numpy(value) if isinstance(value, Tensor)
+                            else value, key)
+            sample.pred_instances = pred
+            if fields is not None:
+                sample.pred_fields = fields
+        return batch_data_samples

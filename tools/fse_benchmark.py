@@ -1,0 +1,146 @@
+"""Time-bounded FSE benchmark on the shared 68-point faces.
+
+Trains ``configs/fse_faces.py`` (or ``--config``) on the training
+identities of ``../shared/data/youtube_faces_68lm_udacity`` for
+``--minutes`` of wall-clock training, then evaluates the discovered
+landmarks with the linear-regression protocol: the regressor is fitted on
+the training identities and tested on the held-back identities (identity
+split of ``FaceLandmarkCSVDataset``). Reports the 68-point and 5-point NME
+(% of the outer-eye-corner distance) with the mean-shape baseline beside
+them, and the training throughput in image pairs per second (training
+iterations only, data loading included, evaluation excluded).
+
+    python tools/fse_benchmark.py --minutes 60 [--config CFG]
+        [--work-dir DIR] [--threads T] [--batch-size B] [--json OUT]
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import time
+
+import torch
+from mmengine.config import Config
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+import kp_ext  # noqa: F401
+
+DEFAULT_CONFIG = 'configs/fse_faces.py'
+
+
+class TimeBudgetHook(Hook):
+    """Stop training after ``seconds`` of training iterations and measure
+    the time spent in them (data loading + step, no evaluation)."""
+
+    priority = 'VERY_LOW'
+
+    def __init__(self, seconds: float):
+        self.seconds = float(seconds)
+        self.train_time = 0.0
+        self.iters = 0
+        self._t = None
+        self._last_end = None
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        # data loading happened between the previous iteration's end and
+        # now: count it
+        self._t = self._last_end or time.perf_counter()
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        now = time.perf_counter()
+        self.train_time += now - self._t
+        self._last_end = now
+        self.iters += 1
+        if self.train_time >= self.seconds:
+            runner.train_loop.stop_training = True
+
+    def before_val_epoch(self, runner):
+        self._last_end = None
+
+    def after_val_epoch(self, runner, metrics=None):
+        self._last_end = None
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--config', default=DEFAULT_CONFIG)
+    p.add_argument('--minutes', type=float, default=60.0,
+                   help='training time budget (wall clock)')
+    p.add_argument('--work-dir', default='work_dirs/fse_benchmark')
+    p.add_argument('--data-root', default=None,
+                   help='override the faces folder')
+    p.add_argument('--threads', type=int, default=None)
+    p.add_argument('--batch-size', type=int, default=None)
+    p.add_argument('--val-every', type=int, default=0,
+                   help='also evaluate every N iterations (0: only at end)')
+    p.add_argument('--json', default=None, help='write the results here')
+    return p.parse_args()
+
+
+def _set_data_root(cfg, root):
+    def visit(node):
+        if isinstance(node, dict):
+            if 'data_root' in node:
+                node['data_root'] = root
+            for v in node.values():
+                visit(v)
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        visit(cfg[key])
+
+
+def main():
+    args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    os.chdir(repo)
+    cfg = Config.fromfile(args.config)
+    cfg.work_dir = args.work_dir
+    if args.data_root:
+        _set_data_root(cfg, args.data_root)
+    if args.batch_size:
+        cfg.train_dataloader.batch_size = args.batch_size
+    big = 10**9
+    cfg.train_cfg.max_iters = big
+    cfg.train_cfg.val_interval = args.val_every or big
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=big,
+                                        by_epoch=False, save_last=True)
+    if not torch.cuda.is_available():
+        cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+
+    runner = Runner.from_cfg(cfg)
+    budget = TimeBudgetHook(args.minutes * 60)
+    runner.register_hook(budget)
+    t0 = time.time()
+    runner.train()
+    wall = time.time() - t0
+    metrics = runner.test()
+    bs = cfg.train_dataloader.batch_size
+    pairs_per_s = budget.iters * bs / max(budget.train_time, 1e-9)
+    res = dict(
+        config=args.config, minutes=budget.train_time / 60,
+        iters=budget.iters, batch_size=bs, pairs_per_s=pairs_per_s,
+        threads=torch.get_num_threads(), wall_minutes=wall / 60,
+        **{k: float(v) for k, v in metrics.items()})
+    out = args.json or osp.join(cfg.work_dir, 'fse_benchmark.json')
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    with open(out, 'w') as f:
+        json.dump(res, f, indent=2)
+    print('\n' + '=' * 70)
+    print(f'FSE faces benchmark ({args.config}): trained {budget.iters} '
+          f'iterations x {bs} pairs in {budget.train_time / 60:.1f} min '
+          f'-> {pairs_per_s:.1f} pairs/s ({torch.get_num_threads()} '
+          'threads)')
+    print('held-back identities, NME % of outer-eye-corner distance:')
+    print(f'  68 points: FSE {res.get("NME", float("nan")):6.2f}   '
+          f'mean shape {res.get("NME_baseline", float("nan")):6.2f}')
+    print(f'   5 points: FSE {res.get("NME_5pt", float("nan")):6.2f}   '
+          f'mean shape {res.get("NME_5pt_baseline", float("nan")):6.2f}')
+    print(f'results    : {out}')
+    print('=' * 70)
+
+
+if __name__ == '__main__':
+    main()
