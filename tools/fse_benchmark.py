@@ -21,46 +21,12 @@ import time
 
 import torch
 from mmengine.config import Config
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401
+from kp_ext.engine.hooks.time_budget_hook import TimeBudgetHook
 
 DEFAULT_CONFIG = 'configs/fse_faces.py'
-
-
-class TimeBudgetHook(Hook):
-    """Stop training after ``seconds`` of training iterations and measure
-    the time spent in them (data loading + step, no evaluation)."""
-
-    priority = 'VERY_LOW'
-
-    def __init__(self, seconds: float):
-        self.seconds = float(seconds)
-        self.train_time = 0.0
-        self.iters = 0
-        self._t = None
-        self._last_end = None
-
-    def before_train_iter(self, runner, batch_idx, data_batch=None):
-        # data loading happened between the previous iteration's end and
-        # now: count it
-        self._t = self._last_end or time.perf_counter()
-
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
-                         outputs=None):
-        now = time.perf_counter()
-        self.train_time += now - self._t
-        self._last_end = now
-        self.iters += 1
-        if self.train_time >= self.seconds:
-            runner.train_loop.stop_training = True
-
-    def before_val_epoch(self, runner):
-        self._last_end = None
-
-    def after_val_epoch(self, runner, metrics=None):
-        self._last_end = None
 
 
 def parse_args():
@@ -111,7 +77,7 @@ def main():
         cfg.env_cfg.dist_cfg['backend'] = 'gloo'
 
     runner = Runner.from_cfg(cfg)
-    budget = TimeBudgetHook(args.minutes * 60)
+    budget = TimeBudgetHook(minutes=args.minutes)
     runner.register_hook(budget)
     t0 = time.time()
     runner.train()

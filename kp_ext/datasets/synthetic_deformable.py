@@ -20,14 +20,6 @@ is the identity warp (box centre ``(W/2, H/2)`` -> crop centre). Sample
 workers and reruns agree). "left"/"right" in keypoint names are *image*
 sides.
 
-:class:`RegressionSplitDataset` is a small dataset wrapper used by the
-unsupervised evaluation protocol (``LandmarkRegressionMetric``): it
-concatenates a ``fit`` dataset (where the linear regressor from discovered
-to annotated landmarks is fitted) and a ``test`` dataset (where it is
-evaluated) and tags every packed data sample's metainfo with
-``regression_split='fit'|'test'``, so one ordinary ``runner.test()`` /
-``runner.val()`` pass feeds both splits to the metric. (It is a generic
-wrapper and lives here only for file-ownership reasons.)
 """
 import copy
 import math
@@ -36,13 +28,12 @@ from typing import Optional, Sequence, Tuple
 import cv2
 import numpy as np
 from mmengine.dataset import BaseDataset
-from torch.utils.data import Dataset
 
 from kp_ext.registry import DATASETS
 from .synthetic import random_background
 
 __all__ = [
-    'SyntheticDeformableDataset', 'RegressionSplitDataset',
+    'SyntheticDeformableDataset',
     'render_deformable_face', 'SYNTHETIC_FACE_METAINFO', 'SmoothDeformation'
 ]
 
@@ -357,65 +348,3 @@ class SyntheticDeformableDataset(BaseDataset):
             if key in self._metainfo:
                 info[key] = copy.deepcopy(self._metainfo[key])
         return info
-
-
-@DATASETS.register_module()
-class RegressionSplitDataset(Dataset):
-    """``fit`` + ``test`` datasets, samples tagged for the regression metric.
-
-    Index ``i < len(fit)`` is sample ``fit_indices[i]`` of ``fit`` (tagged
-    ``fit``), the rest are the ``test`` samples (tagged ``test``). The tag
-    is written into each packed data sample's metainfo under ``split_key``
-    after the child's pipeline ran, so any pipeline ending in
-    ``PackPoseInputs`` works unchanged. ``metainfo`` is the test dataset's.
-
-    Args:
-        fit (dict | Dataset): dataset where the regressor is fitted (e.g.
-            the training identities).
-        test (dict | Dataset): dataset where it is evaluated.
-        max_fit_samples (int, optional): use at most this many ``fit``
-            samples, evenly spaced over the dataset (deterministic).
-        split_key (str): metainfo key of the tag.
-    """
-
-    def __init__(self, fit, test, max_fit_samples: Optional[int] = None,
-                 split_key: str = 'regression_split'):
-        self.fit = DATASETS.build(fit) if isinstance(fit, dict) else fit
-        self.test = DATASETS.build(test) if isinstance(test, dict) else test
-        n = len(self.fit)
-        if max_fit_samples is not None and max_fit_samples < n:
-            if max_fit_samples < 1:
-                raise ValueError('max_fit_samples must be >= 1, got '
-                                 f'{max_fit_samples}')
-            self.fit_indices = np.unique(np.linspace(
-                0, n - 1, int(max_fit_samples)).round().astype(np.int64))
-        else:
-            self.fit_indices = np.arange(n)
-        self.split_key = split_key
-
-    @property
-    def metainfo(self) -> dict:
-        return copy.deepcopy(getattr(self.test, 'metainfo', {}))
-
-    def full_init(self):
-        for ds in (self.fit, self.test):
-            if hasattr(ds, 'full_init'):
-                ds.full_init()
-
-    def __len__(self) -> int:
-        return len(self.fit_indices) + len(self.test)
-
-    def __getitem__(self, idx: int):
-        if idx < 0:
-            idx += len(self)
-        nfit = len(self.fit_indices)
-        if idx < nfit:
-            out, tag = self.fit[int(self.fit_indices[idx])], 'fit'
-        else:
-            out, tag = self.test[idx - nfit], 'test'
-        samples = out.get('data_samples') if isinstance(out, dict) else None
-        if samples is None:
-            raise KeyError('RegressionSplitDataset: the child pipeline must '
-                           'end with PackPoseInputs (no "data_samples")')
-        samples.set_metainfo({self.split_key: tag})
-        return out

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from mmengine.registry import DefaultScope
 
-from kp_ext.datasets.synthetic_deformable import (RegressionSplitDataset,
-                                                  SmoothDeformation,
+from kp_ext.datasets.dataset_wrappers import RegressionSplitDataset
+from kp_ext.datasets.synthetic_deformable import (SmoothDeformation,
                                                   SyntheticDeformableDataset)
 from kp_ext.registry import DATASETS
 

@@ -26,7 +26,7 @@ input (crop) pixels; they are mapped to the original image with the crop's
 input_center - input_scale / 2``). Samples without any of these three keys
 are taken to be uncropped (the network input *is* the image) and keep the
 input coordinates; a sample with only some of them is an error
-(:func:`crop_to_image`).
+(``BasePoseEstimator.input_to_image``).
 
 For collapse monitoring (``LandmarkCollapseHook``) :meth:`loss` keeps the
 detached landmarks of ``x1`` of the last training batch in
@@ -45,21 +45,9 @@ from kp_ext.models.estimators.base import BasePoseEstimator
 from kp_ext.models.utils import to_numpy
 from kp_ext.registry import MODELS
 
-__all__ = ['UnsupervisedLandmarkEstimator', 'crop_to_image']
+__all__ = ['UnsupervisedLandmarkEstimator']
 
 _CROP_KEYS = ('input_size', 'input_center', 'input_scale')
-
-
-def crop_to_image(keypoints: np.ndarray, input_size, input_center,
-                  input_scale) -> np.ndarray:
-    """Map keypoints (..., 2) from crop (network input) to image pixels:
-    ``crop / input_size * input_scale + input_center - input_scale / 2``
-    (the inverse of ``TopdownAffine`` without rotation)."""
-    size = np.asarray(input_size, dtype=np.float64).reshape(2)
-    center = np.asarray(input_center, dtype=np.float64).reshape(2)
-    scale = np.asarray(input_scale, dtype=np.float64).reshape(2)
-    return (np.asarray(keypoints, np.float64) / size * scale + center -
-            0.5 * scale).astype(np.float32)
 
 
 def _split_feats(feats, batch_size: int):
@@ -188,16 +176,11 @@ class UnsupervisedLandmarkEstimator(BasePoseEstimator):
             meta = sample.metainfo
             present = [k for k in _CROP_KEYS if meta.get(k) is not None]
             keypoints = to_numpy(pred.keypoints).astype(np.float32)
-            if len(present) == len(_CROP_KEYS):
-                keypoints[..., :2] = crop_to_image(
-                    keypoints[..., :2], meta['input_size'],
-                    meta['input_center'], meta['input_scale'])
-            elif present:
-                missing = sorted(set(_CROP_KEYS) - set(present))
-                raise KeyError(
-                    f'data sample {meta.get("img_path")} has {present} but '
-                    f'lacks {missing}; all three are needed to map crop '
-                    'landmarks to the image')
+            if present:  # all three, or a KeyError naming what is missing
+                keypoints[..., :2] = self.input_to_image(
+                    keypoints[..., :2],
+                    {k: meta[k] for k in present},
+                    f' (sample {meta.get("img_path")})')
             pred.keypoints = keypoints
             if 'keypoints_visible' not in pred:
                 pred.keypoints_visible = pred.keypoint_scores
