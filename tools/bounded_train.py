@@ -5,8 +5,9 @@ The benchmark behind the README's supervised face and mouse numbers:
     python tools/bounded_train.py configs/hourglass/hourglass_faces68.py \
         --minutes 25 --work-dir work_dirs/bench_faces
 
-trains (the config's schedule, cut at ``--minutes``), then evaluates the
-final weights on the config's test split and prints/writes the metrics.
+trains (the config's schedule, cut at ``--minutes``), saves the final
+weights as ``final.pth``, evaluates them on the config's test split and
+prints/writes the metrics.
 """
 import argparse
 import json
@@ -45,6 +46,9 @@ def main():
     t0 = time.time()
     runner.train()
     train_min = (time.time() - t0) / 60
+    # the weights that are evaluated, for tools/test.py
+    runner.save_checkpoint(args.work_dir, 'final.pth', save_optimizer=False,
+                           save_param_scheduler=False)
     metrics = runner.test()
     out = dict(config=args.config, minutes_budget=args.minutes,
                train_minutes=round(train_min, 2), iters=runner.iter,
