@@ -16,7 +16,6 @@ import os.path as osp
 import sys
 import time
 
-import numpy as np
 import torch
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))

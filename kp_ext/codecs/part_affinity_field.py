@@ -64,6 +64,7 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 
 from kp_ext.registry import KEYPOINT_CODECS
+from kp_ext.structures.mask import segs_to_mask
 from .base import BaseKeypointCodec
 from .paf_grouping import group_people
 
@@ -101,39 +102,6 @@ COCO_PAF_REDUNDANT_LIMBS = (
     (13, 14),                            # knee-knee
     (5, 1), (6, 2),                      # eye-shoulder
 )
-
-
-def _rle_counts(counts) -> list:
-    """Run lengths of a COCO RLE: a list as is, or the compressed string
-    (COCO's ``rleFrString``: 5-bit groups with a continuation bit, offset
-    by 48, runs from the third on stored as differences to run ``m-2``)."""
-    if isinstance(counts, (list, tuple, np.ndarray)):
-        return [int(c) for c in counts]
-    data = counts.encode() if isinstance(counts, str) else bytes(counts)
-    out, p = [], 0
-    while p < len(data):
-        x, k, more = 0, 0, True
-        while more:
-            c = data[p] - 48
-            x |= (c & 0x1f) << (5 * k)
-            more = bool(c & 0x20)
-            p += 1
-            k += 1
-            if not more and (c & 0x10):
-                x |= -1 << (5 * k)
-        if len(out) > 2:
-            x += out[-2]
-        out.append(x)
-    return out
-
-
-def _rle_to_mask(counts, h: int, w: int) -> np.ndarray:
-    """Binary (h, w) mask of a COCO RLE (column-major runs, zeros first)."""
-    runs = np.asarray(_rle_counts(counts), np.int64)
-    if runs.sum() != h * w or (runs < 0).any():
-        raise ValueError(f'RLE counts sum to {runs.sum()}, expected {h * w}')
-    flat = np.repeat(np.arange(len(runs)) % 2 == 1, runs)
-    return flat.reshape(w, h).T
 
 
 def _as_pairs(limbs, name) -> Tuple[Tuple[int, int], ...]:
@@ -297,46 +265,12 @@ class PartAffinityField(BaseKeypointCodec):
         return vis & inside
 
     def _invalid_mask(self, invalid_segs) -> np.ndarray:
-        """Rasterise segmentations at input resolution -> bool (h_in, w_in).
-
-        Polygons and uncompressed RLE go through ``xtcocotools.mask.
-        frPyObjects`` (COCO's own rasteriser); the resulting compressed RLE
-        is expanded by :func:`_rle_to_mask` (``xtcocotools.mask.decode``
-        fails under numpy 2: it uses the removed ``np.NPY_OWNDATA``).
-        """
-        import xtcocotools.mask as mask_util
+        """Rasterise segmentations (polygons, RLE or binary (h, w) arrays)
+        at input resolution -> bool (h_in, w_in); see
+        :func:`kp_ext.structures.mask.segs_to_mask`."""
         w, h = self.input_size
-        out = np.zeros((h, w), bool)
-        if isinstance(invalid_segs, dict):
-            invalid_segs = [invalid_segs]
-        for i, seg in enumerate(invalid_segs):
-            if seg is None or (isinstance(seg, (list, tuple)) and
-                               len(seg) == 0):
-                continue
-            if isinstance(seg, np.ndarray):
-                if seg.shape != (h, w):
-                    raise ValueError(f'invalid_segs[{i}]: binary mask shape '
-                                     f'{seg.shape} != input (h, w) {(h, w)}')
-                out |= seg.astype(bool)
-                continue
-            if isinstance(seg, dict):
-                size = tuple(int(v) for v in seg.get('size', ()))
-                if size != (h, w):
-                    raise ValueError(f'invalid_segs[{i}]: RLE size {size} '
-                                     f'!= input (h, w) {(h, w)}')
-                rles = [mask_util.frPyObjects(seg, h, w)
-                        if isinstance(seg.get('counts'), list) else seg]
-            elif isinstance(seg, (list, tuple)):
-                polys = [list(map(float, p)) for p in seg if len(p) >= 6]
-                if not polys:
-                    continue
-                rles = mask_util.frPyObjects(polys, h, w)
-            else:
-                raise TypeError(f'invalid_segs[{i}]: unsupported '
-                                f'segmentation type {type(seg).__name__}')
-            for rle in rles:
-                out |= _rle_to_mask(rle['counts'], h, w)
-        return out
+        return segs_to_mask(invalid_segs, (h, w),
+                            'PartAffinityField.encode').astype(bool)
 
     def _loss_mask(self, invalid_segs, heatmap_mask) -> np.ndarray:
         import cv2

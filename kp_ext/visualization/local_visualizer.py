@@ -1,6 +1,6 @@
 """``PoseLocalVisualizer``: skeletons, boxes, heatmaps and vector fields on
 images (MMPose ``PoseLocalVisualizer`` interface, mmengine drawing)."""
-from typing import Dict, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 import cv2
 import numpy as np

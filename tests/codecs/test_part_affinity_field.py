@@ -204,7 +204,7 @@ def test_real_crowd_rles_decode_consistently():
 
     import xtcocotools.mask as mask_util
 
-    from kp_ext.codecs.part_affinity_field import _rle_to_mask
+    from kp_ext.structures.mask import decode_rle
     ann = shared_data('coco_mini', 'annotations',
                       'person_keypoints_train2017.json')
     gt = json.load(open(ann))
@@ -224,7 +224,7 @@ def test_real_crowd_rles_decode_consistently():
         assert ys.min() >= y0 - 1 and ys.max() <= y0 + bh
         comp = mask_util.frPyObjects(seg, h, w)
         assert isinstance(comp['counts'], bytes)
-        np.testing.assert_array_equal(_rle_to_mask(comp['counts'], h, w), inv)
+        np.testing.assert_array_equal(decode_rle(comp['counts'], h, w), inv)
         mask = codec.encode(np.zeros((0, 17, 2)),
                             invalid_segs=[seg])['heatmap_mask']
         # map pixels at least half covered are masked

@@ -10,9 +10,8 @@ import xtcocotools.mask as mask_util
 from kp_ext.codecs import PartAffinityField
 from kp_ext.datasets.transforms import (BottomupRandomAffine, BottomupResize,
                                         GenerateInvalidMask, GenerateTarget,
-                                        PackPoseInputs, RandomFlip,
-                                        segs_to_mask)
-from kp_ext.structures import apply_affine
+                                        PackPoseInputs, RandomFlip)
+from kp_ext.structures import apply_affine, segs_to_mask
 
 K = 17
 COCO_FLIP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]

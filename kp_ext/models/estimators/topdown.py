@@ -13,7 +13,6 @@ from itertools import zip_longest
 
 import numpy as np
 import torch
-from mmengine.structures import InstanceData
 from torch import Tensor
 
 from kp_ext.models.estimators.base import BasePoseEstimator

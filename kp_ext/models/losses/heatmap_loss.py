@@ -8,7 +8,6 @@ only the ``topk`` keypoints with the largest loss per sample contribute.
 """
 from typing import Optional
 
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
