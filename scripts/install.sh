@@ -25,7 +25,10 @@ if ! $PY -c 'from xtcocotools.cocoeval import COCOeval; from xtcocotools import 
     $PIP --force-reinstall --no-deps --no-build-isolation \
         --no-binary xtcocotools xtcocotools
 fi
-if ! $PY -c 'import kp_ext' 2>/dev/null; then
-    echo '[install] kp_ext (editable)'
+# (re)install when kp_ext is missing or imports from another checkout
+# (checked from / so that the current directory does not shadow the install)
+here=$(pwd)
+if ! (cd / && $PY -c "import os, kp_ext; assert os.path.dirname(os.path.realpath(kp_ext.__file__)) == os.path.realpath('$here/kp_ext')") 2>/dev/null; then
+    echo '[install] kp_ext (editable, from this checkout)'
     $PIP --no-deps --no-build-isolation -e .
 fi

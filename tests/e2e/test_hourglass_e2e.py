@@ -124,7 +124,6 @@ def test_hourglass_mpii_config_on_mmpose_testdata(tmp_path):
     mpii = shared_data('mmpose_testdata', 'mpii')
     cfg = Config.fromfile(str(REPO / 'configs/hourglass_mpii.py'))
     # the paper's model is built as configured (8 stacks x 256 channels)
-    model = Runner.from_cfg  # noqa: F841
     from kp_ext.registry import MODELS
     paper = MODELS.build(cfg.model)
     n = sum(p.numel() for p in paper.parameters())
