@@ -284,6 +284,36 @@ class BaseKeypointDataset(BaseDataset):
         except Exception:  # noqa: BLE001 - any decoder error means unusable
             return None
 
+    def _instance_bbox(self, where: str, img_path: str,
+                       keypoints: np.ndarray, visible: np.ndarray,
+                       bbox_mode: str = 'keypoints', margin: float = 0.0,
+                       min_size: float = 0.0) -> Optional[np.ndarray]:
+        """The xyxy box of one instance, or ``None`` once the bad annotation
+        is reported.
+
+        The image size comes from the file's header (a missing or
+        unreadable image is a bad annotation); ``bbox_mode='image'`` gives
+        the whole image, otherwise the visible keypoints' extent
+        (:meth:`_keypoint_bbox`); then :meth:`_check_instance` runs.
+        """
+        img_size = self._image_size(img_path)
+        if img_size is None:
+            self._bad(f'{where}: image file {img_path} missing or '
+                      'unreadable')
+            return None
+        if bbox_mode == 'image':
+            bbox = np.array([0, 0, img_size[0] - 1, img_size[1] - 1],
+                            dtype=np.float32)
+        else:
+            bbox = self._keypoint_bbox(
+                np.nan_to_num(keypoints), visible, margin, min_size,
+                img_size)
+        problem = self._check_instance(keypoints, visible, bbox)
+        if problem is not None:
+            self._bad(f'{where}: {problem}')
+            return None
+        return bbox
+
     @staticmethod
     def _keypoint_bbox(keypoints: np.ndarray,
                        keypoints_visible: np.ndarray,

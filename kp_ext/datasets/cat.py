@@ -157,24 +157,18 @@ class CatDataset(BaseKeypointDataset):
                           f'{k} ({self._metainfo["dataset_name"]})')
                 continue
             visible = np.ones(k, dtype=np.float32)
-            img_size = self._image_size(img_path)
-            if img_size is None:
-                self._bad(f'{where}: image file {img_path} missing or '
-                          'unreadable')
+            bbox = self._instance_bbox(where, img_path, keypoints, visible,
+                                       margin=self.bbox_margin)
+            if bbox is None:
                 continue
-            bbox = self._keypoint_bbox(
-                np.nan_to_num(keypoints), visible, self.bbox_margin,
-                img_size=img_size)
-            problem = self._check_instance(keypoints, visible, bbox)
             iod = np.nan
-            if problem is None and norm is not None:
+            if norm is not None:
                 iod = float(np.linalg.norm(keypoints[norm[0]] -
                                            keypoints[norm[1]]))
                 if not iod > 0:
-                    problem = f'has coincident normalisation points {norm}'
-            if problem is not None:
-                self._bad(f'{where}: {problem}')
-                continue
+                    self._bad(f'{where}: has coincident normalisation '
+                              f'points {norm}')
+                    continue
             data_list.append(
                 self._pack_instance(
                     img_path=img_path,

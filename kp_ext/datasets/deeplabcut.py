@@ -206,21 +206,10 @@ class DeepLabCutDataset(BaseKeypointDataset):
             visible = np.all(np.isfinite(keypoints), axis=1).astype(
                 np.float32)
             img_path = osp.join(root, rel)
-            img_size = self._image_size(img_path)
-            if img_size is None:
-                self._bad(f'{where}: image file {img_path} missing or '
-                          'unreadable')
-                continue
-            if self.bbox_mode == 'image':
-                bbox = np.array([0, 0, img_size[0] - 1, img_size[1] - 1],
-                                dtype=np.float32)
-            else:
-                bbox = self._keypoint_bbox(
-                    np.nan_to_num(keypoints), visible, self.bbox_margin,
-                    self.min_bbox_size, img_size)
-            problem = self._check_instance(keypoints, visible, bbox)
-            if problem is not None:
-                self._bad(f'{where}: {problem}')
+            bbox = self._instance_bbox(
+                where, img_path, keypoints, visible, self.bbox_mode,
+                self.bbox_margin, self.min_bbox_size)
+            if bbox is None:
                 continue
             data_list.append(
                 self._pack_instance(
