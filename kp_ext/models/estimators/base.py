@@ -12,6 +12,7 @@ Components are built from the ``kp_ext`` ``MODELS`` registry, so configs
 work without a default scope being set.
 """
 import copy
+from itertools import zip_longest
 from abc import ABCMeta, abstractmethod
 from typing import List, Optional, Union
 
@@ -20,6 +21,7 @@ import torch
 from mmengine.model import BaseModel
 from torch import Tensor
 
+from kp_ext.models.utils import to_numpy
 from kp_ext.registry import MODELS
 
 __all__ = ['BasePoseEstimator']
@@ -154,3 +156,46 @@ class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
             for k in ('input_size', 'input_center', 'input_scale'))
         return (np.asarray(keypoints, np.float64) / size * scale + center -
                 0.5 * scale).astype(np.float32)
+
+    def _attach_predictions(self, preds, data_samples: list) -> list:
+        """``head.predict`` output (instances, or (instances, fields)) ->
+        data samples with ``pred_instances`` / ``pred_fields``."""
+        if isinstance(preds, tuple):
+            pred_instances, pred_fields = preds
+        else:
+            pred_instances, pred_fields = preds, None
+        return self.add_pred_to_datasample(pred_instances, pred_fields,
+                                           data_samples)
+
+    def add_pred_to_datasample(self, batch_pred_instances, batch_pred_fields,
+                               batch_data_samples) -> list:
+        """Write each sample's predictions (made image-space by
+        :meth:`_finish_instances`) into it (MMPose's signature)."""
+        if len(batch_pred_instances) != len(batch_data_samples):
+            raise RuntimeError(
+                f'{len(batch_pred_instances)} predictions for '
+                f'{len(batch_data_samples)} data samples')
+        for pred, fields, sample in zip_longest(batch_pred_instances,
+                                                batch_pred_fields or [],
+                                                batch_data_samples):
+            sample.pred_instances = self._finish_instances(pred, sample)
+            if fields is not None:
+                sample.pred_fields = fields
+        return batch_data_samples
+
+    def _finish_instances(self, pred, data_sample):
+        """Top-down default: keypoints from the crop to the image,
+        ``keypoints_visible`` from the scores, boxes copied from the
+        ground-truth instances (the boxes the crops were made from)."""
+        keypoints = to_numpy(pred.keypoints).astype(np.float32)
+        keypoints[..., :2] = self.input_to_image(keypoints[..., :2],
+                                                 data_sample.metainfo)
+        pred.keypoints = keypoints
+        if 'keypoints_visible' not in pred:
+            pred.keypoints_visible = pred.keypoint_scores
+        if 'gt_instances' in data_sample:
+            gt = data_sample.gt_instances
+            for key in ('bboxes', 'bbox_scores'):
+                if key in gt:
+                    pred.set_field(to_numpy(gt.get(key)), key)
+        return pred

@@ -31,7 +31,6 @@ The batch tensor's size is recorded in every data sample's metainfo as
 keypoints in pixels of that tensor (right/bottom padding added by the data
 preprocessor does not move them).
 """
-from itertools import zip_longest
 from typing import Sequence, Tuple
 
 import numpy as np
@@ -140,48 +139,33 @@ class BottomupPoseEstimator(BasePoseEstimator):
         else:
             preds = self.head.predict(self._feats(inputs, flip),
                                       data_samples, test_cfg=self.test_cfg)
-        if isinstance(preds, tuple):
-            pred_instances, pred_fields = preds
-        else:
-            pred_instances, pred_fields = preds, None
-        return self.add_pred_to_datasample(pred_instances, pred_fields,
-                                           data_samples)
+        return self._attach_predictions(preds, data_samples)
 
     # ----------------------------------------------------- to the image
-    def add_pred_to_datasample(self, batch_pred_instances, batch_pred_fields,
-                               batch_data_samples) -> list:
-        if len(batch_pred_instances) != len(batch_data_samples):
-            raise RuntimeError(
-                f'{len(batch_pred_instances)} predictions for '
-                f'{len(batch_data_samples)} data samples')
-        if batch_pred_fields is None:
-            batch_pred_fields = []
-        for pred_instances, pred_fields, data_sample in zip_longest(
-                batch_pred_instances, batch_pred_fields, batch_data_samples):
-            keypoints = to_numpy(pred_instances.keypoints).astype(np.float32)
-            n = keypoints.shape[0]
-            keypoints = keypoints.reshape(n, -1, keypoints.shape[-1]) \
-                if n else keypoints
-            keypoints[..., :2] = self.input_to_image(
-                keypoints[..., :2], data_sample.metainfo,
-                ' (BottomupResize sets them)')
-            scores = to_numpy(pred_instances.keypoint_scores).astype(
-                np.float32)
-            pred_instances.keypoints = keypoints
-            pred_instances.keypoint_scores = scores
-            if 'keypoints_visible' not in pred_instances:
-                pred_instances.keypoints_visible = scores.copy()
-            if 'scores' not in pred_instances:
-                pred_instances.scores = (
-                    to_numpy(pred_instances.bbox_scores).astype(np.float32)
-                    if 'bbox_scores' in pred_instances else
-                    np.ones(n, np.float32))
-            if 'bbox_scores' not in pred_instances:
-                pred_instances.bbox_scores = to_numpy(
-                    pred_instances.scores).astype(np.float32)
-            pred_instances.bboxes = bboxes_from_keypoints(keypoints, scores)
-            data_sample.pred_instances = pred_instances
-            if pred_fields is not None:
-                data_sample.pred_fields = pred_fields
-        return batch_data_samples
+    def _finish_instances(self, pred_instances, data_sample):
+        """Keypoints to the original image, instance scores, boxes from the
+        keypoints' extent."""
+        keypoints = to_numpy(pred_instances.keypoints).astype(np.float32)
+        n = keypoints.shape[0]
+        keypoints = keypoints.reshape(n, -1, keypoints.shape[-1]) \
+            if n else keypoints
+        keypoints[..., :2] = self.input_to_image(
+            keypoints[..., :2], data_sample.metainfo,
+            ' (BottomupResize sets them)')
+        scores = to_numpy(pred_instances.keypoint_scores).astype(
+            np.float32)
+        pred_instances.keypoints = keypoints
+        pred_instances.keypoint_scores = scores
+        if 'keypoints_visible' not in pred_instances:
+            pred_instances.keypoints_visible = scores.copy()
+        if 'scores' not in pred_instances:
+            pred_instances.scores = (
+                to_numpy(pred_instances.bbox_scores).astype(np.float32)
+                if 'bbox_scores' in pred_instances else
+                np.ones(n, np.float32))
+        if 'bbox_scores' not in pred_instances:
+            pred_instances.bbox_scores = to_numpy(
+                pred_instances.scores).astype(np.float32)
+        pred_instances.bboxes = bboxes_from_keypoints(keypoints, scores)
+        return pred_instances
 

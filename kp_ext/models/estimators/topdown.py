@@ -9,14 +9,9 @@ mapped back to the image with the crop's ``input_center``, ``input_scale``
 which inverts ``get_warp_matrix`` without rotation (the box centre maps to
 the crop centre, the box width to the crop width).
 """
-from itertools import zip_longest
-
-import numpy as np
-import torch
 from torch import Tensor
 
 from kp_ext.models.estimators.base import BasePoseEstimator
-from kp_ext.models.utils import to_numpy
 from kp_ext.registry import MODELS
 
 __all__ = ['TopdownPoseEstimator']
@@ -52,40 +47,4 @@ class TopdownPoseEstimator(BasePoseEstimator):
         else:
             feats = self.extract_feat(inputs)
         preds = self.head.predict(feats, data_samples, test_cfg=self.test_cfg)
-        if isinstance(preds, tuple):
-            pred_instances, pred_fields = preds
-        else:
-            pred_instances, pred_fields = preds, None
-        return self.add_pred_to_datasample(pred_instances, pred_fields,
-                                           data_samples)
-
-    def add_pred_to_datasample(self, batch_pred_instances, batch_pred_fields,
-                               batch_data_samples) -> list:
-        if len(batch_pred_instances) != len(batch_data_samples):
-            raise RuntimeError(
-                f'{len(batch_pred_instances)} predictions for '
-                f'{len(batch_data_samples)} data samples')
-        if batch_pred_fields is None:
-            batch_pred_fields = []
-        for pred_instances, pred_fields, data_sample in zip_longest(
-                batch_pred_instances, batch_pred_fields, batch_data_samples):
-            keypoints = to_numpy(pred_instances.keypoints).astype(np.float32)
-            keypoints[..., :2] = self.input_to_image(
-                keypoints[..., :2], data_sample.metainfo)
-            pred_instances.keypoints = keypoints
-            if 'keypoints_visible' not in pred_instances:
-                pred_instances.keypoints_visible = \
-                    pred_instances.keypoint_scores
-
-            if 'gt_instances' in data_sample:
-                gt = data_sample.gt_instances
-                for key in ('bboxes', 'bbox_scores'):
-                    if key in gt:
-                        value = gt.get(key)
-                        pred_instances.set_field(
-                            to_numpy(value) if isinstance(value, torch.Tensor)
-                            else value, key)
-            data_sample.pred_instances = pred_instances
-            if pred_fields is not None:
-                data_sample.pred_fields = pred_fields
-        return batch_data_samples
+        return self._attach_predictions(preds, data_samples)

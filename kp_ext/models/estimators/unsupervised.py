@@ -34,7 +34,6 @@ detached landmarks of ``x1`` of the last training batch in
 ``last_train_input_size``; this costs one soft-argmax of the maps.
 """
 import copy
-from itertools import zip_longest
 from typing import Optional, Tuple
 
 import numpy as np
@@ -157,42 +156,14 @@ class UnsupervisedLandmarkEstimator(BasePoseEstimator):
             raise ValueError('predict needs data samples (crop metainfo)')
         feats = self.extract_feat(inputs)
         preds = self.head.predict(feats, data_samples, test_cfg=self.test_cfg)
-        if isinstance(preds, tuple):
-            pred_instances, pred_fields = preds
-        else:
-            pred_instances, pred_fields = preds, None
-        return self.add_pred_to_datasample(pred_instances, pred_fields,
-                                           data_samples)
+        return self._attach_predictions(preds, data_samples)
 
-    def add_pred_to_datasample(self, batch_pred_instances, batch_pred_fields,
-                               batch_data_samples) -> list:
-        if len(batch_pred_instances) != len(batch_data_samples):
-            raise RuntimeError(
-                f'{len(batch_pred_instances)} predictions for '
-                f'{len(batch_data_samples)} data samples')
-        for pred, fields, sample in zip_longest(batch_pred_instances,
-                                                batch_pred_fields or [],
-                                                batch_data_samples):
-            meta = sample.metainfo
-            present = [k for k in _CROP_KEYS if meta.get(k) is not None]
-            keypoints = to_numpy(pred.keypoints).astype(np.float32)
-            if present:  # all three, or a KeyError naming what is missing
-                keypoints[..., :2] = self.input_to_image(
-                    keypoints[..., :2],
-                    {k: meta[k] for k in present},
-                    f' (sample {meta.get("img_path")})')
-            pred.keypoints = keypoints
+    def _finish_instances(self, pred, data_sample):
+        # uncropped samples (no crop metainfo at all) keep input coordinates
+        meta = data_sample.metainfo
+        if not any(meta.get(k) is not None for k in _CROP_KEYS):
+            pred.keypoints = to_numpy(pred.keypoints).astype(np.float32)
             if 'keypoints_visible' not in pred:
                 pred.keypoints_visible = pred.keypoint_scores
-            if 'gt_instances' in sample:
-                gt = sample.gt_instances
-                for key in ('bboxes', 'bbox_scores'):
-                    if key in gt:
-                        value = gt.get(key)
-                        pred.set_field(
-                            to_numpy(value) if isinstance(value, Tensor)
-                            else value, key)
-            sample.pred_instances = pred
-            if fields is not None:
-                sample.pred_fields = fields
-        return batch_data_samples
+            return pred
+        return super()._finish_instances(pred, data_sample)
