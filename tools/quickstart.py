@@ -8,7 +8,6 @@ the checkpoint are, and the final accuracy.
     python tools/quickstart.py [--config CFG] [--work-dir DIR] [--max-epochs N]
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
@@ -19,6 +18,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401
+from kp_ext.utils.run_outputs import run_outputs
 
 DEFAULT_CONFIG = 'configs/quickstart/hourglass_synthetic.py'
 
@@ -56,15 +56,9 @@ def main():
     train_s = time.time() - t0
     metrics = runner.test()
 
-    ckpts = sorted(glob.glob(osp.join(cfg.work_dir, '*.pth')),
-                   key=osp.getmtime)
-    last = osp.join(cfg.work_dir, 'last_checkpoint')
-    ckpt = open(last).read().strip() if osp.exists(last) else (
-        ckpts[-1] if ckpts else None)
-    vis_dir = osp.join(runner.log_dir, 'vis')
-    pictures = sorted(glob.glob(osp.join(vis_dir, '**', '*.png'),
-                                recursive=True))
-    log_file = osp.join(runner.log_dir, f'{runner.timestamp}.log')
+    out = run_outputs(runner)
+    ckpt, vis_dir = out['checkpoint'], out['vis_dir']
+    pictures, log_file = out['pictures'], out['log_file']
     with open(osp.join(cfg.work_dir, 'quickstart_metrics.json'), 'w') as f:
         json.dump({k: float(v) for k, v in metrics.items()}, f, indent=2)
 

@@ -12,7 +12,6 @@ the pictures, the log and the checkpoint are, and the final AP.
         [--cfg-options KEY=VALUE ...]
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
@@ -26,6 +25,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401
+from kp_ext.utils.run_outputs import run_outputs
 from kp_ext.visualization.paf_drawing import paf_panel
 from kp_ext.visualization.utils import tensor_to_image
 
@@ -117,15 +117,9 @@ def main(argv=None) -> dict:
     panels = draw_panels(runner, cfg, panel_dir, args.num_panels)
     total_s = time.time() - t0
 
-    last = osp.join(cfg.work_dir, 'last_checkpoint')
-    ckpts = sorted(glob.glob(osp.join(cfg.work_dir, '*.pth')),
-                   key=osp.getmtime)
-    ckpt = open(last).read().strip() if osp.exists(last) else (
-        ckpts[-1] if ckpts else None)
-    vis_dir = osp.join(runner.log_dir, 'vis')
-    pictures = sorted(glob.glob(osp.join(vis_dir, '**', '*.png'),
-                                recursive=True))
-    log_file = osp.join(runner.log_dir, f'{runner.timestamp}.log')
+    out = run_outputs(runner)
+    ckpt, vis_dir = out['checkpoint'], out['vis_dir']
+    pictures, log_file = out['pictures'], out['log_file']
     summary = {k: float(v) for k, v in metrics.items()}
     summary.update(train_minutes=train_s / 60, total_minutes=total_s / 60)
     with open(osp.join(cfg.work_dir, 'quickstart_metrics.json'), 'w') as f:
