@@ -293,8 +293,10 @@ class BaseKeypointDataset(BaseDataset):
 
         The image size comes from the file's header (a missing or
         unreadable image is a bad annotation); ``bbox_mode='image'`` gives
-        the whole image, otherwise the visible keypoints' extent
-        (:meth:`_keypoint_bbox`); then :meth:`_check_instance` runs.
+        the whole image, ``'center_square'`` the largest square centred in
+        the image (side ``min(W, H)``; neither uses the annotation),
+        otherwise the visible keypoints' extent (:meth:`_keypoint_bbox`);
+        then :meth:`_check_instance` runs.
         """
         img_size = self._image_size(img_path)
         if img_size is None:
@@ -303,6 +305,11 @@ class BaseKeypointDataset(BaseDataset):
             return None
         if bbox_mode == 'image':
             bbox = np.array([0, 0, img_size[0] - 1, img_size[1] - 1],
+                            dtype=np.float32)
+        elif bbox_mode == 'center_square':
+            w, h = img_size
+            cx, cy, half = (w - 1) / 2, (h - 1) / 2, min(w, h) / 2
+            bbox = np.array([cx - half, cy - half, cx + half, cy + half],
                             dtype=np.float32)
         else:
             bbox = self._keypoint_bbox(

@@ -107,7 +107,7 @@ class DeepLabCutDataset(BaseKeypointDataset):
     keypoints grown by ``bbox_margin * max(w, h)`` on every side (the four
     mouse points sit inside the body, so a generous margin), each side at
     least ``min_bbox_size`` px, clipped to the frame; ``'image'`` = the full
-    frame. Extra sample keys: ``frame_index`` (position in that order) and
+    frame; ``'center_square'`` = the largest square centred in the frame. Extra sample keys: ``frame_index`` (position in that order) and
     ``img_name`` (the CSV's relative path).
 
     Args:
@@ -140,9 +140,10 @@ class DeepLabCutDataset(BaseKeypointDataset):
         if frame_range is not None and len(frame_range) != 2:
             raise ValueError('DeepLabCutDataset: frame_range must be '
                              f'(start, stop), got {frame_range!r}')
-        if bbox_mode not in ('keypoints', 'image'):
+        if bbox_mode not in ('keypoints', 'image', 'center_square'):
             raise ValueError('DeepLabCutDataset: bbox_mode must be '
-                             f"'keypoints' or 'image', got {bbox_mode!r}")
+                             f"'keypoints', 'image' or 'center_square', got "
+                             f"{bbox_mode!r}")
         self.split = split
         self.train_fraction = float(train_fraction)
         self.frame_range = (None if frame_range is None else tuple(

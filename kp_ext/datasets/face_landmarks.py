@@ -50,7 +50,10 @@ class FaceLandmarkCSVDataset(BaseKeypointDataset):
     Box (``bbox_mode``): ``'landmarks'`` (default) = the landmark extent
     grown by ``bbox_margin * max(w, h)`` on every side and clipped to the
     image (the pipeline's ``GetBBoxCenterScale`` adds its padding on top);
-    ``'image'`` = the whole image ``[0, 0, W-1, H-1]``. The image header is
+    ``'image'`` = the whole image ``[0, 0, W-1, H-1]``; ``'center_square'``
+    = the largest square centred in the image (side ``min(W, H)``, no black
+    bars after resizing; ``GetBBoxCenterScale(padding=f)`` then crops the
+    centred ``f * min(W, H)`` square). The image header is
     read for the size, which also rejects missing or unreadable files. The
     ``.jpg`` files of this set are really RGBA PNGs: ``mmcv``/OpenCV decode
     by content, and ``LoadImage`` (colour mode) drops the alpha channel.
@@ -87,9 +90,10 @@ class FaceLandmarkCSVDataset(BaseKeypointDataset):
         if split not in ('all', 'train', 'val'):
             raise ValueError("FaceLandmarkCSVDataset: split must be 'all', "
                              f"'train' or 'val', got {split!r}")
-        if bbox_mode not in ('landmarks', 'image'):
+        if bbox_mode not in ('landmarks', 'image', 'center_square'):
             raise ValueError('FaceLandmarkCSVDataset: bbox_mode must be '
-                             f"'landmarks' or 'image', got {bbox_mode!r}")
+                             f"'landmarks', 'image' or 'center_square', got "
+                             f"{bbox_mode!r}")
         ann_files = [ann_file] if isinstance(ann_file, str) else list(
             ann_file)
         if img_dirs is None and tuple(ann_files) == UDACITY_CSVS:

@@ -174,3 +174,34 @@ def test_missing_image_and_bad_arguments(tmp_path):
         FaceLandmarkCSVDataset(ann_file=[str(path)] * 2, img_dirs=['a'])
     with pytest.raises(FileNotFoundError):
         FaceLandmarkCSVDataset(ann_file=str(tmp_path / 'none.csv'))
+
+
+def test_center_square_bbox_crops_the_centred_square(tmp_path):
+    """80x90 (w x h) frames: the largest centred square is 80x80 around
+    the centre (39.5, 44.5); GetBBoxCenterScale(padding=0.5) +
+    TopdownAffine then show the central 40x40 pixels."""
+    rows = [['Ann_00.jpg'] + _face()]
+    path = _write(tmp_path, rows)
+    img = np.zeros((90, 80, 4), np.uint8)
+    img[..., 3] = 255
+    img[24:65, 19:60, :3] = 200   # inner 41x41 block around the centre
+    Image.fromarray(img).save(tmp_path / 'imgs' / 'Ann_00.jpg',
+                              format='PNG')
+    from mmengine.registry import init_default_scope
+    init_default_scope('kp_ext')
+    ds = FaceLandmarkCSVDataset(
+        ann_file=str(path), img_dirs=str(tmp_path / 'imgs'),
+        bbox_mode='center_square',
+        pipeline=[dict(type='LoadImage'),
+                  dict(type='GetBBoxCenterScale', padding=0.5),
+                  dict(type='TopdownAffine', input_size=(40, 40))])
+    np.testing.assert_allclose(ds.get_data_info(0)['bbox'][0],
+                               [-0.5, 4.5, 79.5, 84.5])
+    out = ds[0]
+    np.testing.assert_allclose(out['bbox_center'][0], [39.5, 44.5])
+    np.testing.assert_allclose(out['bbox_scale'][0], [40, 40])
+    # the crop lies inside the bright block: no black pixels
+    assert out['img'].shape == (40, 40, 3)
+    assert out['img'][1:-1, 1:-1].min() > 150
+    with pytest.raises(ValueError, match='center_square'):
+        FaceLandmarkCSVDataset(ann_file=str(path), bbox_mode='square')

@@ -89,3 +89,20 @@ def test_backward_and_train_mode_batchnorm():
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
     bn = [m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     assert bn[0].num_batches_tracked.item() == 1
+
+
+def test_reflect_padding_removes_the_border_position_cue():
+    """On a constant image, zero padding makes the border cells differ
+    from the interior (the net can tell where it is); reflect padding
+    gives the same output everywhere."""
+    torch.manual_seed(0)
+    x = torch.full((1, 3, 64, 64), 0.7)
+    for mode, constant in (('zeros', False), ('reflect', True)):
+        torch.manual_seed(0)
+        net = FSEConvNet(out_channels=4, padding_mode=mode).eval()
+        with torch.no_grad():
+            out = net(x)[0]
+        spread = (out - out[..., 8:9, 8:9]).abs().max().item()
+        assert (spread < 1e-5) == constant, (mode, spread)
+    with pytest.raises(ValueError, match='padding_mode'):
+        FSEConvNet(out_channels=4, padding_mode='mirror')

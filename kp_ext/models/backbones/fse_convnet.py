@@ -77,6 +77,12 @@ class FSEConvNet(BaseModule):
         pool_after (int | None, optional): index of the layer followed by
             the 2x2 max-pool (None: no pool).
         norm (bool): BatchNorm after each conv (bias-free convs).
+        padding_mode (str): padding of the 'same' convs, 'zeros' (default)
+            or 'reflect' / 'replicate'. Zero padding lets the deep layers
+            read their absolute position from the image border; on loosely
+            cropped faces the maps then settle at fixed image positions (a
+            trivial near-equivariant solution for small warps), which
+            'reflect' removes (README, FSE faces).
         channels_last (bool): NHWC activations.
         init_cfg: mmengine init config.
     """
@@ -92,6 +98,7 @@ class FSEConvNet(BaseModule):
                  strides: Optional[Union[int, Sequence[int]]] = None,
                  pool_after: Union[int, None, str] = 'preset',
                  norm: bool = True,
+                 padding_mode: str = 'zeros',
                  channels_last: bool = False,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
@@ -124,6 +131,8 @@ class FSEConvNet(BaseModule):
         pool = spec['pool_after']
         if pool is not None and not 0 <= pool < n:
             raise ValueError(f'pool_after={pool} outside 0..{n - 1}')
+        if padding_mode not in ('zeros', 'reflect', 'replicate', 'circular'):
+            raise ValueError(f'unknown padding_mode {padding_mode!r}')
         for k in kernels:
             if k % 2 == 0:
                 raise ValueError(f'kernel sizes must be odd, got {k}')
@@ -139,7 +148,7 @@ class FSEConvNet(BaseModule):
             pad = d * (k - 1) // 2
             layers.append(
                 nn.Conv2d(c_in, c, k, stride=s, padding=pad, dilation=d,
-                          bias=not norm))
+                          bias=not norm, padding_mode=padding_mode))
             if norm:
                 layers.append(nn.BatchNorm2d(c))
             layers.append(nn.ReLU(inplace=True))
