@@ -11,7 +11,8 @@ them, and the training throughput in image pairs per second (training
 iterations only, data loading included, evaluation excluded).
 
     python tools/fse_benchmark.py --minutes 60 [--config CFG]
-        [--work-dir DIR] [--threads T] [--batch-size B] [--json OUT]
+        [--work-dir DIR] [--threads T] [--batch-size B] [--cosine-lr]
+        [--json OUT]
 """
 import argparse
 import json
@@ -41,6 +42,9 @@ def parse_args():
     p.add_argument('--batch-size', type=int, default=None)
     p.add_argument('--val-every', type=int, default=0,
                    help='also evaluate every N iterations (0: only at end)')
+    p.add_argument('--cosine-lr', action='store_true',
+                   help='anneal the learning rate over the time budget '
+                   '(cosine, down to 2 %%)')
     p.add_argument('--json', default=None, help='write the results here')
     return p.parse_args()
 
@@ -77,7 +81,8 @@ def main():
         cfg.env_cfg.dist_cfg['backend'] = 'gloo'
 
     runner = Runner.from_cfg(cfg)
-    budget = TimeBudgetHook(minutes=args.minutes)
+    budget = TimeBudgetHook(minutes=args.minutes,
+                            lr_schedule='cosine' if args.cosine_lr else None)
     runner.register_hook(budget)
     t0 = time.time()
     runner.train()
@@ -87,6 +92,7 @@ def main():
     pairs_per_s = budget.iters * bs / max(budget.train_time, 1e-9)
     res = dict(
         config=args.config, minutes=budget.train_time / 60,
+        cosine_lr=bool(args.cosine_lr),
         iters=budget.iters, batch_size=bs, pairs_per_s=pairs_per_s,
         threads=torch.get_num_threads(), wall_minutes=wall / 60,
         **{k: float(v) for k, v in metrics.items()})

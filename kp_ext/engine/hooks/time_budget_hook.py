@@ -1,5 +1,7 @@
 """Stop training after a time budget (for bounded-time benchmarks)."""
+import math
 import time
+from typing import Optional
 
 from mmengine.hooks import Hook
 
@@ -21,14 +23,30 @@ class TimeBudgetHook(Hook):
     ``runner.train()`` returns normally and the caller can evaluate the
     weights it has. ``train_time`` (s) and ``iters`` say what was spent,
     e.g. for a throughput figure.
+
+    ``lr_schedule='cosine'`` anneals every parameter group's learning rate
+    over the budget itself (an iteration count is unknown in advance):
+    ``lr = lr0 * (r + (1 - r) * (1 + cos(pi * t / T)) / 2)`` with ``t`` the
+    training time spent, ``T`` the budget and ``r = min_lr_ratio``, set
+    before each iteration (it replaces the config's own schedule).
     """
 
     priority = 'LOWEST'
 
-    def __init__(self, minutes: float):
+    def __init__(self, minutes: float, lr_schedule: Optional[str] = None,
+                 min_lr_ratio: float = 0.02):
         if minutes <= 0:
             raise ValueError(f'minutes must be > 0, got {minutes}')
+        if lr_schedule not in (None, 'cosine'):
+            raise ValueError("lr_schedule must be None or 'cosine', got "
+                             f'{lr_schedule!r}')
+        if not 0 <= min_lr_ratio <= 1:
+            raise ValueError(f'min_lr_ratio must be in [0, 1], got '
+                             f'{min_lr_ratio}')
         self.seconds = float(minutes) * 60.0
+        self.lr_schedule = lr_schedule
+        self.min_lr_ratio = float(min_lr_ratio)
+        self._base_lrs = None
         self.train_time = 0.0
         self.iters = 0
         self.stopped_at_iter = None
@@ -38,6 +56,15 @@ class TimeBudgetHook(Hook):
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
         # loading this batch happened since the previous iteration ended
         self._start = self._last_end or time.perf_counter()
+        if self.lr_schedule == 'cosine':
+            groups = runner.optim_wrapper.param_groups
+            if self._base_lrs is None:
+                self._base_lrs = [g['lr'] for g in groups]
+            frac = min(self.train_time / self.seconds, 1.0)
+            r = self.min_lr_ratio
+            factor = r + (1 - r) * 0.5 * (1 + math.cos(math.pi * frac))
+            for g, lr0 in zip(groups, self._base_lrs):
+                g['lr'] = lr0 * factor
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None) -> None:
