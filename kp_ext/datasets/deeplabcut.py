@@ -107,7 +107,8 @@ class DeepLabCutDataset(BaseKeypointDataset):
     keypoints grown by ``bbox_margin * max(w, h)`` on every side (the four
     mouse points sit inside the body, so a generous margin), each side at
     least ``min_bbox_size`` px, clipped to the frame; ``'image'`` = the full
-    frame; ``'center_square'`` = the largest square centred in the frame. Extra sample keys: ``frame_index`` (position in that order) and
+    frame; ``'center_square'`` = the largest square centred in the frame.
+    Extra sample keys: ``frame_index`` (position in that order) and
     ``img_name`` (the CSV's relative path).
 
     Args:

@@ -78,7 +78,7 @@ class FSEConvNet(BaseModule):
             the 2x2 max-pool (None: no pool).
         norm (bool): BatchNorm after each conv (bias-free convs).
         padding_mode (str): padding of the 'same' convs, 'zeros' (default)
-            or 'reflect' / 'replicate'. Zero padding lets the deep layers
+            or 'reflect' / 'replicate' / 'circular'. Zero padding lets the deep layers
             read their absolute position from the image border; on loosely
             cropped faces the maps then settle at fixed image positions (a
             trivial near-equivariant solution for small warps), which
