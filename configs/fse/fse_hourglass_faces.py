@@ -11,7 +11,7 @@ input_size = (128, 128)
 
 train_pipeline = [
     dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=0.6),  # as fse_faces.py
+    dict(type='GetBBoxCenterScale', padding={{_base_.crop_fraction}}),
     dict(type='TopdownAffine', input_size=input_size),
     dict(type='PackPoseInputs'),
 ]

@@ -234,6 +234,19 @@ class BaseKeypointDataset(BaseDataset):
 
     # ------------------------------------------------------------------
     # helpers for readers
+    #: ``bbox_mode`` values of :meth:`_instance_bbox` that read only the
+    #: image size (every other value means the keypoints' extent)
+    IMAGE_BBOX_MODES = ('image', 'center_square')
+
+    @classmethod
+    def _check_bbox_mode(cls, bbox_mode: str, keypoint_mode: str) -> None:
+        """Raise unless ``bbox_mode`` is the reader's own name for the
+        keypoints' extent (``keypoint_mode``) or an image mode."""
+        modes = (keypoint_mode, ) + cls.IMAGE_BBOX_MODES
+        if bbox_mode not in modes:
+            raise ValueError(f'{cls.__name__}: bbox_mode must be one of '
+                             f'{modes}, got {bbox_mode!r}')
+
     def _bad(self, message: str) -> None:
         """Raise ``ValueError(message)`` or log and record a skip."""
         if self.on_bad_annotation == 'raise':

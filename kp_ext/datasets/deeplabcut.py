@@ -141,10 +141,7 @@ class DeepLabCutDataset(BaseKeypointDataset):
         if frame_range is not None and len(frame_range) != 2:
             raise ValueError('DeepLabCutDataset: frame_range must be '
                              f'(start, stop), got {frame_range!r}')
-        if bbox_mode not in ('keypoints', 'image', 'center_square'):
-            raise ValueError('DeepLabCutDataset: bbox_mode must be '
-                             f"'keypoints', 'image' or 'center_square', got "
-                             f"{bbox_mode!r}")
+        self._check_bbox_mode(bbox_mode, 'keypoints')
         self.split = split
         self.train_fraction = float(train_fraction)
         self.frame_range = (None if frame_range is None else tuple(

@@ -90,10 +90,7 @@ class FaceLandmarkCSVDataset(BaseKeypointDataset):
         if split not in ('all', 'train', 'val'):
             raise ValueError("FaceLandmarkCSVDataset: split must be 'all', "
                              f"'train' or 'val', got {split!r}")
-        if bbox_mode not in ('landmarks', 'image', 'center_square'):
-            raise ValueError('FaceLandmarkCSVDataset: bbox_mode must be '
-                             f"'landmarks', 'image' or 'center_square', got "
-                             f"{bbox_mode!r}")
+        self._check_bbox_mode(bbox_mode, 'landmarks')
         ann_files = [ann_file] if isinstance(ann_file, str) else list(
             ann_file)
         if img_dirs is None and tuple(ann_files) == UDACITY_CSVS:
