@@ -15,7 +15,7 @@ train_pipeline = [
     dict(type='TopdownAffine', input_size=input_size),
     dict(type='PackPoseInputs'),
 ]
-test_pipeline = train_pipeline
+test_pipeline = train_pipeline[:-1] + [{{_base_.pack_with_identity}}]
 train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=16,

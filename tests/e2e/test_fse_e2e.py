@@ -130,6 +130,12 @@ def test_faces_config(tmp_path):
     ds = runner.test_dataloader.dataset
     assert not (set(ds.fit.identity_split['val']) &
                 set(ds.fit.identity_split['train']))
+    # the ridge alpha was chosen by CV over identity-grouped fit folds
+    assert ds[0]['data_samples'].metainfo['identity'] in \
+        ds.fit.identity_split['train']
+    metric = runner.test_evaluator.metrics[0]
+    assert set(metric.last_fit['cv_nme']) == set(cfg.test_evaluator.alpha)
+    assert metric.last_fit['alpha'] in cfg.test_evaluator.alpha
     _figures(runner, tmp_path)
 
 

@@ -183,3 +183,97 @@ def test_per_keypoint_output_and_errors():
         only_fit.compute_metrics(only_fit.results)
     with pytest.raises(ValueError):
         LandmarkRegressionMetric(alpha=-1)
+
+
+def _grouped(samples, groups):
+    for s, g in zip(samples, groups):
+        s['identity'] = g
+    return samples
+
+
+def box(s, key):
+    """A sample's 'pred' or 'gt' points in its box frame, box origin,
+    box size."""
+    o = s['input_center'] - s['input_scale'] / 2
+    inst = s['pred_instances' if key == 'pred' else 'gt_instances']
+    p = np.asarray(inst['keypoints'][0], np.float64)
+    return (p - o) / s['input_scale'], o, s['input_scale']
+
+
+def _manual_cv(samples, folds, alpha, norm=(0, 1)):
+    """Independent grouped CV: ridge by the normal equations with an
+    unpenalised bias, errors in image pixels over the held-out folds."""
+    errs = []
+    for f in sorted(set(folds)):
+        tr = [s for s, g in zip(samples, folds) if g != f]
+        te = [s for s, g in zip(samples, folds) if g == f]
+        xa = np.stack([np.append(box(s, 'pred')[0].ravel(), 1) for s in tr])
+        y = np.stack([box(s, 'gt')[0].ravel() for s in tr])
+        reg = np.diag([alpha] * (xa.shape[1] - 1) + [0.0])
+        w = np.linalg.solve(xa.T @ xa + reg, xa.T @ y)
+        for s in te:
+            u, o, sc = box(s, 'pred')
+            p = (np.append(u.ravel(), 1) @ w).reshape(-1, 2) * sc + o
+            gt = np.asarray(s['gt_instances']['keypoints'][0], np.float64)
+            d = np.linalg.norm(gt[norm[0]] - gt[norm[1]])
+            errs.extend(np.linalg.norm(p - gt, axis=-1) / d)
+    return np.mean(errs) * 100
+
+
+def test_alpha_chosen_by_grouped_cv_on_the_fit_split_only():
+    rng = np.random.default_rng(5)
+    k, m = 12, 2
+    w = rng.normal(0, 0.1, (2 * k, 2 * m))
+    b = rng.uniform(0.3, 0.7, 2 * m)
+    # few noisy samples and many features: some ridge pays off
+    fit = _grouped(_data(rng, 40, k, m, w, b, noise=0.05, split='fit'),
+                   [f'id{i % 8}' for i in range(40)])
+    test = _data(rng, 10, k, m, w, b, noise=0.05, split='test')
+    cands = [0.0, 0.01, 0.1, 1.0, 10.0, 1000.0]
+    metric = LandmarkRegressionMetric(alpha=cands, cv_folds=4,
+                                      norm_indices=(0, 1))
+    _run(metric, fit + test)
+    cv = metric.last_fit['cv_nme']
+    # groups id0..id7 sorted, dealt round-robin over 4 folds
+    folds = [int(s['identity'][2:]) % 4 for s in fit]
+    for a in cands:
+        assert cv[a] == pytest.approx(_manual_cv(fit, folds, a), rel=1e-6)
+    best = min(cands, key=lambda a: cv[a])
+    assert metric.alpha == metric.last_fit['alpha'] == best
+    assert best not in (0.0, 1000.0)   # an interior optimum for this data
+    # refitted on the whole fit split with the chosen value
+    x, y = (np.stack([box(s, key)[0].ravel() for s in fit])
+            for key in ('pred', 'gt'))
+    np.testing.assert_allclose(metric.last_fit['weights'],
+                               fit_linear_regressor(x, y, best), atol=1e-8)
+    # the test split plays no part in the choice
+    test2 = [dict(s, gt_instances=dict(
+        keypoints=s['gt_instances']['keypoints'] * 3.0,
+        keypoints_visible=s['gt_instances']['keypoints_visible']))
+        for s in test]
+    metric2 = LandmarkRegressionMetric(alpha=cands, cv_folds=4,
+                                       norm_indices=(0, 1))
+    _run(metric2, test2 + fit)
+    assert metric2.last_fit['cv_nme'] == cv and metric2.alpha == best
+
+
+def test_cv_folds_keep_groups_together_and_validate():
+    metric = LandmarkRegressionMetric(alpha=[0, 1], cv_folds=3)
+    fit = [dict(group=g) for g in ['b', 'a', 'c', 'a', None, 'd', 'b',
+                                   None]]
+    folds = metric._fold_ids(fit)
+    for g in 'abcd':
+        assert len({f for f, s in zip(folds, fit) if s['group'] == g}) == 1
+    # groups sorted, then the group-less samples, dealt round-robin
+    assert list(folds) == [1, 0, 2, 0, 1, 0, 1, 2]
+    one_group = [dict(group='a')] * 5
+    with pytest.raises(ValueError, match='>= 2 fit groups'):
+        metric._fold_ids(one_group)
+    with pytest.raises(ValueError, match='cv_folds'):
+        LandmarkRegressionMetric(alpha=[0, 1], cv_folds=1)
+    with pytest.raises(ValueError, match='alpha'):
+        LandmarkRegressionMetric(alpha=[])
+    with pytest.raises(ValueError, match='alpha'):
+        LandmarkRegressionMetric(alpha=[0.1, -1])
+    # one value: no CV, and the fit records it
+    assert LandmarkRegressionMetric(alpha=0.5).alphas == [0.5]

@@ -7,6 +7,13 @@ regressor maps the K discovered landmarks to the M annotated ones: fit
 weights) on a training ("fit") split, apply it to a held-out test split and
 report the normalised mean error there.
 
+Ridge strength: ``alpha`` is either one value or a list of candidates;
+with a list, the value is chosen by ``cv_folds``-fold cross-validation **on
+the fit split only** (folds grouped by ``group_key``, e.g. the face
+identity, so a fold's identities are unseen by the regressor fitted on the
+other folds, as the test identities are), scored by the same NME; the
+chosen value is then refitted on the whole fit split.
+
 Where the fit split comes from (design)
 ---------------------------------------
 A metric has no model access, so both splits go through the ordinary
@@ -48,7 +55,7 @@ are kept in ``self.per_keypoint_nme`` (and returned as
 annotated points are all visible are used.
 """
 import logging
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
@@ -101,9 +108,14 @@ class LandmarkRegressionMetric(BaseMetric):
     """Regress annotated from discovered landmarks (module doc).
 
     Args:
-        alpha (float): ridge penalty (0: plain least squares). The inputs
-            are box-normalised coordinates in [0, 1], so ``alpha`` is in
-            those units.
+        alpha (float | list of float): ridge penalty (0: plain least
+            squares). The inputs are box-normalised coordinates in [0, 1],
+            so ``alpha`` is in those units. A list: candidates, one chosen
+            by grouped cross-validation on the fit split (module doc).
+        cv_folds (int): folds of that cross-validation.
+        group_key (str): metainfo key grouping fit samples into folds
+            (e.g. ``'identity'``: pack it with ``PackPoseInputs(meta_keys=
+            ...)``); samples without it are their own group.
         norm_indices (pair, optional): annotated points whose distance
             normalises the error; default metainfo ``norm_indices``, else
             (36, 45) for 68 points.
@@ -120,7 +132,9 @@ class LandmarkRegressionMetric(BaseMetric):
     default_prefix: Optional[str] = None
 
     def __init__(self,
-                 alpha: float = 0.0,
+                 alpha: Union[float, Sequence[float]] = 0.0,
+                 cv_folds: int = 5,
+                 group_key: str = 'identity',
                  norm_indices: Optional[Sequence[int]] = None,
                  point_groups: Optional[Sequence[Sequence[int]]] = None,
                  split_key: str = 'regression_split',
@@ -130,12 +144,20 @@ class LandmarkRegressionMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if alpha < 0:
-            raise ValueError(f'alpha must be >= 0, got {alpha}')
+        alphas = ([alpha] if np.isscalar(alpha) else list(alpha))
+        if not alphas or any(float(a) < 0 for a in alphas):
+            raise ValueError(f'alpha must be >= 0 (or a non-empty list of '
+                             f'such values), got {alpha}')
+        if len(alphas) > 1 and int(cv_folds) < 2:
+            raise ValueError(f'cv_folds must be >= 2, got {cv_folds}')
         if norm_indices is not None and len(norm_indices) != 2:
             raise ValueError(f'norm_indices must be a pair, got '
                              f'{norm_indices}')
-        self.alpha = float(alpha)
+        self.alphas = [float(a) for a in alphas]
+        #: the ridge penalty in use (the chosen one after a CV selection)
+        self.alpha = self.alphas[0]
+        self.cv_folds = int(cv_folds)
+        self.group_key = group_key
         self.norm_indices = (None if norm_indices is None else
                              [int(i) for i in norm_indices])
         self.point_groups = (None if point_groups is None else
@@ -182,7 +204,8 @@ class LandmarkRegressionMetric(BaseMetric):
             self.results.append(
                 dict(split=split, pred=pred[0, :, :2], gt=gt[0, :, :2],
                      vis=vis, origin=center - scale / 2, scale=scale,
-                     img_path=sample.get('img_path')))
+                     img_path=sample.get('img_path'),
+                     group=sample.get(self.group_key)))
 
     # -- evaluation ----------------------------------------------------------
     def _norm_pair(self, m: int) -> List[int]:
@@ -217,6 +240,41 @@ class LandmarkRegressionMetric(BaseMetric):
     def _stack(results, key):
         return np.stack([r[key] for r in results])
 
+    def _fold_ids(self, fit: list) -> np.ndarray:
+        """Fold of each fit sample: groups (sorted by name; a sample
+        without a group is its own group, in order) dealt round-robin."""
+        keys = [('g', str(r['group'])) if r.get('group') is not None else
+                ('s', f'{i:09d}') for i, r in enumerate(fit)]
+        rank = {key: n for n, key in enumerate(sorted(set(keys)))}
+        folds = min(self.cv_folds, len(rank))
+        if folds < 2:
+            raise ValueError('LandmarkRegressionMetric: choosing alpha by '
+                             'cross-validation needs >= 2 fit groups')
+        return np.array([rank[key] % folds for key in keys])
+
+    def _select_alpha(self, fit: list, x: np.ndarray, y: np.ndarray,
+                      norm_pair) -> Dict[float, float]:
+        """Cross-validated NME (%) of each candidate alpha on the fit
+        split (module doc)."""
+        fold = self._fold_ids(fit)
+        m = y.shape[1] // 2
+        o = self._stack(fit, 'origin')[:, None]
+        s = self._stack(fit, 'scale')[:, None]
+        gt = self._stack(fit, 'gt')
+        i, j = norm_pair
+        norm = np.linalg.norm(gt[:, i] - gt[:, j], axis=-1)
+        scores = {}
+        for a in self.alphas:
+            err, cnt = 0.0, 0
+            for f in np.unique(fold):
+                held = (fold == f) & (norm > 0)
+                w = fit_linear_regressor(x[fold != f], y[fold != f], a)
+                p = _apply(w, x[held]).reshape(-1, m, 2) * s[held] + o[held]
+                e = np.linalg.norm(p - gt[held], axis=-1) / norm[held, None]
+                err, cnt = err + e.sum(), cnt + e.size
+            scores[a] = float(err / max(cnt, 1) * 100)
+        return scores
+
     def compute_metrics(self, results: list) -> Dict[str, float]:
         fit = [r for r in results
                if r['split'] == self.fit_split and r['vis'].all()]
@@ -238,6 +296,11 @@ class LandmarkRegressionMetric(BaseMetric):
         x_fit = frame(fit, 'pred').reshape(len(fit), 2 * k)
         y_fit = frame(fit, 'gt').reshape(len(fit), 2 * m)
         x_test = frame(test, 'pred').reshape(len(test), 2 * k)
+        i, j = self._norm_pair(m)
+        cv_nme = None
+        if len(self.alphas) > 1:
+            cv_nme = self._select_alpha(fit, x_fit, y_fit, (i, j))
+            self.alpha = min(cv_nme, key=cv_nme.get)
         w = fit_linear_regressor(x_fit, y_fit, self.alpha)
         mean_shape = y_fit.mean(0)
 
@@ -246,7 +309,6 @@ class LandmarkRegressionMetric(BaseMetric):
         gt = self._stack(test, 'gt')
         pred = _apply(w, x_test).reshape(len(test), m, 2) * s + o
         base = mean_shape.reshape(1, m, 2) * s + o
-        i, j = self._norm_pair(m)
         norm = np.linalg.norm(gt[:, i] - gt[:, j], axis=-1)
         ok = norm > 0
         if not ok.all():
@@ -276,10 +338,14 @@ class LandmarkRegressionMetric(BaseMetric):
         self.last_fit = dict(weights=w, mean_shape=mean_shape,
                              num_fit=len(fit), num_test=int(ok.sum()),
                              num_landmarks=k, num_annotated=m,
-                             norm_indices=(i, j))
+                             norm_indices=(i, j), alpha=self.alpha,
+                             cv_nme=cv_nme)
         print_log(
             f'LandmarkRegressionMetric: fitted on {len(fit)} samples '
-            f'(K={k} -> M={m}, alpha={self.alpha:g}), tested on '
+            f'(K={k} -> M={m}, alpha={self.alpha:g}' + (
+                '' if cv_nme is None else ' chosen by fit-split CV: ' +
+                ', '.join(f'{a:g}->{e:.2f}%' for a, e in cv_nme.items())) +
+            '), tested on '
             f'{int(ok.sum())}: ' + ', '.join(
                 f'{key}={val:.2f}%' for key, val in out.items()
                 if not key.startswith('NME_kpt/')) +
