@@ -46,7 +46,10 @@ def checkpoint_safe_globals():
     from mmengine.logging.history_buffer import HistoryBuffer
     types = _numpy_safe_globals()
     types += [HistoryBuffer, collections.OrderedDict, collections.defaultdict,
-              collections.Counter]
+              collections.Counter,
+              # pickle protocol 2 writes empty bytes as ``bytes()``: the
+              # buffer of an empty array (e.g. metainfo 'sigmas' = [])
+              bytes]
     try:
         from mmengine.config import ConfigDict
         types.append(ConfigDict)

@@ -90,9 +90,13 @@ def test_message_hub_roundtrip_weights_only(tmp_path):
         hub.update_scalar('train/loss', np.float64(v))
     hub.update_info('note', np.int64(7))
     path = tmp_path / 'ck.pth'
+    # an empty array (e.g. metainfo 'sigmas' of a dataset without OKS
+    # sigmas) pickles its empty buffer as ``bytes()`` under protocol 2
     torch.save(dict(message_hub=hub.state_dict(),
-                    meta=dict(seed=np.int64(1), arr=np.arange(3))), path)
+                    meta=dict(seed=np.int64(1), arr=np.arange(3),
+                              sigmas=np.array([], np.float32))), path)
     ck = torch.load(path, weights_only=True)
+    assert ck['meta']['sigmas'].shape == (0, )
     buf = ck['message_hub']['log_scalars']['train/loss']
     assert isinstance(buf, HistoryBuffer)
     assert buf.mean() == pytest.approx(2.5)
