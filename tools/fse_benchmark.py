@@ -10,9 +10,16 @@ split of ``FaceLandmarkCSVDataset``). Reports the 68-point and 5-point NME
 them, and the training throughput in image pairs per second (training
 iterations only, data loading included, evaluation excluded).
 
+``--select-by-fit-cv`` (with ``--val-every N``) keeps the checkpoint with
+the lowest ``NME_fit_cv`` (the regression error cross-validated over the
+TRAINING identities, see ``LandmarkRegressionMetric``) among the periodic
+evaluations and the final weights, and reports the held-back error of
+that checkpoint beside the final one: the choice never looks at the
+held-back identities.
+
     python tools/fse_benchmark.py --minutes 60 [--config CFG]
         [--work-dir DIR] [--threads T] [--batch-size B] [--cosine-lr]
-        [--json OUT]
+        [--val-every N [--select-by-fit-cv]] [--json OUT]
 """
 import argparse
 import json
@@ -45,6 +52,10 @@ def parse_args():
     p.add_argument('--cosine-lr', action='store_true',
                    help='anneal the learning rate over the time budget '
                    '(cosine, down to 2 %%)')
+    p.add_argument('--select-by-fit-cv', action='store_true',
+                   help='report the checkpoint with the lowest NME_fit_cv '
+                   '(training identities only) among the --val-every '
+                   'evaluations and the final weights')
     p.add_argument('--json', default=None, help='write the results here')
     return p.parse_args()
 
@@ -62,6 +73,8 @@ def _set_data_root(cfg, root):
 
 def main():
     args = parse_args()
+    if args.select_by_fit_cv and not args.val_every:
+        raise SystemExit('--select-by-fit-cv needs --val-every N')
     if args.threads:
         torch.set_num_threads(args.threads)
     repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -77,6 +90,9 @@ def main():
     cfg.train_cfg.val_interval = args.val_every or big
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=big,
                                         by_epoch=False, save_last=True)
+    if args.select_by_fit_cv:
+        cfg.default_hooks.checkpoint.update(save_best='NME_fit_cv',
+                                            rule='less')
     if not torch.cuda.is_available():
         cfg.env_cfg.dist_cfg['backend'] = 'gloo'
 
@@ -87,7 +103,12 @@ def main():
     t0 = time.time()
     runner.train()
     wall = time.time() - t0
-    metrics = runner.test()
+    metrics = {k: float(v) for k, v in runner.test().items()}
+    final = dict(iter=budget.iters, **metrics)
+    selected = None
+    if args.select_by_fit_cv:
+        selected = _select_by_fit_cv(runner, final)
+        metrics = {k: v for k, v in selected.items() if k != 'iter'}
     bs = cfg.train_dataloader.batch_size
     pairs_per_s = budget.iters * bs / max(budget.train_time, 1e-9)
     res = dict(
@@ -95,7 +116,9 @@ def main():
         cosine_lr=bool(args.cosine_lr),
         iters=budget.iters, batch_size=bs, pairs_per_s=pairs_per_s,
         threads=torch.get_num_threads(), wall_minutes=wall / 60,
-        **{k: float(v) for k, v in metrics.items()})
+        **metrics)
+    if selected is not None:
+        res.update(selected_iter=selected['iter'], final=final)
     out = args.json or osp.join(cfg.work_dir, 'fse_benchmark.json')
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     with open(out, 'w') as f:
@@ -105,6 +128,12 @@ def main():
           f'iterations x {bs} pairs in {budget.train_time / 60:.1f} min '
           f'-> {pairs_per_s:.1f} pairs/s ({torch.get_num_threads()} '
           'threads)')
+    if selected is not None:
+        print(f'checkpoint chosen by NME_fit_cv (training identities): '
+              f'iteration {selected["iter"]} (fit-CV '
+              f'{selected["NME_fit_cv"]:.2f} %; final weights: '
+              f'{final["NME"]:.2f} % / {final["NME_5pt"]:.2f} % held back, '
+              f'fit-CV {final["NME_fit_cv"]:.2f} %)')
     print('held-back identities, NME % of outer-eye-corner distance:')
     print(f'  68 points: FSE {res.get("NME", float("nan")):6.2f}   '
           f'mean shape {res.get("NME_baseline", float("nan")):6.2f}')
@@ -112,6 +141,22 @@ def main():
           f'mean shape {res.get("NME_5pt_baseline", float("nan")):6.2f}')
     print(f'results    : {out}')
     print('=' * 70)
+
+
+def _select_by_fit_cv(runner, final: dict) -> dict:
+    """The final weights' metrics, or those of the best periodic
+    checkpoint by ``NME_fit_cv`` when it is lower."""
+    if 'NME_fit_cv' not in final:
+        raise SystemExit('--select-by-fit-cv: the metric reports no '
+                         'NME_fit_cv (give LandmarkRegressionMetric a list '
+                         'of alphas)')
+    path = runner.message_hub.get_info('best_ckpt')
+    best = runner.message_hub.get_info('best_score')
+    if path is None or best is None or best >= final['NME_fit_cv']:
+        return final
+    ckpt = runner.load_checkpoint(path)
+    metrics = {k: float(v) for k, v in runner.test().items()}
+    return dict(iter=int(ckpt['meta']['iter']), **metrics)
 
 
 if __name__ == '__main__':

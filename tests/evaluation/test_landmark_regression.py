@@ -72,6 +72,7 @@ def test_exact_linear_relation_gives_zero_error_and_baseline_positive():
     assert out['NME'] == pytest.approx(0.0, abs=1e-3)
     assert out['NME_baseline'] > 5.0
     assert 'NME_5pt' not in out  # not a 68-point layout
+    assert 'NME_fit_cv' not in out  # one alpha: no cross-validation
     np.testing.assert_allclose(metric.last_fit['weights'][:-1], w,
                                atol=1e-4)
     assert metric.last_fit['num_fit'] == 30
@@ -232,7 +233,7 @@ def test_alpha_chosen_by_grouped_cv_on_the_fit_split_only():
     cands = [0.0, 0.01, 0.1, 1.0, 10.0, 1000.0]
     metric = LandmarkRegressionMetric(alpha=cands, cv_folds=4,
                                       norm_indices=(0, 1))
-    _run(metric, fit + test)
+    out = _run(metric, fit + test)
     cv = metric.last_fit['cv_nme']
     # groups id0..id7 sorted, dealt round-robin over 4 folds
     folds = [int(s['identity'][2:]) % 4 for s in fit]
@@ -241,6 +242,7 @@ def test_alpha_chosen_by_grouped_cv_on_the_fit_split_only():
     best = min(cands, key=lambda a: cv[a])
     assert metric.alpha == metric.last_fit['alpha'] == best
     assert best not in (0.0, 1000.0)   # an interior optimum for this data
+    assert out['NME_fit_cv'] == cv[best]
     # refitted on the whole fit split with the chosen value
     x, y = (np.stack([box(s, key)[0].ravel() for s in fit])
             for key in ('pred', 'gt'))
@@ -275,5 +277,5 @@ def test_cv_folds_keep_groups_together_and_validate():
         LandmarkRegressionMetric(alpha=[])
     with pytest.raises(ValueError, match='alpha'):
         LandmarkRegressionMetric(alpha=[0.1, -1])
-    # one value: no CV, and the fit records it
+    # one value: no CV
     assert LandmarkRegressionMetric(alpha=0.5).alphas == [0.5]

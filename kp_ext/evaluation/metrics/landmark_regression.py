@@ -12,7 +12,9 @@ with a list, the value is chosen by ``cv_folds``-fold cross-validation **on
 the fit split only** (folds grouped by ``group_key``, e.g. the face
 identity, so a fold's identities are unseen by the regressor fitted on the
 other folds, as the test identities are), scored by the same NME; the
-chosen value is then refitted on the whole fit split.
+chosen value is then refitted on the whole fit split. Its cross-validated
+error is returned as ``NME_fit_cv``: a score computed from the fit split
+alone, e.g. for ``CheckpointHook(save_best='NME_fit_cv', rule='less')``.
 
 Where the fit split comes from (design)
 ---------------------------------------
@@ -324,6 +326,8 @@ class LandmarkRegressionMetric(BaseMetric):
         err_base = nme(base, gt)
         self.per_keypoint_nme = err.mean(0)
         out = dict(NME=float(err.mean()), NME_baseline=float(err_base.mean()))
+        if cv_nme is not None:
+            out['NME_fit_cv'] = cv_nme[self.alpha]
         groups = self._groups(m)
         if groups is not None:
             def derive(p):
