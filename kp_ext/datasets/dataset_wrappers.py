@@ -6,6 +6,8 @@ linear regressor from discovered to annotated landmarks is fitted) and a
 ``test`` dataset (where it is evaluated) and tags every packed data
 sample's metainfo with ``regression_split='fit'|'test'``, so one ordinary
 ``runner.test()`` / ``runner.val()`` pass feeds both splits to the metric.
+An optional ``holdout`` dataset (tagged ``holdout``: e.g. identities kept
+out of training, for model selection) is appended after them.
 """
 import copy
 from typing import Optional
@@ -23,7 +25,8 @@ class RegressionSplitDataset(Dataset):
     """``fit`` + ``test`` datasets, samples tagged for the regression metric.
 
     Index ``i < len(fit)`` is sample ``fit_indices[i]`` of ``fit`` (tagged
-    ``fit``), the rest are the ``test`` samples (tagged ``test``). The tag
+    ``fit``), then come the ``test`` samples (tagged ``test``) and the
+    ``holdout`` samples, if any (tagged ``holdout``). The tag
     is written into each packed data sample's metainfo under ``split_key``
     after the child's pipeline ran, so any pipeline ending in
     ``PackPoseInputs`` works unchanged. ``metainfo`` is the test dataset's.
@@ -32,15 +35,19 @@ class RegressionSplitDataset(Dataset):
         fit (dict | Dataset): dataset where the regressor is fitted (e.g.
             the training identities).
         test (dict | Dataset): dataset where it is evaluated.
+        holdout (dict | Dataset, optional): a further evaluation set
+            scored with the same regressor (``NME_holdout``).
         max_fit_samples (int, optional): use at most this many ``fit``
             samples, evenly spaced over the dataset (deterministic).
         split_key (str): metainfo key of the tag.
     """
 
     def __init__(self, fit, test, max_fit_samples: Optional[int] = None,
-                 split_key: str = 'regression_split'):
+                 split_key: str = 'regression_split', holdout=None):
         self.fit = DATASETS.build(fit) if isinstance(fit, dict) else fit
         self.test = DATASETS.build(test) if isinstance(test, dict) else test
+        self.holdout = (DATASETS.build(holdout)
+                        if isinstance(holdout, dict) else holdout)
         n = len(self.fit)
         if max_fit_samples is not None and max_fit_samples < n:
             if max_fit_samples < 1:
@@ -57,21 +64,27 @@ class RegressionSplitDataset(Dataset):
         return copy.deepcopy(getattr(self.test, 'metainfo', {}))
 
     def full_init(self):
-        for ds in (self.fit, self.test):
+        for ds in (self.fit, self.test, self.holdout):
             if hasattr(ds, 'full_init'):
                 ds.full_init()
 
     def __len__(self) -> int:
-        return len(self.fit_indices) + len(self.test)
+        return (len(self.fit_indices) + len(self.test) +
+                (len(self.holdout) if self.holdout is not None else 0))
 
     def __getitem__(self, idx: int):
         if idx < 0:
             idx += len(self)
-        nfit = len(self.fit_indices)
+        nfit, ntest = len(self.fit_indices), len(self.test)
+        if not 0 <= idx < len(self):
+            raise IndexError(f'RegressionSplitDataset index {idx} out of '
+                             f'range ({len(self)} samples)')
         if idx < nfit:
             out, tag = self.fit[int(self.fit_indices[idx])], 'fit'
-        else:
+        elif idx < nfit + ntest:
             out, tag = self.test[idx - nfit], 'test'
+        else:
+            out, tag = self.holdout[idx - nfit - ntest], 'holdout'
         samples = out.get('data_samples') if isinstance(out, dict) else None
         if samples is None:
             raise KeyError('RegressionSplitDataset: the child pipeline must '

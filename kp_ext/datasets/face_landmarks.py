@@ -41,11 +41,16 @@ class FaceLandmarkCSVDataset(BaseKeypointDataset):
     all CSVs (stable across splits) and ``img_name`` is
     ``<image folder name>/<file name>``.
 
-    Split (deterministic): ``split='all'|'train'|'val'``; the validation
-    identities are ``val_identities`` when given, else the first
+    Split (deterministic): ``split='all'|'train'|'val'|'holdout'``; the
+    validation identities are ``val_identities`` when given, else the first
     ``round(val_fraction * n)`` identities ordered by
     ``md5(f'{split_seed}:{identity}')`` (see
-    :func:`kp_ext.datasets.utils.deterministic_split`).
+    :func:`kp_ext.datasets.utils.deterministic_split`). With
+    ``holdout_fraction > 0`` that fraction of the remaining (training)
+    identities, drawn the same way with seed ``f'{split_seed}:holdout'``,
+    becomes ``'holdout'`` and leaves ``'train'``: identities for model
+    selection that training never sees, while ``'val'`` stays exactly the
+    same identities (so it stays comparable with the supervised configs).
 
     Box (``bbox_mode``): ``'landmarks'`` (default) = the landmark extent
     grown by ``bbox_margin * max(w, h)`` on every side and clipped to the
@@ -68,7 +73,8 @@ class FaceLandmarkCSVDataset(BaseKeypointDataset):
         img_dirs (str | list[str], optional): image folder per CSV; by
             default ``data/training`` and ``data/test`` for the default
             (Udacity) CSVs, else ``data_prefix['img']`` for every CSV.
-        split, val_fraction, val_identities, split_seed: see above.
+        split, val_fraction, val_identities, split_seed,
+        holdout_fraction: see above.
         bbox_mode (str), bbox_margin (float): see above.
         Others: see :class:`BaseKeypointDataset`.
     """
@@ -84,12 +90,19 @@ class FaceLandmarkCSVDataset(BaseKeypointDataset):
                  val_fraction: float = 0.2,
                  val_identities: Optional[Sequence[str]] = None,
                  split_seed: int = 0,
+                 holdout_fraction: float = 0.0,
                  bbox_mode: str = 'landmarks',
                  bbox_margin: float = 0.1,
                  **kwargs):
-        if split not in ('all', 'train', 'val'):
+        if split not in ('all', 'train', 'val', 'holdout'):
             raise ValueError("FaceLandmarkCSVDataset: split must be 'all', "
-                             f"'train' or 'val', got {split!r}")
+                             f"'train', 'val' or 'holdout', got {split!r}")
+        if not 0.0 <= holdout_fraction < 1.0:
+            raise ValueError('FaceLandmarkCSVDataset: holdout_fraction must '
+                             f'be in [0, 1), got {holdout_fraction}')
+        if split == 'holdout' and holdout_fraction == 0:
+            raise ValueError("FaceLandmarkCSVDataset: split='holdout' needs "
+                             'holdout_fraction > 0')
         self._check_bbox_mode(bbox_mode, 'landmarks')
         ann_files = [ann_file] if isinstance(ann_file, str) else list(
             ann_file)
@@ -108,6 +121,7 @@ class FaceLandmarkCSVDataset(BaseKeypointDataset):
         self.val_identities = (
             None if val_identities is None else list(val_identities))
         self.split_seed = split_seed
+        self.holdout_fraction = float(holdout_fraction)
         self.bbox_mode = bbox_mode
         self.bbox_margin = float(bbox_margin)
         self.identity_split = None
@@ -141,9 +155,16 @@ class FaceLandmarkCSVDataset(BaseKeypointDataset):
         train_ids, val_ids = deterministic_split(
             [i for i in identities if i is not None], self.val_fraction,
             self.split_seed, self.val_identities)
-        self.identity_split = dict(train=train_ids, val=val_ids)
-        keep = dict(all=set(train_ids) | set(val_ids), train=set(train_ids),
-                    val=set(val_ids))[self.split]
+        holdout_ids = []
+        if self.holdout_fraction > 0:
+            train_ids, holdout_ids = deterministic_split(
+                train_ids, self.holdout_fraction,
+                f'{self.split_seed}:holdout')
+        self.identity_split = dict(train=train_ids, val=val_ids,
+                                   holdout=holdout_ids)
+        keep = dict(all=set(train_ids) | set(val_ids) | set(holdout_ids),
+                    train=set(train_ids), val=set(val_ids),
+                    holdout=set(holdout_ids))[self.split]
         norm = self._metainfo.get('norm_indices')
 
         data_list = []

@@ -9,7 +9,7 @@ import os
 import os.path as osp
 import re
 from collections import deque
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -278,7 +278,7 @@ def natural_sort_key(text: str):
 
 def deterministic_split(keys: Iterable[str],
                         val_fraction: float = 0.2,
-                        seed: int = 0,
+                        seed: Union[int, str] = 0,
                         val_keys: Optional[Sequence[str]] = None):
     """Split unique string keys (identities, image groups) into train/val.
 

@@ -52,6 +52,20 @@ def test_identity_split_of_shared_faces():
     # deterministic: building again gives the same split
     again = DATASETS.build(dict(cfg, split='val'))
     assert _ids(again) == _ids(val)
+    # holdout identities come out of the training identities only: val is
+    # unchanged, training never sees them
+    hcfg = dict(cfg, holdout_fraction=0.15)
+    h_train = DATASETS.build(dict(hcfg, split='train'))
+    h_hold = DATASETS.build(dict(hcfg, split='holdout'))
+    h_val = DATASETS.build(dict(hcfg, split='val'))
+    assert _ids(h_val) == _ids(val)
+    assert not _ids(h_train) & _ids(h_hold)
+    assert _ids(h_train) | _ids(h_hold) == _ids(train)
+    assert len(_ids(h_hold)) == 12  # round(0.15 * 80)
+    assert len(h_train) + len(h_hold) == len(train)
+    assert h_hold.identity_split['holdout'] == sorted(_ids(h_hold))
+    with pytest.raises(ValueError, match='holdout_fraction'):
+        DATASETS.build(dict(cfg, split='holdout'))
 
     info = train.get_data_info(0)
     rows = {r[0]: r for r in _csv_rows(root / 'data' /
@@ -121,7 +135,8 @@ def test_explicit_val_identities_and_split_seed(tmp_path):
     train = FaceLandmarkCSVDataset(split='train', val_identities=['Ann_Lee'],
                                    **kw)
     assert _ids(train) == {'Bo', 'Cy'}
-    assert train.identity_split == dict(train=['Bo', 'Cy'], val=['Ann_Lee'])
+    assert train.identity_split == dict(train=['Bo', 'Cy'], val=['Ann_Lee'],
+                                        holdout=[])
     with pytest.raises(ValueError, match='Zed'):
         FaceLandmarkCSVDataset(split='val', val_identities=['Zed'], **kw)
     splits = {

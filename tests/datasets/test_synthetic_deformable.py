@@ -122,6 +122,23 @@ def test_regression_split_dataset_tags_and_subsets():
         ds[4]['data_samples'].gt_instances.keypoints,
         ref_test[0]['keypoints'])
     assert ds.metainfo['dataset_name'] == 'synthetic_face10'
+    # an optional holdout set comes last, tagged 'holdout'
+    held = DATASETS.build(dict(type='RegressionSplitDataset', fit=fit,
+                               test=test, holdout=dict(test, seed=3,
+                                                       num_samples=2),
+                               max_fit_samples=4))
+    assert len(held) == 9
+    assert [held[i]['data_samples'].regression_split for i in range(9)] \
+        == ['fit'] * 4 + ['test'] * 3 + ['holdout'] * 2
+    ref_hold = SyntheticDeformableDataset(num_samples=2, img_size=(32, 32),
+                                          seed=3)
+    np.testing.assert_allclose(
+        held[8]['data_samples'].gt_instances.keypoints,
+        ref_hold[1]['keypoints'])
+    with pytest.raises(IndexError):
+        held[9]
+    with pytest.raises(IndexError):
+        ds[7]
     no_pack = RegressionSplitDataset(
         SyntheticDeformableDataset(num_samples=1, img_size=(32, 32)),
         SyntheticDeformableDataset(num_samples=1, img_size=(32, 32)))
