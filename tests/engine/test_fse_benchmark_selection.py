@@ -1,13 +1,13 @@
-"""tools/fse_benchmark.py --select-by-fit-cv: the periodic checkpoint with
-the lowest fit-split CV error is reloaded and re-tested (a real runner on
-tiny synthetic data)."""
+"""tools/fse_benchmark.py --select-by: the periodic checkpoint with the
+lowest score (here the fit-split CV error) is reloaded and re-tested (a
+real runner on tiny synthetic data)."""
 import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401
 from conftest import REPO
-from tools.fse_benchmark import _select_by_fit_cv
+from tools.fse_benchmark import select_checkpoint
 
 
 def _runner(tmp_path):
@@ -35,7 +35,7 @@ def _runner(tmp_path):
     return Runner.from_cfg(cfg)
 
 
-def test_select_by_fit_cv_reloads_the_best_checkpoint(tmp_path):
+def test_select_checkpoint_reloads_the_best_one(tmp_path):
     runner = _runner(tmp_path)
     runner.train()
     best = runner.message_hub.get_info('best_score')
@@ -43,13 +43,15 @@ def test_select_by_fit_cv_reloads_the_best_checkpoint(tmp_path):
     assert best is not None and path.endswith('.pth')
     final = dict(iter=4, **{k: float(v) for k, v in runner.test().items()})
     # final weights at least as good by the fit-split CV: kept as they are
-    kept = _select_by_fit_cv(runner, dict(final, NME_fit_cv=best))
+    kept = select_checkpoint(runner, dict(final, NME_fit_cv=best),
+                             'NME_fit_cv')
     assert kept['iter'] == 4 and kept['NME'] == final['NME']
     # otherwise the best checkpoint is loaded and tested again: its
     # fit-split CV error reproduces the score it was chosen for
-    chosen = _select_by_fit_cv(runner, dict(final, NME_fit_cv=best + 100))
+    chosen = select_checkpoint(runner, dict(final, NME_fit_cv=best + 100),
+                               'NME_fit_cv')
     assert f'iter_{chosen["iter"]}' in path and chosen['iter'] in (2, 4)
     assert chosen['NME_fit_cv'] == pytest.approx(best, abs=1e-6)
     # a metric without CV cannot select
     with pytest.raises(SystemExit, match='NME_fit_cv'):
-        _select_by_fit_cv(runner, dict(iter=4, NME=1.0))
+        select_checkpoint(runner, dict(iter=4, NME=1.0), 'NME_fit_cv')

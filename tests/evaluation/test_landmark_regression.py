@@ -279,3 +279,40 @@ def test_cv_folds_keep_groups_together_and_validate():
         LandmarkRegressionMetric(alpha=[0.1, -1])
     # one value: no CV
     assert LandmarkRegressionMetric(alpha=0.5).alphas == [0.5]
+
+
+def test_holdout_samples_are_scored_not_fitted():
+    rng = np.random.default_rng(6)
+    k, m = 3, 2
+    w = rng.normal(0, 0.3, (2 * k, 2 * m))
+    b = rng.uniform(0.3, 0.7, 2 * m)
+    fit = _data(rng, 20, k, m, w, b, noise=0.01, split='fit')
+    test = _data(rng, 6, k, m, w, b, noise=0.01, split='test')
+    hold = _data(rng, 5, k, m, w, b, split='holdout')  # exact relation
+    plain = LandmarkRegressionMetric(norm_indices=(0, 1))
+    out0 = _run(plain, fit + test)
+    assert 'NME_holdout' not in out0
+    # shift the holdout gt by 3 px: error = 3 / iod per point
+    for s in hold:
+        s['gt_instances'] = dict(
+            keypoints=s['gt_instances']['keypoints'] + torch.tensor([3., 0.]),
+            keypoints_visible=s['gt_instances']['keypoints_visible'])
+    metric = LandmarkRegressionMetric(norm_indices=(0, 1))
+    out = _run(metric, hold[:2] + fit + test + hold[2:])
+    np.testing.assert_array_equal(metric.last_fit['weights'],
+                                  plain.last_fit['weights'])
+    assert out['NME'] == out0['NME']
+    assert metric.last_fit['num_holdout'] == 5
+    # expected: the regression is exact up to the fit noise (0.01 of the
+    # box), the 3 px shift dominates
+    expect = []
+    for s in hold:
+        u, o, sc = box(s, 'pred')
+        gt = np.asarray(s['gt_instances']['keypoints'][0], np.float64)
+        p = (u.ravel() @ metric.last_fit['weights'][:-1] +
+             metric.last_fit['weights'][-1]).reshape(m, 2) * sc + o
+        expect.extend(np.linalg.norm(p - gt, axis=-1) /
+                      np.linalg.norm(gt[0] - gt[1]))
+    assert out['NME_holdout'] == pytest.approx(np.mean(expect) * 100,
+                                               rel=1e-9)
+    assert out['NME_holdout'] > 1.0

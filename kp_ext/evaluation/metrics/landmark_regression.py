@@ -15,6 +15,12 @@ other folds, as the test identities are), scored by the same NME; the
 chosen value is then refitted on the whole fit split. Its cross-validated
 error is returned as ``NME_fit_cv``: a score computed from the fit split
 alone, e.g. for ``CheckpointHook(save_best='NME_fit_cv', rule='less')``.
+The network itself was trained on the fit identities, though, so this
+score can keep falling while the error on unseen identities rises; samples
+tagged ``holdout`` (identities kept out of training, see
+``FaceLandmarkCSVDataset(holdout_fraction=...)``) are scored with the
+fitted regressor as ``NME_holdout``, the score to select checkpoints by.
+Neither the holdout nor the test samples enter the fit.
 
 Where the fit split comes from (design)
 ---------------------------------------
@@ -127,6 +133,7 @@ class LandmarkRegressionMetric(BaseMetric):
             otherwise.
         split_key (str): metainfo key of the split tag.
         fit_split / test_split (str): tag values of the two splits.
+        holdout_split (str): tag of the optional holdout samples.
         per_keypoint (bool): also return ``NME_kpt/<name>`` values.
         collect_device, prefix: mmengine ``BaseMetric``.
     """
@@ -142,6 +149,7 @@ class LandmarkRegressionMetric(BaseMetric):
                  split_key: str = 'regression_split',
                  fit_split: str = 'fit',
                  test_split: str = 'test',
+                 holdout_split: str = 'holdout',
                  per_keypoint: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
@@ -167,6 +175,7 @@ class LandmarkRegressionMetric(BaseMetric):
         self.split_key = split_key
         self.fit_split = fit_split
         self.test_split = test_split
+        self.holdout_split = holdout_split
         self.per_keypoint = bool(per_keypoint)
         self.last_fit: Optional[dict] = None
         self.per_keypoint_nme: Optional[np.ndarray] = None
@@ -175,7 +184,8 @@ class LandmarkRegressionMetric(BaseMetric):
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
             split = sample.get(self.split_key)
-            if split not in (self.fit_split, self.test_split):
+            if split not in (self.fit_split, self.test_split,
+                             self.holdout_split):
                 raise KeyError(
                     f'LandmarkRegressionMetric: sample '
                     f'{sample.get("img_path")} has {self.split_key}='
@@ -311,6 +321,19 @@ class LandmarkRegressionMetric(BaseMetric):
         gt = self._stack(test, 'gt')
         pred = _apply(w, x_test).reshape(len(test), m, 2) * s + o
         base = mean_shape.reshape(1, m, 2) * s + o
+        holdout = [r for r in results
+                   if r['split'] == self.holdout_split and r['vis'].all()]
+        nme_holdout = None
+        if holdout:
+            gh = self._stack(holdout, 'gt')
+            ph = _apply(w, frame(holdout, 'pred').reshape(
+                len(holdout), 2 * k)).reshape(len(holdout), m, 2)
+            ph = (ph * self._stack(holdout, 'scale')[:, None] +
+                  self._stack(holdout, 'origin')[:, None])
+            dh = np.linalg.norm(gh[:, i] - gh[:, j], axis=-1)
+            okh = dh > 0
+            nme_holdout = float((np.linalg.norm(
+                ph[okh] - gh[okh], axis=-1) / dh[okh, None]).mean() * 100)
         norm = np.linalg.norm(gt[:, i] - gt[:, j], axis=-1)
         ok = norm > 0
         if not ok.all():
@@ -328,6 +351,8 @@ class LandmarkRegressionMetric(BaseMetric):
         out = dict(NME=float(err.mean()), NME_baseline=float(err_base.mean()))
         if cv_nme is not None:
             out['NME_fit_cv'] = cv_nme[self.alpha]
+        if nme_holdout is not None:
+            out['NME_holdout'] = nme_holdout
         groups = self._groups(m)
         if groups is not None:
             def derive(p):
@@ -343,7 +368,7 @@ class LandmarkRegressionMetric(BaseMetric):
                              num_fit=len(fit), num_test=int(ok.sum()),
                              num_landmarks=k, num_annotated=m,
                              norm_indices=(i, j), alpha=self.alpha,
-                             cv_nme=cv_nme)
+                             cv_nme=cv_nme, num_holdout=len(holdout))
         print_log(
             f'LandmarkRegressionMetric: fitted on {len(fit)} samples '
             f'(K={k} -> M={m}, alpha={self.alpha:g}' + (
