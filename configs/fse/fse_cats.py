@@ -39,6 +39,8 @@ test_dataloader = val_dataloader
 # few fit images for 2K inputs: a stronger ridge
 val_evaluator = dict(type='LandmarkRegressionMetric', alpha=1e-2)
 test_evaluator = val_evaluator
+# no holdout split for the cats: keep the latest checkpoints only
+default_hooks = dict(checkpoint=dict(save_best=None))
 
 model = dict(
     backbone=dict(out_channels=num_keypoints),

@@ -20,7 +20,8 @@ train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=16,
     dataset=dict(fit=dict(pipeline=test_pipeline),
-                 test=dict(pipeline=test_pipeline)))
+                 test=dict(pipeline=test_pipeline),
+                 holdout=dict(pipeline=test_pipeline)))
 test_dataloader = val_dataloader
 
 model = dict(

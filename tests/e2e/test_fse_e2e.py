@@ -62,6 +62,8 @@ def _tiny(cfg, work_dir, *, iters=2, batch=4, data_root=None,
         for name in ('val_dataloader', 'test_dataloader'):
             cfg[name].dataset.fit.update(limits['fit'])
             cfg[name].dataset.test.update(limits['test'])
+            if cfg[name].dataset.get('holdout') is not None:
+                cfg[name].dataset.holdout.update(limits['holdout'])
     return cfg
 
 
@@ -113,7 +115,7 @@ def test_quickstart_config(tmp_path):
 
 def _faces_limits():
     return dict(train=dict(indices=16), fit=dict(indices=24),
-                test=dict(indices=8))
+                test=dict(indices=8), holdout=dict(indices=8))
 
 
 def test_faces_config(tmp_path):
@@ -122,7 +124,10 @@ def test_faces_config(tmp_path):
     assert cfg.model.head.num_keypoints == 30
     assert cfg.train_dataloader.dataset.split == 'train'
     assert cfg.test_dataloader.dataset.test.split == 'val'
+    save_best = cfg.default_hooks.checkpoint.save_best
+    assert save_best == 'NME_holdout'
     cfg = _tiny(cfg, tmp_path, data_root=root, limits=_faces_limits())
+    cfg.default_hooks.checkpoint.update(save_best=save_best, rule='less')
     cfg.model.backbone.update(TINY_NET)
     runner, metrics = _run(cfg)
     _check_metrics(metrics, five_point=True)
@@ -136,6 +141,16 @@ def test_faces_config(tmp_path):
     metric = runner.test_evaluator.metrics[0]
     assert set(metric.last_fit['cv_nme']) == set(cfg.test_evaluator.alpha)
     assert metric.last_fit['alpha'] in cfg.test_evaluator.alpha
+    # holdout identities: out of training, scored for checkpoint selection
+    split = ds.holdout.identity_split
+    assert split['holdout'] and not set(split['holdout']) & (
+        set(split['train']) | set(split['val']))
+    assert not set(split['holdout']) & {
+        runner.train_dataloader.dataset.get_data_info(i)['identity']
+        for i in range(len(runner.train_dataloader.dataset))}
+    assert metric.last_fit['num_holdout'] == 8
+    assert np.isfinite(metrics['NME_holdout'])
+    assert list(tmp_path.glob('best_NME_holdout_iter_2.pth'))
     _figures(runner, tmp_path)
 
 
