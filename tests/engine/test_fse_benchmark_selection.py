@@ -2,6 +2,7 @@
 lowest score (here the fit-split CV error) is reloaded and re-tested (a
 real runner on tiny synthetic data)."""
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -52,6 +53,11 @@ def test_select_checkpoint_reloads_the_best_one(tmp_path):
                                'NME_fit_cv')
     assert f'iter_{chosen["iter"]}' in path and chosen['iter'] in (2, 4)
     assert chosen['NME_fit_cv'] == pytest.approx(best, abs=1e-6)
+    saved = torch.load(path, map_location='cpu')['state_dict']
+    live = runner.model.state_dict()
+    assert saved.keys() == live.keys()
+    for key, value in saved.items():
+        assert torch.equal(value, live[key]), key
     # a metric without CV cannot select
     with pytest.raises(SystemExit, match='NME_fit_cv'):
         select_checkpoint(runner, dict(iter=4, NME=1.0), 'NME_fit_cv')
