@@ -111,6 +111,18 @@ def _apply(w: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.hstack([x, np.ones((len(x), 1))]) @ w
 
 
+def _point_nme(pred: np.ndarray, gt: np.ndarray,
+               norm: np.ndarray) -> np.ndarray:
+    """Per-point errors (N, M) of (N, M, 2) points in % of each sample's
+    normaliser ``norm`` (N,)."""
+    return np.linalg.norm(pred - gt, axis=-1) / norm[:, None] * 100
+
+
+def _pair_dist(gt: np.ndarray, i: int, j: int) -> np.ndarray:
+    """Distance between points ``i`` and ``j`` of (N, M, 2) points."""
+    return np.linalg.norm(gt[:, i] - gt[:, j], axis=-1)
+
+
 @METRICS.register_module()
 class LandmarkRegressionMetric(BaseMetric):
     """Regress annotated from discovered landmarks (module doc).
@@ -252,6 +264,26 @@ class LandmarkRegressionMetric(BaseMetric):
     def _stack(results, key):
         return np.stack([r[key] for r in results])
 
+    @classmethod
+    def _box(cls, results):
+        """Crop-box origins and sizes of results, (N, 1, 2) each."""
+        return (cls._stack(results, 'origin')[:, None],
+                cls._stack(results, 'scale')[:, None])
+
+    @classmethod
+    def _in_box(cls, results, key):
+        """``key`` points (N, P, 2) in the box frame (module doc)."""
+        o, s = cls._box(results)
+        return (cls._stack(results, key) - o) / s
+
+    @classmethod
+    def _regress(cls, w: np.ndarray, results) -> np.ndarray:
+        """Annotated points regressed from the results' landmarks,
+        (N, M, 2) image pixels."""
+        o, s = cls._box(results)
+        x = cls._in_box(results, 'pred').reshape(len(results), -1)
+        return _apply(w, x).reshape(len(results), -1, 2) * s + o
+
     def _fold_ids(self, fit: list) -> np.ndarray:
         """Fold of each fit sample: groups (sorted by name; a sample
         without a group is its own group, in order) dealt round-robin."""
@@ -270,11 +302,9 @@ class LandmarkRegressionMetric(BaseMetric):
         split (module doc)."""
         fold = self._fold_ids(fit)
         m = y.shape[1] // 2
-        o = self._stack(fit, 'origin')[:, None]
-        s = self._stack(fit, 'scale')[:, None]
+        o, s = self._box(fit)
         gt = self._stack(fit, 'gt')
-        i, j = norm_pair
-        norm = np.linalg.norm(gt[:, i] - gt[:, j], axis=-1)
+        norm = _pair_dist(gt, *norm_pair)
         scores = {}
         for a in self.alphas:
             err, cnt = 0.0, 0
@@ -282,9 +312,9 @@ class LandmarkRegressionMetric(BaseMetric):
                 held = (fold == f) & (norm > 0)
                 w = fit_linear_regressor(x[fold != f], y[fold != f], a)
                 p = _apply(w, x[held]).reshape(-1, m, 2) * s[held] + o[held]
-                e = np.linalg.norm(p - gt[held], axis=-1) / norm[held, None]
+                e = _point_nme(p, gt[held], norm[held])
                 err, cnt = err + e.sum(), cnt + e.size
-            scores[a] = float(err / max(cnt, 1) * 100)
+            scores[a] = float(err / max(cnt, 1))
         return scores
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
@@ -299,15 +329,8 @@ class LandmarkRegressionMetric(BaseMetric):
         k = fit[0]['pred'].shape[0]
         m = fit[0]['gt'].shape[0]
 
-        def frame(rs, key):
-            pts = self._stack(rs, key)  # (N, P, 2)
-            o = self._stack(rs, 'origin')[:, None]
-            s = self._stack(rs, 'scale')[:, None]
-            return (pts - o) / s
-
-        x_fit = frame(fit, 'pred').reshape(len(fit), 2 * k)
-        y_fit = frame(fit, 'gt').reshape(len(fit), 2 * m)
-        x_test = frame(test, 'pred').reshape(len(test), 2 * k)
+        x_fit = self._in_box(fit, 'pred').reshape(len(fit), 2 * k)
+        y_fit = self._in_box(fit, 'gt').reshape(len(fit), 2 * m)
         i, j = self._norm_pair(m)
         cv_nme = None
         if len(self.alphas) > 1:
@@ -316,25 +339,20 @@ class LandmarkRegressionMetric(BaseMetric):
         w = fit_linear_regressor(x_fit, y_fit, self.alpha)
         mean_shape = y_fit.mean(0)
 
-        o = self._stack(test, 'origin')[:, None]
-        s = self._stack(test, 'scale')[:, None]
+        o, s = self._box(test)
         gt = self._stack(test, 'gt')
-        pred = _apply(w, x_test).reshape(len(test), m, 2) * s + o
+        pred = self._regress(w, test)
         base = mean_shape.reshape(1, m, 2) * s + o
         holdout = [r for r in results
                    if r['split'] == self.holdout_split and r['vis'].all()]
         nme_holdout = None
         if holdout:
             gh = self._stack(holdout, 'gt')
-            ph = _apply(w, frame(holdout, 'pred').reshape(
-                len(holdout), 2 * k)).reshape(len(holdout), m, 2)
-            ph = (ph * self._stack(holdout, 'scale')[:, None] +
-                  self._stack(holdout, 'origin')[:, None])
-            dh = np.linalg.norm(gh[:, i] - gh[:, j], axis=-1)
+            dh = _pair_dist(gh, i, j)
             okh = dh > 0
-            nme_holdout = float((np.linalg.norm(
-                ph[okh] - gh[okh], axis=-1) / dh[okh, None]).mean() * 100)
-        norm = np.linalg.norm(gt[:, i] - gt[:, j], axis=-1)
+            nme_holdout = float(_point_nme(
+                self._regress(w, holdout)[okh], gh[okh], dh[okh]).mean())
+        norm = _pair_dist(gt, i, j)
         ok = norm > 0
         if not ok.all():
             print_log(f'LandmarkRegressionMetric: {int((~ok).sum())} test '
@@ -343,7 +361,7 @@ class LandmarkRegressionMetric(BaseMetric):
         gt, pred, base, norm = gt[ok], pred[ok], base[ok], norm[ok]
 
         def nme(p, g):
-            return np.linalg.norm(p - g, axis=-1) / norm[:, None] * 100
+            return _point_nme(p, g, norm)
 
         err = nme(pred, gt)  # (N, M) percent
         err_base = nme(base, gt)
