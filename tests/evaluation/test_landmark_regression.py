@@ -34,6 +34,19 @@ def _data(rng, n, k, m, w, b, noise=0.0, split='fit'):
     return out
 
 
+def _linear_map(rng, k, m, sd=0.3):
+    """A random linear map (w, b) from K landmarks to M points (box
+    frame)."""
+    return rng.normal(0, sd, (2 * k, 2 * m)), rng.uniform(0.3, 0.7, 2 * m)
+
+
+def _with_gt(sample, keypoints):
+    """A copy of ``sample`` whose gt keypoints are ``keypoints``."""
+    gt = sample['gt_instances']
+    return dict(sample, gt_instances=dict(
+        keypoints=keypoints, keypoints_visible=gt['keypoints_visible']))
+
+
 def _run(metric, samples):
     metric.process({}, samples)
     return metric.compute_metrics(metric.results)
@@ -63,8 +76,7 @@ def test_fit_linear_regressor_matches_closed_forms():
 def test_exact_linear_relation_gives_zero_error_and_baseline_positive():
     rng = np.random.default_rng(1)
     k, m = 4, 3
-    w = rng.normal(0, 0.3, (2 * k, 2 * m))
-    b = rng.uniform(0.3, 0.7, 2 * m)
+    w, b = _linear_map(rng, k, m)
     samples = (_data(rng, 30, k, m, w, b, split='fit') +
                _data(rng, 10, k, m, w, b, split='test'))
     metric = LandmarkRegressionMetric(norm_indices=(0, 1))
@@ -99,20 +111,14 @@ def test_error_value_hand_computed():
 def test_no_test_sample_influences_the_fit():
     rng = np.random.default_rng(2)
     k, m = 3, 2
-    w = rng.normal(0, 0.3, (2 * k, 2 * m))
-    b = rng.uniform(0.3, 0.7, 2 * m)
+    w, b = _linear_map(rng, k, m)
     fit = _data(rng, 20, k, m, w, b, noise=0.01, split='fit')
     test = _data(rng, 8, k, m, w, b, noise=0.01, split='test')
     m1 = LandmarkRegressionMetric(norm_indices=(0, 1))
     out1 = _run(m1, fit + test)
     # perturb the test gt (and predictions) wildly
-    test2 = []
-    for s in test:
-        s2 = dict(s)
-        s2['gt_instances'] = dict(
-            keypoints=s['gt_instances']['keypoints'] + 37.0,
-            keypoints_visible=s['gt_instances']['keypoints_visible'])
-        test2.append(s2)
+    test2 = [_with_gt(s, s['gt_instances']['keypoints'] + 37.0)
+             for s in test]
     m2 = LandmarkRegressionMetric(norm_indices=(0, 1))
     out2 = _run(m2, test2 + fit)  # order does not matter either
     np.testing.assert_array_equal(m1.last_fit['weights'],
@@ -121,10 +127,7 @@ def test_no_test_sample_influences_the_fit():
                                   m2.last_fit['mean_shape'])
     assert out2['NME'] > out1['NME'] + 10
     # while perturbing the FIT gt does change the weights
-    fit3 = [dict(s, gt_instances=dict(
-        keypoints=s['gt_instances']['keypoints'] * 1.1,
-        keypoints_visible=s['gt_instances']['keypoints_visible']))
-        for s in fit]
+    fit3 = [_with_gt(s, s['gt_instances']['keypoints'] * 1.1) for s in fit]
     m3 = LandmarkRegressionMetric(norm_indices=(0, 1))
     _run(m3, fit3 + test)
     assert not np.allclose(m3.last_fit['weights'], m1.last_fit['weights'])
@@ -164,8 +167,7 @@ def test_68_point_five_point_subset_hand_computed():
 
 def test_per_keypoint_output_and_errors():
     rng = np.random.default_rng(4)
-    w = rng.normal(0, 0.3, (4, 4))
-    b = rng.uniform(0.3, 0.7, 4)
+    w, b = _linear_map(rng, 2, 2)
     samples = (_data(rng, 10, 2, 2, w, b, split='fit') +
                _data(rng, 3, 2, 2, w, b, split='test'))
     metric = LandmarkRegressionMetric(norm_indices=(0, 1), per_keypoint=True)
@@ -224,8 +226,7 @@ def _manual_cv(samples, folds, alpha, norm=(0, 1)):
 def test_alpha_chosen_by_grouped_cv_on_the_fit_split_only():
     rng = np.random.default_rng(5)
     k, m = 12, 2
-    w = rng.normal(0, 0.1, (2 * k, 2 * m))
-    b = rng.uniform(0.3, 0.7, 2 * m)
+    w, b = _linear_map(rng, k, m, sd=0.1)
     # few noisy samples and many features: some ridge pays off
     fit = _grouped(_data(rng, 40, k, m, w, b, noise=0.05, split='fit'),
                    [f'id{i % 8}' for i in range(40)])
@@ -249,10 +250,8 @@ def test_alpha_chosen_by_grouped_cv_on_the_fit_split_only():
     np.testing.assert_allclose(metric.last_fit['weights'],
                                fit_linear_regressor(x, y, best), atol=1e-8)
     # the test split plays no part in the choice
-    test2 = [dict(s, gt_instances=dict(
-        keypoints=s['gt_instances']['keypoints'] * 3.0,
-        keypoints_visible=s['gt_instances']['keypoints_visible']))
-        for s in test]
+    test2 = [_with_gt(s, s['gt_instances']['keypoints'] * 3.0)
+             for s in test]
     metric2 = LandmarkRegressionMetric(alpha=cands, cv_folds=4,
                                        norm_indices=(0, 1))
     _run(metric2, test2 + fit)
@@ -284,8 +283,7 @@ def test_cv_folds_keep_groups_together_and_validate():
 def test_holdout_samples_are_scored_not_fitted():
     rng = np.random.default_rng(6)
     k, m = 3, 2
-    w = rng.normal(0, 0.3, (2 * k, 2 * m))
-    b = rng.uniform(0.3, 0.7, 2 * m)
+    w, b = _linear_map(rng, k, m)
     fit = _data(rng, 20, k, m, w, b, noise=0.01, split='fit')
     test = _data(rng, 6, k, m, w, b, noise=0.01, split='test')
     hold = _data(rng, 5, k, m, w, b, split='holdout')  # exact relation
@@ -293,10 +291,8 @@ def test_holdout_samples_are_scored_not_fitted():
     out0 = _run(plain, fit + test)
     assert 'NME_holdout' not in out0
     # shift the holdout gt by 3 px: error = 3 / iod per point
-    for s in hold:
-        s['gt_instances'] = dict(
-            keypoints=s['gt_instances']['keypoints'] + torch.tensor([3., 0.]),
-            keypoints_visible=s['gt_instances']['keypoints_visible'])
+    hold = [_with_gt(s, s['gt_instances']['keypoints'] +
+                     torch.tensor([3., 0.])) for s in hold]
     metric = LandmarkRegressionMetric(norm_indices=(0, 1))
     out = _run(metric, hold[:2] + fit + test + hold[2:])
     np.testing.assert_array_equal(metric.last_fit['weights'],
