@@ -136,7 +136,8 @@ def main():
         key = args.select_by
         print(f'checkpoint chosen by {key}: iteration {selected["iter"]} '
               f'({key} {selected[key]:.2f} %; final weights: '
-              f'{final["NME"]:.2f} % / {final["NME_5pt"]:.2f} % held back, '
+              f'{final["NME"]:.2f} % / '
+              f'{final.get("NME_5pt", float("nan")):.2f} % held back, '
               f'{key} {final[key]:.2f} %)')
     print('held-back identities, NME % of outer-eye-corner distance:')
     print(f'  68 points: FSE {res.get("NME", float("nan")):6.2f}   '
