@@ -41,7 +41,11 @@ def _tiny(cfg, work_dir, *, iters=2, batch=4, data_root=None,
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
                                         interval=iters, by_epoch=False)
-    cfg.custom_hooks = [dict(type='LandmarkCollapseHook', interval=1)]
+    # the config's hooks (weight average included), collapse check every
+    # iteration
+    cfg.custom_hooks = [
+        dict(h, interval=1) if h['type'] == 'LandmarkCollapseHook' else h
+        for h in cfg.get('custom_hooks', [])]
     cfg.env_cfg.dist_cfg = dict(backend='gloo')
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         dl = cfg[name]
@@ -150,7 +154,10 @@ def test_faces_config(tmp_path):
         for i in range(len(runner.train_dataloader.dataset))}
     assert metric.last_fit['num_holdout'] == 8
     assert np.isfinite(metrics['NME_holdout'])
-    assert list(tmp_path.glob('best_NME_holdout_iter_2.pth'))
+    best = list(tmp_path.glob('best_NME_holdout_iter_2.pth'))
+    assert best
+    # checkpoints carry the weight average (tested and saved as state_dict)
+    assert 'ema_state_dict' in torch.load(best[0], map_location='cpu')
     _figures(runner, tmp_path)
 
 
