@@ -131,8 +131,8 @@ custom_hooks = [
     # evaluate (and checkpoint) an exponential moving average of the
     # weights, BatchNorm statistics included: decay 0.995, i.e. a horizon
     # of ~200 iterations. The landmark layout wanders between nearby
-    # iterations; the average is steadier and regresses 0.4-1.2 points
-    # better (benchmarks/RESULTS_fse.md). Much longer horizons (0.999)
+    # iterations; the average is steadier and regresses ~1 point better
+    # (benchmarks/RESULTS_fse.md). Much longer horizons (0.999)
     # average layouts that differ and lag far behind.
     dict(type='PersistentEMAHook', ema_type='ExponentialMovingAverage',
          momentum=0.005, update_buffers=True),
