@@ -22,3 +22,30 @@ def _single_thread_torch():
     import torch
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     yield
+
+
+def tiny_fse_synthetic_cfg(work_dir, iters, *, val_interval=100,
+                           num_fit=16, num_test=8):
+    """configs/quickstart/fse_synthetic.py shrunk for a real Runner in
+    seconds: an 8-channel net, 16 training images, ``num_fit``/``num_test``
+    regression samples, no workers, a log line per iteration, no custom
+    hooks (callers add theirs) and the checkpoint hook left to the caller
+    (``cfg.default_hooks.checkpoint``)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(REPO / 'configs/quickstart/fse_synthetic.py'))
+    cfg.work_dir = str(work_dir)
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
+                         val_interval=val_interval)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.custom_hooks = []
+    cfg.env_cfg.dist_cfg = dict(backend='gloo')
+    cfg.model.backbone.update(channels=(8, 8, 8, 8, 8, 8))
+    cfg.train_dataloader.update(batch_size=4, num_workers=0,
+                                persistent_workers=False)
+    cfg.train_dataloader.dataset.num_samples = 16
+    for name in ('val_dataloader', 'test_dataloader'):
+        cfg[name].update(batch_size=8, num_workers=0,
+                         persistent_workers=False)
+        cfg[name].dataset.fit.num_samples = num_fit
+        cfg[name].dataset.test.num_samples = num_test
+    return cfg

@@ -14,7 +14,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401
-from conftest import REPO
+from conftest import REPO, tiny_fse_synthetic_cfg
 
 
 class _Record(Hook):
@@ -46,23 +46,10 @@ def _ema_hook():
 
 
 def _runner(work_dir, iters, **kw):
-    cfg = Config.fromfile(str(REPO / 'configs/quickstart/fse_synthetic.py'))
-    cfg.work_dir = str(work_dir)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
-                         val_interval=100)
+    cfg = tiny_fse_synthetic_cfg(work_dir, iters)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=2,
                                         by_epoch=False)
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.custom_hooks = [_ema_hook()]
-    cfg.env_cfg.dist_cfg = dict(backend='gloo')
-    cfg.model.backbone.update(channels=(8, 8, 8, 8, 8, 8))
-    cfg.train_dataloader.update(batch_size=4, num_workers=0,
-                                persistent_workers=False)
-    cfg.train_dataloader.dataset.num_samples = 16
-    cfg.test_dataloader.update(batch_size=8, num_workers=0,
-                               persistent_workers=False)
-    cfg.test_dataloader.dataset.fit.num_samples = 16
-    cfg.test_dataloader.dataset.test.num_samples = 8
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     cfg.update(kw)
     runner = Runner.from_cfg(cfg)

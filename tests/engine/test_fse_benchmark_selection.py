@@ -3,36 +3,20 @@ lowest score (here the fit-split CV error) is reloaded and re-tested (a
 real runner on tiny synthetic data)."""
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401
-from conftest import REPO
+from conftest import tiny_fse_synthetic_cfg
 from tools.fse_benchmark import select_checkpoint
 
 
 def _runner(tmp_path):
-    cfg = Config.fromfile(str(REPO / 'configs/quickstart/fse_synthetic.py'))
-    cfg.work_dir = str(tmp_path)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=4,
-                         val_interval=2)
+    cfg = tiny_fse_synthetic_cfg(tmp_path, 4, val_interval=2, num_fit=24)
     cfg.default_hooks.checkpoint = dict(
         type='CheckpointHook', interval=100, by_epoch=False,
         save_best='NME_fit_cv', rule='less')
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
-    cfg.custom_hooks = []
-    cfg.env_cfg.dist_cfg = dict(backend='gloo')
-    cfg.model.backbone.update(channels=(8, 8, 8, 8, 8, 8))
     cfg.val_evaluator = cfg.test_evaluator = dict(
         type='LandmarkRegressionMetric', alpha=[1e-3, 1e-1], cv_folds=3)
-    cfg.train_dataloader.update(batch_size=4, num_workers=0,
-                                persistent_workers=False)
-    cfg.train_dataloader.dataset.num_samples = 16
-    for name in ('val_dataloader', 'test_dataloader'):
-        cfg[name].update(batch_size=8, num_workers=0,
-                         persistent_workers=False)
-        cfg[name].dataset.fit.num_samples = 24
-        cfg[name].dataset.test.num_samples = 8
     return Runner.from_cfg(cfg)
 
 
