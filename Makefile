@@ -1,7 +1,7 @@
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: install quickstart test
+.PHONY: install quickstart test test-quick
 
 install:
 	bash scripts/install.sh
@@ -12,3 +12,7 @@ quickstart: install
 
 test: install
 	$(PYTHON) -m pytest -q tests
+
+# The same without the end-to-end runs marked slow (train + evaluate + draw).
+test-quick: install
+	$(PYTHON) -m pytest -q -m 'not slow' tests

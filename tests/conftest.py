@@ -49,3 +49,15 @@ def tiny_fse_synthetic_cfg(work_dir, iters, *, val_interval=100,
         cfg[name].dataset.fit.num_samples = num_fit
         cfg[name].dataset.test.num_samples = num_test
     return cfg
+
+
+_E2E = Path(__file__).resolve().parent / 'e2e'
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test under tests/e2e trains, evaluates and draws: marked
+    ``slow`` (``make test-quick`` skips them; ``make test`` and CI run
+    them)."""
+    for item in items:
+        if _E2E in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.slow)
