@@ -1,12 +1,10 @@
 import json
-import logging
 
 import numpy as np
 import pytest
-from mmengine.logging import MMLogger
 from PIL import Image
 
-from conftest import shared_data
+from conftest import logged_messages, shared_data
 from kp_ext.datasets import MpiiDataset
 from kp_ext.registry import DATASETS
 
@@ -128,15 +126,6 @@ def test_bad_annotations(tmp_path, ann, match):
     assert len(ds) == 1 and len(ds.bad_annotations) == 1
 
 
-class _ListHandler(logging.Handler):
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
 def _mat(tmp_path, anns, boxes, **extra):
     """An mpii_gt_val.mat-like file: headboxes_src (2, 2, N) indexed
     [corner, xy, person] as evaluatePCKh.m reads it."""
@@ -185,15 +174,10 @@ def test_missing_headbox_file_names_path_and_opt_out(tmp_path):
 
 def test_fallback_warns_not_official(tmp_path):
     _write(tmp_path, [_ann()])
-    handler = _ListHandler()
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    try:
+    with logged_messages() as messages:
         MpiiDataset(ann_file='mpii.json', data_root=str(tmp_path),
                     test_mode=True)
-        n_test = len(handler.messages)
+        n_test = len(messages)
         MpiiDataset(ann_file='mpii.json', data_root=str(tmp_path))
-    finally:
-        logger.removeHandler(handler)
-    assert n_test == len(handler.messages) == 1  # training split: silent
-    assert 'NOT the official protocol' in handler.messages[0]
+    assert n_test == len(messages) == 1  # training split: silent
+    assert 'NOT the official protocol' in messages[0]
