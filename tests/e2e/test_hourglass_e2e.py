@@ -164,6 +164,11 @@ def test_hourglass_coco_config_on_mmpose_testdata(tmp_path):
         ds.data_root = str(coco)
         ds.ann_file = 'test_coco.json'
         ds.data_prefix = dict(img='')
+        if loader != 'train_dataloader':
+            # the protocol's person detections (real detector output)
+            assert ds.bbox_file.startswith('person_detection_results/')
+            ds.bbox_file = 'test_coco_det_AP_H_56.json'
+            ds.filter_cfg = dict(bbox_score_thr=0.5)  # 18 of 118: fast
     cfg.val_evaluator = cfg.test_evaluator = dict(
         type='CocoKeypointMetric', ann_file=str(coco / 'test_coco.json'))
     runner, metrics, pics = _run(cfg)
