@@ -1,3 +1,5 @@
+import contextlib
+import logging
 import os
 from pathlib import Path
 
@@ -15,6 +17,26 @@ def shared_data(*parts):
     if not path.exists():
         pytest.skip(f'needs shared data {path} (absent on this machine)')
     return path
+
+
+@contextlib.contextmanager
+def logged_messages():
+    """Collect the messages logged through mmengine's current logger (what
+    ``print_log(..., logger='current')`` writes) into a list."""
+    from mmengine.logging import MMLogger
+
+    class _ListHandler(logging.Handler):
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    messages = []
+    handler = _ListHandler()
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
 
 
 @pytest.fixture(autouse=True)

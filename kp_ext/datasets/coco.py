@@ -40,8 +40,13 @@ class CocoDataset(BaseKeypointDataset):
         bbox_file (str, optional): detection results (COCO results json:
             list of ``dict(image_id, category_id, bbox=xywh, score)``) used
             instead of ground-truth boxes; test mode and top-down only.
-            Keypoints are then dummies (zeros, all visible), ``img_shape``
-            is set, and ``filter_cfg=dict(bbox_score_thr=...)`` applies.
+            One sample per detection of a keypoint category (others are
+            ignored), box unclipped, ``bbox_score`` = the detection score,
+            ``id`` = its index among the kept detections. Keypoints are
+            dummies (zeros, all visible), ``img_shape`` is set, and
+            ``filter_cfg=dict(bbox_score_thr=...)`` drops low-scored
+            detections (MMPose semantics). This is the COCO top-down
+            protocol of MMPose and the papers (docs/protocols/metrics.md).
         Others: see :class:`BaseKeypointDataset`.
     """
 
@@ -185,7 +190,15 @@ class CocoDataset(BaseKeypointDataset):
     def _load_detections(self, coco) -> List[dict]:
         if not osp.isfile(self.bbox_file):
             raise FileNotFoundError(
-                f'CocoDataset: bbox_file {self.bbox_file!r} not found')
+                f'CocoDataset: bbox_file {self.bbox_file!r} not found. The '
+                'COCO top-down protocol crops person detections: '
+                'COCO_val2017_detections_AP_H_56_person.json comes with '
+                "MMPose's / HRNet's COCO data (folder "
+                'person_detection_results/). To use the ground-truth boxes '
+                'instead (not the reported protocol), set bbox_file=None, '
+                'e.g. --cfg-options val_dataloader.dataset.bbox_file=None '
+                'test_dataloader.dataset.bbox_file=None, or use '
+                'configs/hourglass/hourglass_coco_gt_bbox.py')
         with open(self.bbox_file) as f:
             dets = json.load(f)
         if not isinstance(dets, list) or not all(

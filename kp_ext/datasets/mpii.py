@@ -14,6 +14,14 @@ __all__ = ['MpiiDataset']
 
 PIXEL_STD = 200.  # MPII person scales are in units of 200 px
 HEADBOX_SC_BIAS = 0.6  # official PCKh: head size = 0.6 * headbox diagonal
+# How to get the official head boxes of the validation split (named in the
+# error raised when the configured headbox_file is missing).
+HEADBOX_HELP = (
+    'mpii_gt_val.mat holds the official head boxes (headboxes_src) of the '
+    '2958 validation people in the order of mpii_val.json; it comes with '
+    "MMPose's MPII annotations (see MMPose's dataset docs, 'MPII', file "
+    'annotations/mpii_gt_val.mat) and is the ground truth of the official '
+    'MPII evaluation package (evaluatePCKh.m)')
 
 
 @DATASETS.register_module()
@@ -36,17 +44,24 @@ class MpiiDataset(BaseKeypointDataset):
     ``head_size`` (1,) for PCKh:
 
     - with ``headbox_file`` (one head box per json entry, same order):
-      ``0.6 * ||(x2, y2) - (x1, y1)||``, the official MPII definition.
-      Accepted: ``.mat`` with ``headboxes_src`` (2, 2, N) (MPII's
-      ``mpii_gt_val.mat``), ``.npy`` with (N, 2, 2), (N, 4) or (2, 2, N),
-      ``.json`` list of ``[[x1, y1], [x2, y2]]`` or ``[x1, y1, x2, y2]``.
-    - otherwise ``head_size_factor * ||head_top - upper_neck||``. PCKh's
-      threshold is "50 % of the head segment length" and the 0.6 * headbox
-      diagonal rule is MPII's approximation of that segment from a box, so
-      measuring the segment between the two annotated head joints directly
-      is the closest joint-based equivalent (factor 1.0 by default). When a
-      person lacks either head joint its ``head_size`` is NaN (a warning
-      counts them); PCKh metrics must skip NaN head sizes.
+      ``0.6 * ||(x2, y2) - (x1, y1)||``, **the official MPII protocol**
+      (``util_get_head_size`` / ``SC_BIAS`` of evaluatePCKh.m). Accepted:
+      ``.mat`` with ``headboxes_src`` (2, 2, N) (``mpii_gt_val.mat``; when
+      it also holds ``pos_gt_src`` (16, 2, N) its joints must match the
+      json's, which catches a file of another split or order), ``.npy``
+      with (N, 2, 2), (N, 4) or (2, 2, N), ``.json`` list of
+      ``[[x1, y1], [x2, y2]]`` or ``[x1, y1, x2, y2]``. A configured file
+      that does not exist is an error naming the path and where to get it.
+    - ``headbox_file=None``: the joint-segment fallback
+      ``head_size_factor * ||head_top - upper_neck||``, **not the official
+      protocol** (a warning says so when ``test_mode=True``). PCKh's
+      threshold is "50 % of the head segment length" and the 0.6 x
+      head-box diagonal is MPII's estimate of that segment from a box, so
+      the segment between the two head joints is the closest joint-based
+      stand-in, but the two sizes differ per person and the numbers are not
+      comparable with published MPII results. When a person lacks either
+      head joint its ``head_size`` is NaN (a warning counts them) and PCKh
+      leaves that person out.
 
     Args:
         ann_file (str): the json list.
@@ -76,11 +91,18 @@ class MpiiDataset(BaseKeypointDataset):
         self.one_based = bool(one_based)
         super().__init__(ann_file=ann_file, **kwargs)
 
-    def _load_headboxes(self, num: int) -> np.ndarray:
-        path = self.headbox_file
+    def _load_headboxes(self, anns: List[dict]) -> np.ndarray:
+        path, num = self.headbox_file, len(anns)
         if not osp.isfile(path):
             raise FileNotFoundError(
-                f'MpiiDataset: headbox_file {path!r} not found')
+                f'MpiiDataset: headbox_file {path!r} not found. The '
+                'official MPII PCKh normalises by 0.6 x the head-box '
+                f'diagonal; {HEADBOX_HELP}. To evaluate with the '
+                'joint-segment head size instead (NOT the official '
+                'protocol, numbers not comparable with papers), set '
+                'headbox_file=None, e.g. --cfg-options '
+                'val_dataloader.dataset.headbox_file=None '
+                'test_dataloader.dataset.headbox_file=None')
         ext = osp.splitext(path)[1].lower()
         if ext == '.mat':
             from scipy.io import loadmat
@@ -89,6 +111,11 @@ class MpiiDataset(BaseKeypointDataset):
                 raise ValueError(f'{path}: no "headboxes_src" array')
             boxes = np.transpose(np.asarray(mat['headboxes_src'], float),
                                  (2, 0, 1))
+            if 'pos_gt_src' in mat:
+                missing = mat.get('jnt_missing')
+                self._check_mat_joints(
+                    np.asarray(mat['pos_gt_src'], float), anns,
+                    None if missing is None else np.asarray(missing) > 0)
         else:
             if ext == '.npy':
                 boxes = np.load(path).astype(float)
@@ -108,6 +135,40 @@ class MpiiDataset(BaseKeypointDataset):
                              f'annotations in {self.ann_file}')
         return boxes
 
+    def _check_mat_joints(self, pos_gt_src: np.ndarray, anns: List[dict],
+                          jnt_missing: Optional[np.ndarray]) -> None:
+        """Raise unless the .mat's joints ``pos_gt_src`` (K, 2, N) equal the
+        json's (within 1 px where both are annotated; ``jnt_missing``
+        (K, N) marks the .mat's unannotated joints): head boxes of another
+        split or order would give silently wrong PCKh."""
+        path = self.headbox_file
+        k = self.num_keypoints
+        if pos_gt_src.ndim != 3 or pos_gt_src.shape[:2] != (k, 2):
+            raise ValueError(f'{path}: pos_gt_src must be ({k}, 2, N), got '
+                             f'{pos_gt_src.shape}')
+        if pos_gt_src.shape[2] != len(anns):
+            raise ValueError(f'{path}: {pos_gt_src.shape[2]} people in '
+                             f'pos_gt_src for {len(anns)} annotations in '
+                             f'{self.ann_file}')
+        for idx, ann in enumerate(anns):
+            try:
+                joints = np.asarray(ann['joints'], float).reshape(k, 2)
+                vis = np.asarray(ann['joints_vis'], float).reshape(k) > 0
+            except (KeyError, TypeError, ValueError):
+                continue  # reported by _load_instances
+            mat_joints = pos_gt_src[:, :, idx]
+            both = vis & np.all(np.isfinite(mat_joints), axis=1)
+            if jnt_missing is not None and jnt_missing.shape == (
+                    k, len(anns)):
+                both &= ~jnt_missing[:, idx]
+            err = np.abs(joints[both] - mat_joints[both])
+            if err.size and err.max() > 1.0:
+                raise ValueError(
+                    f'{path}: person {idx} ({ann.get("image")}) has joints '
+                    f'differing by up to {err.max():.1f} px from '
+                    f'{self.ann_file}: the head boxes are not those of '
+                    'this annotation file (another split or order)')
+
     def _load_instances(self) -> List[dict]:
         if not self.ann_file or not osp.isfile(self.ann_file):
             raise FileNotFoundError(
@@ -118,7 +179,16 @@ class MpiiDataset(BaseKeypointDataset):
             raise ValueError(f'{self.ann_file}: expected a json list of '
                              'person annotations')
         headboxes = (
-            self._load_headboxes(len(anns)) if self.headbox_file else None)
+            self._load_headboxes(anns) if self.headbox_file else None)
+        if headboxes is None and self.test_mode:
+            print_log(
+                f'MpiiDataset ({self.ann_file}): no headbox_file, PCKh is '
+                'normalised by the joint-segment head size '
+                f'{self.head_size_factor:g} x |head_top - upper_neck|: this '
+                'is NOT the official protocol (0.6 x head-box diagonal from '
+                'mpii_gt_val.mat); the numbers are not comparable with '
+                'published MPII results', logger='current',
+                level=logging.WARNING)
         name2id = self._metainfo['keypoint_name2id']
         neck, top = self._metainfo.get(
             'head_indices',

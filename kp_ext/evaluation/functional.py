@@ -31,8 +31,10 @@ def _normalized_distances(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
                           norm_factor: np.ndarray) -> np.ndarray:
     """Distances ``|pred - gt| / norm`` as a (K, N) array; -1 where invalid.
 
-    An entry is invalid when its ``mask`` is False or when the instance has
-    a zero normalisation factor (it cannot be scored).
+    An entry is invalid when its ``mask`` is False or when the instance's
+    normalisation factor is not a positive finite number (zero, negative,
+    NaN or inf: e.g. an MPII person without a head size); such an instance
+    cannot be scored and is left out, never counted as wrong.
     """
     pred = np.asarray(pred, dtype=np.float64)
     gt = np.asarray(gt, dtype=np.float64)
@@ -45,9 +47,10 @@ def _normalized_distances(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
     if mask.shape != (N, K):
         raise ValueError(f'mask must be (N, K) = {(N, K)}, got {mask.shape}')
     norm_factor = np.broadcast_to(norm_factor.reshape(N, -1), (N, D)).copy()
+    usable = np.isfinite(norm_factor) & (norm_factor > 0)
     valid = mask.copy()
-    valid[np.any(norm_factor <= 0, axis=1), :] = False
-    norm_factor[norm_factor <= 0] = 1.0
+    valid[~np.all(usable, axis=1), :] = False
+    norm_factor[~usable] = 1.0
     dist = np.full((N, K), -1.0, dtype=np.float64)
     diff = (pred - gt) / norm_factor[:, None, :]
     dist[valid] = np.linalg.norm(diff[valid], axis=-1)
@@ -74,7 +77,8 @@ def keypoint_pck_accuracy(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
         mask: (N, K) bool, which keypoints are annotated.
         thr: threshold on the normalised distance.
         norm_factor: (N, 2) (or (N,) / (N, 1)) normalisation per instance,
-            e.g. bbox size, head size (PCKh) or torso size.
+            e.g. bbox size, head size (PCKh) or torso size. An instance
+            whose factor is not positive and finite (0, NaN) is skipped.
 
     Returns:
         tuple: ``acc`` (K,) per-joint accuracy (-1 for joints without any

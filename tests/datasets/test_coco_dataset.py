@@ -1,15 +1,13 @@
 import copy
 import json
-import logging
 
 import numpy as np
 import pytest
-from mmengine.logging import MMLogger
 from PIL import Image
 
 from kp_ext.datasets import CocoDataset
 from kp_ext.registry import DATASETS
-from conftest import shared_data
+from conftest import logged_messages, shared_data
 
 K = 17
 
@@ -239,29 +237,14 @@ def test_bad_annotation_raises_naming_file_and_id(tmp_path, ann, match):
     assert 'annotation id 7' in str(err.value)
 
 
-class _ListHandler(logging.Handler):
-
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
 @pytest.mark.parametrize('ann,match', _bad_cases())
 def test_bad_annotation_skip_logs_a_warning(tmp_path, ann, match):
     path = _write(tmp_path, [_person(1, 1), ann])
-    handler = _ListHandler()
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    try:
+    with logged_messages() as messages:
         ds = _build(path, on_bad_annotation='skip')
-    finally:
-        logger.removeHandler(handler)
     assert [ds.get_data_info(i)['id'] for i in range(len(ds))] == [1]
     assert len(ds.bad_annotations) == 1 and match in ds.bad_annotations[0]
-    assert any('annotation id 7' in m for m in handler.messages)
+    assert any('annotation id 7' in m for m in messages)
     # bottom-up: the skipped person's region is masked out instead
     bu = _build(path, on_bad_annotation='skip', data_mode='bottomup')
     assert len(bu.get_data_info(0)['invalid_segs']) == 1

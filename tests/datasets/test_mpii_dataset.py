@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import shared_data
+from conftest import logged_messages, shared_data
 from kp_ext.datasets import MpiiDataset
 from kp_ext.registry import DATASETS
 
@@ -124,3 +124,60 @@ def test_bad_annotations(tmp_path, ann, match):
     ds = MpiiDataset(ann_file=str(path), on_bad_annotation='skip',
                      data_prefix=dict(img=str(tmp_path)))
     assert len(ds) == 1 and len(ds.bad_annotations) == 1
+
+
+def _mat(tmp_path, anns, boxes, **extra):
+    """An mpii_gt_val.mat-like file: headboxes_src (2, 2, N) indexed
+    [corner, xy, person] as evaluatePCKh.m reads it."""
+    from scipy.io import savemat
+    path = tmp_path / 'mpii_gt_val.mat'
+    savemat(path, dict(headboxes_src=np.transpose(boxes, (1, 2, 0)),
+                       **extra))
+    return path
+
+
+def test_official_headboxes_from_mat(tmp_path):
+    anns = [_ann(), _ann(image='x.jpg'), _ann(scale=2.0)]
+    _write(tmp_path, anns)
+    boxes = np.array([[[100, 50], [124, 82]],     # diagonal 40
+                      [[7, 3], [12, 15]],         # diagonal 13
+                      [[0, 0], [9, 12]]], float)  # diagonal 15
+    joints = np.array([a['joints'] for a in anns], float)
+    pos_gt_src = joints.transpose(1, 2, 0).copy()
+    missing = np.zeros((K, 3))
+    missing[3, 1] = 1          # unannotated in the .mat: its value is
+    pos_gt_src[3, :, 1] = -1   # not compared with the json
+    _mat(tmp_path, anns, boxes, pos_gt_src=pos_gt_src, jnt_missing=missing)
+    ds = MpiiDataset(ann_file='mpii.json', data_root=str(tmp_path),
+                     headbox_file='mpii_gt_val.mat', test_mode=True)
+    np.testing.assert_allclose(
+        [ds.get_data_info(i)['head_size'][0] for i in range(3)],
+        [0.6 * 40, 0.6 * 13, 0.6 * 15], rtol=1e-6)
+    # the .mat's joints must be this annotation file's (same order)
+    _mat(tmp_path, anns, boxes,
+         pos_gt_src=joints[[1, 0, 2]].transpose(1, 2, 0) + [[[0], [5]]])
+    with pytest.raises(ValueError, match='not those of this annotation'):
+        MpiiDataset(ann_file='mpii.json', data_root=str(tmp_path),
+                    headbox_file='mpii_gt_val.mat', test_mode=True)
+
+
+def test_missing_headbox_file_names_path_and_opt_out(tmp_path):
+    _write(tmp_path, [_ann()])
+    with pytest.raises(FileNotFoundError) as err:
+        MpiiDataset(ann_file='mpii.json', data_root=str(tmp_path),
+                    headbox_file='annotations/mpii_gt_val.mat',
+                    test_mode=True)
+    msg = str(err.value)
+    assert str(tmp_path / 'annotations/mpii_gt_val.mat') in msg
+    assert 'headbox_file=None' in msg and 'NOT the official' in msg
+
+
+def test_fallback_warns_not_official(tmp_path):
+    _write(tmp_path, [_ann()])
+    with logged_messages() as messages:
+        MpiiDataset(ann_file='mpii.json', data_root=str(tmp_path),
+                    test_mode=True)
+        n_test = len(messages)
+        MpiiDataset(ann_file='mpii.json', data_root=str(tmp_path))
+    assert n_test == len(messages) == 1  # training split: silent
+    assert 'NOT the official protocol' in messages[0]

@@ -2,8 +2,10 @@
 trains a few iterations on tiny data, evaluates, draws pictures; resume and
 load_from work on the trained checkpoint (torch weights_only loading)."""
 import glob
+import json
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -128,12 +130,26 @@ def test_hourglass_mpii_config_on_mmpose_testdata(tmp_path):
     paper = MODELS.build(cfg.model)
     n = sum(p.numel() for p in paper.parameters())
     assert abs(n - 25.1e6) / 25.1e6 < 0.03
+    assert cfg.default_hooks.checkpoint.save_best == 'PCKh/Mean'
     cfg = _tiny(cfg, tmp_path)
+    # the official head-box path: a generated mpii_gt_val.mat-like file
+    # (head boxes around the two head joints, pos_gt_src = the json joints)
+    with open(mpii / 'test_mpii.json') as f:
+        joints = np.array([a['joints'] for a in json.load(f)], float)
+    boxes = np.stack([joints[:, 8:10].min(1) - 5, joints[:, 8:10].max(1) + 5],
+                     axis=1)
+    from scipy.io import savemat
+    savemat(tmp_path / 'gt_val.mat', dict(
+        headboxes_src=boxes.transpose(1, 2, 0),
+        pos_gt_src=joints.transpose(1, 2, 0)))
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         ds = cfg[loader].dataset
         ds.data_root = str(mpii)
         ds.ann_file = 'test_mpii.json'
         ds.data_prefix = dict(img='')
+        if loader != 'train_dataloader':
+            assert ds.headbox_file == 'annotations/mpii_gt_val.mat'
+            ds.headbox_file = str(tmp_path / 'gt_val.mat')
     runner, metrics, pics = _run(cfg)
     assert 'PCKh' in metrics and 'PCKh/Mean' in metrics
     assert pics
@@ -148,6 +164,11 @@ def test_hourglass_coco_config_on_mmpose_testdata(tmp_path):
         ds.data_root = str(coco)
         ds.ann_file = 'test_coco.json'
         ds.data_prefix = dict(img='')
+        if loader != 'train_dataloader':
+            # the protocol's person detections (real detector output)
+            assert ds.bbox_file.startswith('person_detection_results/')
+            ds.bbox_file = 'test_coco_det_AP_H_56.json'
+            ds.filter_cfg = dict(bbox_score_thr=0.5)  # 18 of 118: fast
     cfg.val_evaluator = cfg.test_evaluator = dict(
         type='CocoKeypointMetric', ann_file=str(coco / 'test_coco.json'))
     runner, metrics, pics = _run(cfg)

@@ -163,7 +163,8 @@ class CocoKeypointMetric(BaseMetric):
                 keypoint_scores=kpt_scores,
                 instance_scores=inst_scores,
                 areas=self._pred_areas(sample, keypoints))
-            gt = self._gt_record(sample) if self.coco is None else None
+            gt = (self._gt_record(sample)
+                  if self.coco is None and not self.format_only else None)
             self.results.append(dict(pred=pred, gt=gt))
 
     @staticmethod

@@ -51,7 +51,21 @@ def to_numpy(x, dtype=None) -> np.ndarray:
 def mpii_pckh_table(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
                     head_size: np.ndarray, names: Sequence[str],
                     thr: float = 0.5) -> Dict[str, float]:
-    """The per-joint PCKh table of MPII papers, in percent.
+    """The per-joint PCKh table of MPII papers, in percent, computed as the
+    official ``evaluatePCKh.m`` of the MPII evaluation package (and its
+    Python port in HRNet's / MMPose 0.x ``MPIIDataset.evaluate``):
+
+    - normalised error ``d = ||pred - gt|| / head_size``, ``head_size`` =
+      ``SC_BIAS`` (0.6) x the head-box diagonal (``MpiiDataset`` computes
+      it from ``mpii_gt_val.mat``);
+    - an entry counts where the joint is annotated (``jnt_visible = 1 -
+      jnt_missing``; here ``mask``) and the person has a head size: a NaN
+      or zero head size leaves the person out (evaluatePCKh.m ignores NaN
+      distances), it is never counted as wrong;
+    - an entry is correct when ``d <= thr`` (evaluatePCKh.m's ``<=``;
+      MMPose 1.x uses ``<``, which differs only on exact ties);
+    - per joint PCKh = correct / counted; a column averages left and
+      right.
 
     Args:
         pred, gt: (N, K, 2); mask: (N, K) bool; head_size: (N,).
@@ -59,33 +73,40 @@ def mpii_pckh_table(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
         thr: threshold as a fraction of the head size (0.5 for PCKh@0.5).
 
     Returns:
-        dict: 'Head', 'Shoulder', 'Elbow', 'Wrist', 'Hip', 'Knee', 'Ankle'
-        (left/right averaged) and 'Mean': the per-joint PCKh weighted by the
-        number of annotated instances of each joint, over all joints but
-        pelvis and thorax (MPII protocol, as in MMPose's MpiiPCKAccuracy).
+        dict: 'Head' (head_top), 'Shoulder', 'Elbow', 'Wrist', 'Hip',
+        'Knee', 'Ankle' and 'Mean': all correct / all counted entries over
+        every joint but pelvis and thorax, i.e. the per-joint PCKh
+        weighted by the joints' counts (``jnt_ratio`` of evaluatePCKh.m).
+        upper_neck enters only 'Mean'. A column without any counted entry
+        is 0.
     """
     name2id = {n: i for i, n in enumerate(names)}
     needed = {n for _, group in MPII_TABLE for n in group}
     missing = sorted(needed - set(name2id))
     if missing:
         raise KeyError(f'keypoint names lack MPII joints {missing}')
+    pred = np.asarray(pred, dtype=np.float64)
+    gt = np.asarray(gt, dtype=np.float64)
     head_size = np.asarray(head_size, dtype=np.float64).reshape(-1)
-    norm = np.stack([head_size, head_size], axis=1)
-    acc, _, _ = keypoint_pck_accuracy(pred, gt, mask, thr, norm)
-    pckh = 100.0 * acc
+    has_head = np.isfinite(head_size) & (head_size > 0)
+    counted = np.asarray(mask, dtype=bool) & has_head[:, None]
+    err = np.linalg.norm(pred - gt, axis=-1)
+    dist = np.full(err.shape, np.inf)
+    dist[has_head] = err[has_head] / head_size[has_head, None]
+    correct = counted & (dist <= thr)
+    n_counted = counted.sum(axis=0)
+    n_correct = correct.sum(axis=0)
+
+    def pct(joints):
+        num = sum(n_correct[name2id[n]] for n in joints)
+        den = sum(n_counted[name2id[n]] for n in joints)
+        return 100.0 * num / den if den else 0.0
+
     table = {}
     for column, group in MPII_TABLE:
-        table[column] = float(np.mean([pckh[name2id[n]] for n in group]))
-    # entries with a zero head size are not scored
-    count_valid = (np.asarray(mask, dtype=bool)
-                   & (head_size > 0)[:, None]).sum(axis=0).astype(np.float64)
-    include = np.array([n not in MPII_EXCLUDED for n in names])
-    weights = np.where(include, count_valid, 0.0)
-    if weights.sum() > 0:
-        table['Mean'] = float(np.sum(np.where(weights > 0, pckh, 0.0) *
-                                     weights) / weights.sum())
-    else:
-        table['Mean'] = 0.0
+        per_joint = [pct([n]) for n in group if n_counted[name2id[n]]]
+        table[column] = float(np.mean(per_joint)) if per_joint else 0.0
+    table['Mean'] = float(pct([n for n in names if n not in MPII_EXCLUDED]))
     return table
 
 
@@ -107,11 +128,16 @@ class PCKAccuracy(BaseMetric):
       The MPII table is also computed and logged, in percent, under
       ``'PCKh/Head'``, ``'PCKh/Shoulder'``, ``'PCKh/Elbow'``,
       ``'PCKh/Wrist'``, ``'PCKh/Hip'``, ``'PCKh/Knee'``, ``'PCKh/Ankle'``,
-      ``'PCKh/Mean'`` (MPII protocol mean: pelvis and thorax left out,
-      joints weighted by their counts) and ``'PCKh/Mean@0.1'``. The joints
-      are found by the keypoint names in ``dataset_meta['keypoint_id2name']``
-      (MPII names: head_top, upper_neck, right_shoulder, ...); without
-      those names the table is skipped with a logged note.
+      ``'PCKh/Mean'`` and ``'PCKh/Mean@0.1'`` (:func:`mpii_pckh_table`:
+      the official evaluatePCKh.m, pelvis and thorax left out of the mean).
+      **``'PCKh/Mean'`` is the MPII protocol's score** (the "Mean" column
+      of MPII papers); ``'PCKh'`` is MMPose's PCKAccuracy mean over all 16
+      joints, not the number papers report. The joints are found by the
+      keypoint names in ``dataset_meta['keypoint_id2name']`` (MPII names:
+      head_top, upper_neck, right_shoulder, ...); without those names the
+      table is skipped with a logged note. People whose head size is NaN
+      or 0 (no head box and a head joint missing) are left out of every
+      PCKh number, with a logged count.
       Unlike MMPose's MpiiPCKAccuracy no +1 is added to predictions: kp_ext
       keeps gt and predictions in the same 0-based pixel frame.
     - ``'torso'``: distance between gt keypoints ``torso_indices`` (JHMDB's
@@ -227,6 +253,11 @@ class PCKAccuracy(BaseMetric):
             logger.info(f'{_KEY[item]}@{thr} (normalised by {sizes[item]}): '
                         f'{avg:.4f}')
             if item == 'head':
+                no_head = ~(np.isfinite(size) & (size > 0))
+                if no_head.any():
+                    logger.warning(
+                        f'PCKh: {int(no_head.sum())} of {len(size)} people '
+                        'have no head size (NaN or 0) and are not scored')
                 metrics.update(self._mpii_table(pred, gt, mask, size, thr))
         return metrics
 
@@ -250,7 +281,8 @@ class PCKAccuracy(BaseMetric):
 @METRICS.register_module()
 class MpiiPCKAccuracy(PCKAccuracy):
     """PCKh@0.5 with the MPII table (MMPose config name); same keys as
-    ``PCKAccuracy(norm_item='head')``."""
+    ``PCKAccuracy(norm_item='head')``. The protocol's score is
+    ``'PCKh/Mean'`` (see :func:`mpii_pckh_table`)."""
 
     def __init__(self,
                  thr: float = 0.5,
