@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from kp_ext.codecs.gaussian_heatmap import GaussianHeatmap, _blur_matrix
+from conftest import official_hourglass_target as official_target
+from conftest import torch_image_gaussian
 from kp_ext.registry import KEYPOINT_CODECS
 
 MODES = ('gaussian_log', 'quarter', 'dark', 'none')
@@ -388,37 +390,6 @@ def test_no_denormals_in_targets():
 
 
 # ------------------------------------------ official pose-hg-train targets
-def torch_image_gaussian(size):
-    """torch ``image.gaussian(size)`` with its defaults (sigma 0.25 of the
-    size, amplitude 1, mean 0.5), written out from the library's formula:
-    g[v, u] = exp(-((u + 1 - c)^2 + (v + 1 - c)^2) / (2 (0.25 size)^2)),
-    c = 0.5 size + 0.5 (1-based centre)."""
-    c = 0.5 * size + 0.5
-    s = 0.25 * size
-    g = np.empty((size, size))
-    for v in range(size):
-        for u in range(size):
-            g[v, u] = math.exp(-(((u + 1 - c) / s) ** 2 +
-                                 ((v + 1 - c) / s) ** 2) / 2)
-    return g
-
-
-def official_target(pixel_xy, heatmap_size=(64, 64), size=7):
-    """drawGaussian(img, pt, 1): paste image.gaussian(7) with its centre on
-    the (0-based) pixel, cut at the map border."""
-    W, H = heatmap_size
-    out = np.zeros((H, W))
-    g = torch_image_gaussian(size)
-    r = size // 2
-    px, py = pixel_xy
-    for v in range(size):
-        for u in range(size):
-            x, y = px - r + u, py - r + v
-            if 0 <= x < W and 0 <= y < H:
-                out[y, x] = g[v, u]
-    return out
-
-
 def official_codec(**kw):
     return GaussianHeatmap(input_size=(256, 256), heatmap_size=(64, 64),
                            sigma=1.75, window=7, integer_center=True, **kw)
