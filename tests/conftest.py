@@ -1,8 +1,10 @@
 import contextlib
 import logging
+import math
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,3 +85,36 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if _E2E in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.slow)
+
+
+# --- Stacked Hourglass official targets (pose-hg-train), an oracle for the
+# codec and config tests
+def torch_image_gaussian(size):
+    """torch ``image.gaussian(size)`` with its defaults (sigma 0.25 of the
+    size, amplitude 1, mean 0.5), written out from the library's formula:
+    g[v, u] = exp(-((u + 1 - c)^2 + (v + 1 - c)^2) / (2 (0.25 size)^2)),
+    c = 0.5 size + 0.5 (1-based centre)."""
+    c = 0.5 * size + 0.5
+    s = 0.25 * size
+    g = np.empty((size, size))
+    for v in range(size):
+        for u in range(size):
+            g[v, u] = math.exp(-(((u + 1 - c) / s) ** 2 +
+                                 ((v + 1 - c) / s) ** 2) / 2)
+    return g
+
+
+def official_hourglass_target(pixel_xy, heatmap_size=(64, 64), size=7):
+    """drawGaussian(img, pt, 1): paste image.gaussian(7) with its centre on
+    the (0-based) pixel, cut at the map border."""
+    W, H = heatmap_size
+    out = np.zeros((H, W))
+    g = torch_image_gaussian(size)
+    r = size // 2
+    px, py = pixel_xy
+    for v in range(size):
+        for u in range(size):
+            x, y = px - r + u, py - r + v
+            if 0 <= x < W and 0 <= y < H:
+                out[y, x] = g[v, u]
+    return out

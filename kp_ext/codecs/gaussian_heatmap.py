@@ -42,6 +42,26 @@ not finite, or when its 3-sigma support ``[m - 3 sigma, m + 3 sigma]``
 misses every pixel centre of the map along x or y (MMPose's 3-sigma rule);
 otherwise its weight is its visibility value.
 
+The official Stacked Hourglass code (princeton-vl/pose-hg-train) draws its
+targets differently; two options reproduce it (both off by default):
+
+- ``integer_center=True``: the Gaussian is centred on the heatmap pixel
+  that contains the keypoint, ``c = trunc(m + 0.5 + 1e-4)`` per axis. The
+  official ``transform()`` (src/util/img.lua) maps a point to the
+  corner-based heatmap coordinate ``u = m + 0.5`` (pixel ``j`` covers
+  ``[j, j+1)``), adds ``1e-4`` and truncates towards zero (``:int()``), so
+  ``c`` is ``floor(m + 0.5)`` (round half up) on the map and ``ceil`` left
+  of / above it (``u < 0``: one pixel nearer the map than rounding).
+- ``window=w`` (odd): values are kept only in the ``w x w`` pixel block
+  centred on ``floor(c + 0.5)`` (``c`` the drawn centre) and are 0
+  elsewhere; the keypoint draws (and keeps its weight) when that block
+  overlaps the map, i.e. ``-r <= floor(c + 0.5) <= W - 1 + r`` with
+  ``r = w // 2`` (this replaces the 3-sigma rule). The official
+  ``drawGaussian(img, pt, 1)`` pastes ``image.gaussian(7)``: a 7 x 7 block
+  (``6 * 1 + 1``) of amplitude 1 and std ``0.25 * 7 = 1.75`` px (torch
+  ``image.gaussian``'s default ``sigma`` is relative to the size), i.e.
+  ``sigma=1.75, window=7, integer_center=True`` here.
+
 Decoding (``refine``)
 ---------------------
 All modes start at the integer argmax ``(x0, y0)``; the score is the
@@ -99,6 +119,8 @@ _FAR_AWAY = 1e6
 _DARK_CHUNK = 32
 # ln(sqrt(smallest normal float32)): 1-D Gaussian values below it are 0
 _LOG_SQRT_TINY = float(0.5 * np.log(np.finfo(np.float32).tiny))
+# the official transform() adds 1e-4 before truncating (src/util/img.lua)
+_OFFICIAL_EPS = 1e-4
 
 
 def _as_size(size, name):
@@ -138,6 +160,12 @@ class GaussianHeatmap(BaseKeypointCodec):
             exact log-parabola fit), ``'quarter'``, ``'dark'`` or ``'none'``.
         blur_kernel_size (int): odd Gaussian kernel size for ``'dark'``.
             Default 11 (matches sigma 2).
+        window (int, optional): odd side of the square pixel block the
+            Gaussian is truncated to (the official code's 7); None (default)
+            draws it untruncated.
+        integer_center (bool): centre the Gaussian on the heatmap pixel that
+            contains the keypoint, as the official code does. Default False
+            (real-valued centre).
 
     Outputs of :meth:`encode`: ``heatmaps`` (K, H, W) float32 and
     ``keypoint_weights`` (N, K) float32.
@@ -155,7 +183,9 @@ class GaussianHeatmap(BaseKeypointCodec):
                  heatmap_size: Sequence[int],
                  sigma: float = 2.0,
                  refine: str = 'gaussian_log',
-                 blur_kernel_size: int = 11) -> None:
+                 blur_kernel_size: int = 11,
+                 window: Optional[int] = None,
+                 integer_center: bool = False) -> None:
         super().__init__()
         self.input_size = _as_size(input_size, 'input_size')
         self.heatmap_size = _as_size(heatmap_size, 'heatmap_size')
@@ -167,7 +197,13 @@ class GaussianHeatmap(BaseKeypointCodec):
         if blur_kernel_size < 1 or blur_kernel_size % 2 != 1:
             raise ValueError('blur_kernel_size must be a positive odd int, '
                              f'got {blur_kernel_size}')
+        if window is not None and (int(window) != window or window < 1
+                                   or window % 2 != 1):
+            raise ValueError('window must be None or a positive odd int, '
+                             f'got {window}')
         self.sigma = float(sigma)
+        self.window = None if window is None else int(window)
+        self.integer_center = bool(integer_center)
         self.refine = refine
         self.blur_kernel_size = int(blur_kernel_size)
         W, H = self.heatmap_size
@@ -177,7 +213,9 @@ class GaussianHeatmap(BaseKeypointCodec):
         # encode constants (see _gaussians)
         self._mu_scale = 1.0 / self.stride
         self._mu_shift = 0.5 / self.stride - 0.5
-        r = 3.0 * self.sigma
+        # a keypoint draws when its support touches the map: the 3-sigma
+        # interval of its centre, or (with a window) the window block
+        r = 3.0 * self.sigma if self.window is None else self.window // 2
         self._support_lo = np.array([-r, -r])
         self._support_hi = np.array([W - 1 + r, H - 1 + r])
         self._grid_xy = np.concatenate([np.arange(W), np.arange(H)]).astype(
@@ -221,9 +259,14 @@ class GaussianHeatmap(BaseKeypointCodec):
         W = self.heatmap_size[0]
         # heatmap coords: mu = (kpt + 0.5) / stride - 0.5 = kpt * a + b
         mu = kpts * self._mu_scale + self._mu_shift  # (N, K, 2)
-        # 3-sigma support touches the map (NaN coordinates compare False)
-        valid = ((mu >= self._support_lo)
-                 & (mu <= self._support_hi)).all(axis=-1)
+        if self.integer_center:
+            # the official transform(): trunc(u + 1e-4), u = mu + 0.5
+            with np.errstate(invalid='ignore'):
+                mu = np.trunc(mu + (0.5 + _OFFICIAL_EPS))
+        # support touches the map (NaN coordinates compare False)
+        block = mu if self.window is None else np.floor(mu + 0.5)
+        valid = ((block >= self._support_lo)
+                 & (block <= self._support_hi)).all(axis=-1)
         if vis is None:
             weights = valid.astype(np.float32)
         else:
@@ -234,11 +277,18 @@ class GaussianHeatmap(BaseKeypointCodec):
         mu = np.where(valid[..., None], mu, _FAR_AWAY).astype(np.float32)
         # one pass for both 1-D Gaussians: [x-part (W) | y-part (H)]
         g = self._grid_xy - np.repeat(mu, self._grid_split, axis=-1)
+        if self.window is not None:
+            # pixels outside the window block around floor(mu + 0.5)
+            outside = np.abs(self._grid_xy - np.repeat(
+                np.floor(mu + 0.5), self._grid_split, axis=-1)) \
+                > self.window // 2
         g *= g
         g *= self._neg_inv_two_var
         # flush 1-D values below sqrt(float32 tiny) to 0, so that no
         # product is a (slow) denormal; it cuts the Gaussian at ~9.3 sigma
         np.copyto(g, -np.inf, where=g < _LOG_SQRT_TINY)
+        if self.window is not None:
+            np.copyto(g, -np.inf, where=outside)
         np.exp(g, out=g)
         heatmaps = g[..., W:, None] * g[..., None, :W]
         return heatmaps, weights

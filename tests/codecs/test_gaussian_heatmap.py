@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from kp_ext.codecs.gaussian_heatmap import GaussianHeatmap, _blur_matrix
+from conftest import official_hourglass_target as official_target
+from conftest import torch_image_gaussian
 from kp_ext.registry import KEYPOINT_CODECS
 
 MODES = ('gaussian_log', 'quarter', 'dark', 'none')
@@ -385,3 +387,94 @@ def test_no_denormals_in_targets():
     hm = codec.encode(np.array([[[1.5, 1.5]]]))['heatmaps'][0]  # at (0, 0)
     np.testing.assert_allclose(hm[0, 18], math.exp(-18 ** 2 / 8), rtol=1e-6)
     assert hm[0, 19] == 0.0  # 9.5 sigma
+
+
+# ------------------------------------------ official pose-hg-train targets
+def official_codec(**kw):
+    return GaussianHeatmap(input_size=(256, 256), heatmap_size=(64, 64),
+                           sigma=1.75, window=7, integer_center=True, **kw)
+
+
+def test_official_target_equals_torch_image_gaussian_7x7():
+    g = torch_image_gaussian(7)
+    # hand check of the library formula: std 1.75 px, peak 1 at the middle
+    assert g[3, 3] == 1.0
+    np.testing.assert_allclose(g[3, 4], math.exp(-1 / (2 * 1.75 ** 2)))
+    np.testing.assert_allclose(g[0, 0], math.exp(-18 / (2 * 1.75 ** 2)))
+    codec = official_codec()
+    # x_in 101.3 -> x_hm = 101.8 / 4 - 0.5 = 24.95 -> pixel 25;
+    # y_in 62.9 -> y_hm = 63.4 / 4 - 0.5 = 15.35 -> pixel 15
+    enc = codec.encode(np.array([[[101.3, 62.9]]]), np.ones((1, 1)))
+    np.testing.assert_allclose(enc['heatmaps'][0],
+                               official_target((25, 15)), rtol=1e-6,
+                               atol=0)
+    assert np.count_nonzero(enc['heatmaps'][0]) == 49
+    np.testing.assert_array_equal(enc['keypoint_weights'], [[1.0]])
+
+
+@pytest.mark.parametrize('x_hm,pixel', [
+    (24.0, 24), (24.49, 24), (24.5, 25), (24.51, 25), (23.5, 24),
+    (0.0, 0), (-0.4, 0), (-0.6, 0), (-1.4, 0),  # trunc towards zero
+    (63.4, 63), (63.6, 64)])
+def test_official_integer_centre_rounding(x_hm, pixel):
+    """transform() in img.lua: 1-based trunc(u + 1e-4) + 1 with the
+    corner-based u = x_hm + 0.5, i.e. 0-based pixel trunc(x_hm + 0.5)."""
+    codec = official_codec()
+    x_in = (x_hm + 0.5) * 4 - 0.5  # inverse of the codec's mapping
+    enc = codec.encode(np.array([[[x_in, 30 * 4 + 1.5]]]), np.ones((1, 1)))
+    np.testing.assert_allclose(enc['heatmaps'][0],
+                               official_target((pixel, 30)), rtol=1e-6,
+                               atol=0)
+
+
+@pytest.mark.parametrize('x_hm,pixel,draws', [
+    (-3.7, -3, True), (-2.6, -2, True),  # trunc(-3.2), trunc(-2.1)
+    (-4.6, -4, False), (66.2, 66, True), (67.0, 67, False)])
+def test_official_window_support_rule(x_hm, pixel, draws):
+    """drawGaussian draws when its 7x7 block overlaps the map (centre
+    within 3 px of it); otherwise the target is all zero and the weight 0.
+    Left of the map trunc rounds towards zero: u = x_hm + .5 = -3.2 gives
+    pixel -3."""
+    codec = official_codec()
+    x_in = (x_hm + 0.5) * 4 - 0.5
+    enc = codec.encode(np.array([[[x_in, 20 * 4 + 1.5]]]), np.ones((1, 1)))
+    hm = enc['heatmaps'][0]
+    np.testing.assert_allclose(hm, official_target((pixel, 20)), rtol=1e-6,
+                               atol=0)
+    assert hm.any() == draws
+    assert enc['keypoint_weights'][0, 0] == float(draws)
+
+
+def test_window_without_integer_centre_cuts_the_exact_gaussian():
+    codec = GaussianHeatmap(input_size=(64, 64), heatmap_size=(16, 16),
+                            sigma=2.0, window=5)
+    kpt = (37.7, 12.25)
+    full = brute_force_heatmap(kpt, (64, 64), (16, 16), 2.0)
+    hm = codec.encode(np.array([[kpt]]), np.ones((1, 1)))['heatmaps'][0]
+    mx, my = (37.7 + .5) / 4 - .5, (12.25 + .5) / 4 - .5  # 9.05, 2.6875
+    cx, cy = math.floor(mx + .5), math.floor(my + .5)  # 9, 3
+    block = np.zeros_like(full, dtype=bool)
+    block[cy - 2:cy + 3, cx - 2:cx + 3] = True
+    np.testing.assert_allclose(hm[block], full[block], rtol=1e-5)
+    assert not hm[~block].any()
+
+
+def test_official_codec_missing_joint_draws_zeros_and_round_trip():
+    codec = official_codec(refine='quarter')
+    kpts = np.array([[[101.3, 62.9], [50.0, 50.0]]])
+    enc = codec.encode(kpts, np.array([[1.0, 0.0]]))
+    assert not enc['heatmaps'][1].any()
+    np.testing.assert_array_equal(enc['keypoint_weights'], [[1.0, 0.0]])
+    # an exact official target decodes to the pixel centre (the argmax;
+    # the symmetric block gives no quarter offset)
+    kp, score = codec.decode(enc['heatmaps'][:1])
+    np.testing.assert_allclose(kp[0, 0], [(25 + .5) * 4 - .5,
+                                          (15 + .5) * 4 - .5])
+    assert score[0, 0] == 1.0
+
+
+@pytest.mark.parametrize('window', [0, 4, -1, 2.5])
+def test_window_must_be_odd_positive(window):
+    with pytest.raises(ValueError, match='window'):
+        GaussianHeatmap(input_size=(64, 64), heatmap_size=(16, 16),
+                        window=window)

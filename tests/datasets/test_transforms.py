@@ -250,6 +250,57 @@ def test_random_bbox_transform_ranges_and_truncated_normal():
     assert abs((out['bbox_center'][:, 0] != 0).mean() - 0.3) < 0.02
 
 
+def _official_bbox_transform():
+    """pose-hg-train's sampling (src/util/pose.lua generateSample)."""
+    return RandomBBoxTransform(
+        noise='clipped_normal', shift_prob=0., scale_mode='log2',
+        scale_factor=0.25, rotate_factor=30., rotate_prob=0.4)
+
+
+def test_random_bbox_transform_official_clipped_normal_sampling():
+    from scipy.stats import norm
+    n = 20000
+    scale = np.tile(np.array([[100., 200.]], dtype=np.float32), (n, 1))
+    np.random.seed(3)
+    out = _official_bbox_transform()(
+        dict(bbox_center=np.zeros((n, 2), np.float32),
+             bbox_scale=scale.copy()))
+    rot = out['bbox_rotation']
+    log2s = np.log2(out['bbox_scale'] / scale)
+    np.testing.assert_allclose(log2s[:, 0], log2s[:, 1], atol=1e-6)
+    log2s = log2s[:, 0]
+    np.testing.assert_array_equal(out['bbox_center'], 0.)  # no shift
+    # rotation kept on 40 % (the official 'uniform() <= .6 -> r = 0')
+    rotated = rot != 0
+    assert abs(rotated.mean() - 0.4) < 0.015
+    # bounds: |rotation| <= 2 * 30 deg, |log2 scale| <= 2 * 0.25
+    assert np.abs(rot).max() <= 60. + 1e-4
+    assert np.abs(log2s).max() <= 0.5 + 1e-6
+    # N(0, 1) clipped at +-2: P(|t| = 2) = 2 (1 - Phi(2)) = 0.0455,
+    # E[t^2] = P(|Z| < 2) - 4 phi(2) + 4 P(|Z| >= 2) = 0.9205
+    p_clip = 2 * norm.sf(2.)
+    var = (1 - p_clip) - 4 * norm.pdf(2.) + 4 * p_clip
+    t_rot = rot[rotated] / 30.
+    t_scale = log2s / 0.25
+    for t in (t_rot, t_scale):
+        assert abs(np.mean(np.abs(t) > 2 - 1e-4) - p_clip) < 0.006
+        assert abs(np.mean(t ** 2) - var) < 0.04
+        # the shape of the normal inside the bounds: P(t <= 0.5)
+        assert abs(np.mean(t <= 0.5) - norm.cdf(0.5)) < 0.015
+    # scale applied to every sample, independent of the rotation draw
+    assert np.all(log2s != 0)
+    assert abs(np.corrcoef(t_rot, t_scale[rotated])[0, 1]) < 0.05
+
+
+@pytest.mark.parametrize('kwargs', [
+    dict(scale_mode='log2', scale_factor=(0.75, 1.25)),
+    dict(scale_mode='log2', scale_factor=-0.1),
+    dict(scale_mode='exp'), dict(noise='uniform')])
+def test_random_bbox_transform_bad_sampling_options(kwargs):
+    with pytest.raises(ValueError):
+        RandomBBoxTransform(**kwargs)
+
+
 # ------------------------------------------------------------ TopdownAffine
 def _affine_sample():
     # channel 0 holds x, channel 1 holds y: bilinear warping is exact

@@ -342,16 +342,35 @@ class RandomHalfBody(BaseTransform):
 
 @TRANSFORMS.register_module()
 class RandomBBoxTransform(BaseTransform):
-    r"""Randomly shift, rescale and rotate the boxes (MMPose semantics).
+    r"""Randomly shift, rescale and rotate the boxes (MMPose semantics by
+    default, Newell et al.'s official sampling as an option).
 
-    For each box, ``t ~ TruncatedNormal(0, 1, [-1, 1])`` (independent draws):
+    For each box, independent draws of ``t`` from ``noise``:
+
+    - ``'truncnorm'`` (default, MMPose): ``t ~ TruncatedNormal(0, 1,
+      [-1, 1])``;
+    - ``'clipped_normal'`` (pose-hg-train ``src/util/pose.lua``
+      ``rnd(x) = max(-2x, min(2x, randn() * x))``): ``t = clip(N(0, 1),
+      -2, 2)``, so ``t * factor`` is ``N(0, factor)`` clipped to
+      ``+-2 factor``;
+
+    and then
 
     - shift (prob ``shift_prob``): ``center += t * shift_factor * scale``
       (per axis);
-    - rescale (prob ``scale_prob``): ``scale *= mu + t * sigma`` with
-      ``mu, sigma`` the middle and half-width of ``scale_factor``;
+    - rescale (prob ``scale_prob``): ``scale_mode='linear'`` (default):
+      ``scale *= mu + t * sigma`` with ``mu, sigma`` the middle and
+      half-width of ``scale_factor``; ``scale_mode='log2'`` (the official
+      ``s = s * 2 ^ rnd(opt.scale)``): ``scale *= 2 ** (t * scale_factor)``
+      with ``scale_factor`` a float (the std of the log2 factor);
     - rotate (prob ``rotate_prob``): ``bbox_rotation = t * rotate_factor``
       degrees (otherwise 0).
+
+    The official recipe (opts ``-scale 0.25 -rotate 30``, rotation kept
+    when ``uniform() > 0.6``) is ``noise='clipped_normal', shift_prob=0,
+    scale_mode='log2', scale_factor=0.25, rotate_factor=30,
+    rotate_prob=0.4``: scale ``2 ** clip(N(0, .25), +-.5)``, rotation
+    ``clip(N(0, 30), +-60)`` on 40 % of the samples.
 
     Required keys: ``bbox_center``, ``bbox_scale``. Modified keys: the same.
     Added keys: ``bbox_rotation`` (N,).
@@ -359,13 +378,20 @@ class RandomBBoxTransform(BaseTransform):
     Args:
         shift_factor (float): Defaults to 0.16.
         shift_prob (float): Defaults to 0.3.
-        scale_factor (tuple[float, float] | float): Range of the scale
-            multiplier; a float ``f`` means ``(1 - f, 1 + f)``. Defaults to
-            ``(0.5, 1.5)``.
+        scale_factor (tuple[float, float] | float): ``'linear'``: range of
+            the scale multiplier, a float ``f`` means ``(1 - f, 1 + f)``;
+            ``'log2'``: the float std of ``log2`` of the multiplier.
+            Defaults to ``(0.5, 1.5)``.
         scale_prob (float): Defaults to 1.0.
-        rotate_factor (float): Maximum rotation in degrees. Defaults to 80.
+        rotate_factor (float): Rotation in degrees for ``t = 1``. Defaults
+            to 80.
         rotate_prob (float): Defaults to 0.6.
+        noise (str): ``'truncnorm'`` (default) or ``'clipped_normal'``.
+        scale_mode (str): ``'linear'`` (default) or ``'log2'``.
     """
+
+    NOISES = ('truncnorm', 'clipped_normal')
+    SCALE_MODES = ('linear', 'log2')
 
     def __init__(self,
                  shift_factor: float = 0.16,
@@ -374,15 +400,33 @@ class RandomBBoxTransform(BaseTransform):
                                      float] = (0.5, 1.5),
                  scale_prob: float = 1.0,
                  rotate_factor: float = 80.0,
-                 rotate_prob: float = 0.6) -> None:
+                 rotate_prob: float = 0.6,
+                 noise: str = 'truncnorm',
+                 scale_mode: str = 'linear') -> None:
         super().__init__()
-        if isinstance(scale_factor, (int, float)):
-            scale_factor = (1. - scale_factor, 1. + scale_factor)
-        scale_factor = tuple(float(s) for s in scale_factor)
-        if len(scale_factor) != 2 or not 0 < scale_factor[0] <= \
-                scale_factor[1]:
-            raise ValueError('scale_factor must be (min, max) with '
-                             f'0 < min <= max, got {scale_factor}')
+        if noise not in self.NOISES:
+            raise ValueError(f'noise must be one of {self.NOISES}, got '
+                             f'{noise!r}')
+        if scale_mode not in self.SCALE_MODES:
+            raise ValueError(f'scale_mode must be one of {self.SCALE_MODES}'
+                             f', got {scale_mode!r}')
+        if scale_mode == 'log2':
+            if not isinstance(scale_factor, (int, float)) or \
+                    not scale_factor >= 0:
+                raise ValueError("scale_mode='log2' needs scale_factor as "
+                                 'a float >= 0 (std of log2 of the scale), '
+                                 f'got {scale_factor!r}')
+            scale_factor = float(scale_factor)
+        else:
+            if isinstance(scale_factor, (int, float)):
+                scale_factor = (1. - scale_factor, 1. + scale_factor)
+            scale_factor = tuple(float(s) for s in scale_factor)
+            if len(scale_factor) != 2 or not 0 < scale_factor[0] <= \
+                    scale_factor[1]:
+                raise ValueError('scale_factor must be (min, max) with '
+                                 f'0 < min <= max, got {scale_factor}')
+        self.noise = noise
+        self.scale_mode = scale_mode
         self.shift_factor = shift_factor
         self.shift_prob = shift_prob
         self.scale_factor = scale_factor
@@ -394,14 +438,25 @@ class RandomBBoxTransform(BaseTransform):
     def _truncnorm(size) -> np.ndarray:
         return truncnorm.rvs(-1., 1., size=size).astype(np.float32)
 
+    @staticmethod
+    def _clipped_normal(size) -> np.ndarray:
+        return np.clip(np.random.standard_normal(size), -2.,
+                       2.).astype(np.float32)
+
     @cache_randomness
     def _get_transform_params(self, num_bboxes: int):
-        t = self._truncnorm((num_bboxes, 4))
+        if self.noise == 'truncnorm':
+            t = self._truncnorm((num_bboxes, 4))
+        else:
+            t = self._clipped_normal((num_bboxes, 4))
         offset = t[:, :2] * self.shift_factor
         offset = np.where(
             np.random.rand(num_bboxes, 1) < self.shift_prob, offset, 0.)
-        lo, hi = self.scale_factor
-        scale = t[:, 2:3] * (hi - lo) * 0.5 + (hi + lo) * 0.5
+        if self.scale_mode == 'log2':
+            scale = np.exp2(t[:, 2:3] * self.scale_factor)
+        else:
+            lo, hi = self.scale_factor
+            scale = t[:, 2:3] * (hi - lo) * 0.5 + (hi + lo) * 0.5
         scale = np.where(
             np.random.rand(num_bboxes, 1) < self.scale_prob, scale, 1.)
         rotate = t[:, 3] * self.rotate_factor
@@ -424,7 +479,8 @@ class RandomBBoxTransform(BaseTransform):
                 f', shift_prob={self.shift_prob}, scale_factor='
                 f'{self.scale_factor}, scale_prob={self.scale_prob}, '
                 f'rotate_factor={self.rotate_factor}, rotate_prob='
-                f'{self.rotate_prob})')
+                f'{self.rotate_prob}, noise={self.noise!r}, '
+                f'scale_mode={self.scale_mode!r})')
 
 
 @TRANSFORMS.register_module()
