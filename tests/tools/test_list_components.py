@@ -1,0 +1,74 @@
+"""tools/misc/list_components.py: every registered name, one line each."""
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+TOOL = REPO / 'tools/misc/list_components.py'
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location('list_components', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(*args):
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
+    return subprocess.run([sys.executable, str(TOOL), *args], cwd=REPO,
+                          env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_fresh_process_lists_every_model_with_its_docstring():
+    # a fresh interpreter: MODELS.module_dict is empty until imported
+    proc = _run('--registry', 'models')
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith('models (')
+    body = {ln.split()[0]: ln.split(None, 1)[1] for ln in lines[1:]}
+    for name in ('StackedHourglass', 'OpenPoseVGG', 'FSEConvNet',
+                 'TopdownPoseEstimator', 'BottomupPoseEstimator',
+                 'UnsupervisedLandmarkEstimator', 'PartAffinityFieldHead'):
+        assert name in body
+    assert body['StackedHourglass'] == (
+        'Stacked Hourglass backbone of Newell et al. (ECCV 2016).')
+    assert 'transforms (' not in proc.stdout  # only the asked registry
+
+
+def test_all_registries_match_the_registry_contents():
+    tool = _tool()
+    assert tool.import_all() == {}
+    regs = tool.kp_ext_registries()
+    from kp_ext.registry import KEYPOINT_CODECS, MODELS, TRANSFORMS
+    assert regs['models'] is MODELS and regs['transforms'] is TRANSFORMS
+    assert regs['keypoint_codecs'] is KEYPOINT_CODECS
+    proc = _run()
+    assert proc.returncode == 0, proc.stderr
+    for reg in (MODELS, TRANSFORMS, KEYPOINT_CODECS):
+        for name in reg.module_dict:
+            assert f'\n  {name} ' in proc.stdout, name
+
+
+def test_docstring_line_and_registry_names():
+    tool = _tool()
+
+    class A:
+        """First sentence of Newell et al. 2016, e.g. this. Second one.
+
+        Details."""
+
+    class B:
+        pass
+
+    assert tool.first_doc_line(A) == (
+        'First sentence of Newell et al. 2016, e.g. this.')
+    assert tool.first_doc_line(B) == '(no docstring)'
+    regs = tool.kp_ext_registries()
+    assert tool._resolve('codecs', regs) == 'keypoint_codecs'
+    assert tool._resolve('model', regs) == 'models'
+    proc = _run('--registry', 'nonsense')
+    assert proc.returncode != 0 and 'unknown registry' in proc.stderr
