@@ -1,6 +1,7 @@
 from .dataset_files import (DatasetNotFoundError, check_dataset_files,
                             dataset_docs, missing_dataset_files)
-from .package import import_submodules
+from .package import check_not_namespace_package, import_submodules
 
-__all__ = ['import_submodules', 'DatasetNotFoundError', 'check_dataset_files',
-           'dataset_docs', 'missing_dataset_files']
+__all__ = ['import_submodules', 'check_not_namespace_package',
+           'DatasetNotFoundError', 'check_dataset_files', 'dataset_docs',
+           'missing_dataset_files']
