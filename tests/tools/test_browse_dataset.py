@@ -1,5 +1,4 @@
 """tools/browse_dataset.py on the quickstart configs (synthetic data)."""
-import importlib.util
 from pathlib import Path
 
 import cv2
@@ -9,13 +8,6 @@ from mmengine.config import Config
 
 REPO = Path(__file__).resolve().parents[2]
 
-
-def _tool():
-    path = REPO / 'tools/browse_dataset.py'
-    spec = importlib.util.spec_from_file_location('browse_dataset', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _cfg(name, phase):
@@ -36,9 +28,9 @@ CASES = [('hourglass_synthetic', 'train', 256, 256 + 4 + 256),  # + heatmaps
 
 
 @pytest.mark.parametrize('name,phase,height,width', CASES)
-def test_browse_writes_one_picture_per_sample(tmp_path, name, phase, height,
-                                              width):
-    tool = _tool()
+def test_browse_writes_one_picture_per_sample(load_tool, tmp_path, name,
+                                              phase, height, width):
+    tool = load_tool('tools/browse_dataset.py')
     paths = tool.main([str(REPO / f'configs/quickstart/{name}.py'),
                        '--phase', phase, '--n', '3', '--out-dir',
                        str(tmp_path), '--cfg-options',
@@ -51,8 +43,8 @@ def test_browse_writes_one_picture_per_sample(tmp_path, name, phase, height,
     assert img.shape[:2] == (height, width)
 
 
-def test_keypoints_are_drawn_where_the_targets_are():
-    tool = _tool()
+def test_keypoints_are_drawn_where_the_targets_are(load_tool):
+    tool = load_tool('tools/browse_dataset.py')
     cfg = _cfg('hourglass_synthetic', 'train')
     from mmengine.registry import init_default_scope
     from kp_ext.registry import DATASETS
@@ -81,8 +73,8 @@ def test_keypoints_are_drawn_where_the_targets_are():
             assert np.abs(left[y, x] - plain[y, x]).sum() > 0, k
 
 
-def test_missing_dataset_stops_with_the_docs_section(tmp_path, capsys):
-    tool = _tool()
+def test_missing_dataset_stops_with_the_docs_section(load_tool, tmp_path):
+    tool = load_tool('tools/browse_dataset.py')
     with pytest.raises(SystemExit) as err:
         tool.main([str(REPO / 'configs/hourglass_mpii.py'),
                    '--cfg-options', f'train_dataloader.dataset.data_root='

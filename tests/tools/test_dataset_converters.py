@@ -1,6 +1,5 @@
 """tools/dataset_converters/: each converter on a small generated sample
 in the original format, read back by the kp_ext reader."""
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -14,12 +13,6 @@ from kp_ext.datasets import FaceLandmarkCSVDataset
 REPO = Path(__file__).resolve().parents[2]
 PTS2CSV = REPO / 'tools/dataset_converters/pts2face_csv.py'
 
-
-def _load(path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _write_pts(path, points):
@@ -58,8 +51,8 @@ def test_pts_to_face_csv_round_trip(tmp_path):
         'alice', 'bob'}
 
 
-def test_pts_errors_name_the_file(tmp_path):
-    conv = _load(PTS2CSV)
+def test_pts_errors_name_the_file(load_tool, tmp_path):
+    conv = load_tool('tools/dataset_converters/pts2face_csv.py')
     img_dir = tmp_path / 'faces'
     img_dir.mkdir()
     _write_pts(img_dir / 'a_01.pts', [(1, 2)] * 5)

@@ -1,5 +1,4 @@
 """tools/misc/list_components.py: every registered name, one line each."""
-import importlib.util
 import os
 import subprocess
 import sys
@@ -8,12 +7,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools/misc/list_components.py'
 
-
-def _tool():
-    spec = importlib.util.spec_from_file_location('list_components', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _run(*args):
@@ -39,8 +32,8 @@ def test_fresh_process_lists_every_model_with_its_docstring():
     assert 'transforms (' not in proc.stdout  # only the asked registry
 
 
-def test_all_registries_match_the_registry_contents():
-    tool = _tool()
+def test_all_registries_match_the_registry_contents(load_tool):
+    tool = load_tool('tools/misc/list_components.py')
     assert tool.import_all() == {}
     regs = tool.kp_ext_registries()
     from kp_ext.registry import KEYPOINT_CODECS, MODELS, TRANSFORMS
@@ -53,8 +46,8 @@ def test_all_registries_match_the_registry_contents():
             assert f'\n  {name} ' in proc.stdout, name
 
 
-def test_docstring_line_and_registry_names():
-    tool = _tool()
+def test_docstring_line_and_registry_names(load_tool):
+    tool = load_tool('tools/misc/list_components.py')
 
     class A:
         """First sentence of Newell et al. 2016, e.g. this. Second one.

@@ -1,5 +1,4 @@
 """tools/analysis/plot_curves.py on generated mmengine JSON logs."""
-import importlib.util
 import json
 from pathlib import Path
 
@@ -8,13 +7,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
-
-def _tool():
-    path = REPO / 'tools/analysis/plot_curves.py'
-    spec = importlib.util.spec_from_file_location('plot_curves', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _write_run(work_dir, stamp, rows):
@@ -39,8 +31,9 @@ def _by_epoch_rows(epochs, iters_per_epoch, start=1):
     return rows
 
 
-def test_by_epoch_validation_sits_at_the_end_of_its_epoch(tmp_path):
-    tool = _tool()
+def test_by_epoch_validation_sits_at_the_end_of_its_epoch(load_tool,
+                                                         tmp_path):
+    tool = load_tool('tools/analysis/plot_curves.py')
     # two starts of one work dir (a resume after epoch 2)
     _write_run(tmp_path, '20240101_000000', _by_epoch_rows(2, 5))
     _write_run(tmp_path, '20240102_000000', _by_epoch_rows(1, 5, start=3))
@@ -58,8 +51,9 @@ def test_by_epoch_validation_sits_at_the_end_of_its_epoch(tmp_path):
     assert img is not None and img.shape[0] > img.shape[1] * 0.6  # 2 panels
 
 
-def test_iteration_based_log_and_two_logs_in_one_figure(tmp_path, capsys):
-    tool = _tool()
+def test_iteration_based_log_and_two_logs_in_one_figure(load_tool, tmp_path,
+                                                       capsys):
+    tool = load_tool('tools/analysis/plot_curves.py')
     rows = [dict(loss=2.0, iter=10, step=10), dict(loss=1.0, iter=20,
                                                   step=20),
             dict(NME=0.3, step=20)]
@@ -76,8 +70,8 @@ def test_iteration_based_log_and_two_logs_in_one_figure(tmp_path, capsys):
     assert 'loss: 2 points, last 1' in printed and str(out) in printed
 
 
-def test_unknown_key_and_missing_log_are_named(tmp_path):
-    tool = _tool()
+def test_unknown_key_and_missing_log_are_named(load_tool, tmp_path):
+    tool = load_tool('tools/analysis/plot_curves.py')
     _write_run(tmp_path, '20240101_000000', _by_epoch_rows(1, 2))
     with pytest.raises(SystemExit) as err:
         tool.main([str(tmp_path), '--keys', 'NME'])
