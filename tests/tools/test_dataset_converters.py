@@ -1,18 +1,10 @@
 """tools/dataset_converters/: each converter on a small generated sample
 in the original format, read back by the kp_ext reader."""
-import subprocess
-import sys
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 
 from kp_ext.datasets import FaceLandmarkCSVDataset
-
-REPO = Path(__file__).resolve().parents[2]
-PTS2CSV = REPO / 'tools/dataset_converters/pts2face_csv.py'
-
 
 
 def _write_pts(path, points):
@@ -21,7 +13,7 @@ def _write_pts(path, points):
     path.write_text('\n'.join(lines) + '\n')
 
 
-def test_pts_to_face_csv_round_trip(tmp_path):
+def test_pts_to_face_csv_round_trip(load_tool, tmp_path, capsys):
     rng = np.random.default_rng(0)
     img_dir = tmp_path / 'faces'
     (img_dir / 'sub').mkdir(parents=True)
@@ -33,11 +25,9 @@ def test_pts_to_face_csv_round_trip(tmp_path):
         _write_pts(img_dir / f'{name}.pts', pts)
         truth[f'{name}.png'] = pts
     out = tmp_path / 'faces.csv'
-    proc = subprocess.run([sys.executable, str(PTS2CSV), str(img_dir),
-                           str(out), '--check-names'],
-                          capture_output=True, text=True, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr
-    assert 'wrote 3 faces' in proc.stdout
+    load_tool('tools/dataset_converters/pts2face_csv.py').main(
+        [str(img_dir), str(out), '--check-names'])
+    assert 'wrote 3 faces' in capsys.readouterr().out
     ds = FaceLandmarkCSVDataset(ann_file=str(out),
                                 data_prefix=dict(img=str(img_dir)))
     assert len(ds) == 3
