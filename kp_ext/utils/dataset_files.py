@@ -22,7 +22,7 @@ import os.path as osp
 from typing import Iterable, List, Optional, Tuple
 
 __all__ = ['DATASETS_DOC', 'DatasetNotFoundError', 'dataset_docs',
-           'missing_dataset_files', 'check_dataset_files']
+           'dataset_paths', 'missing_dataset_files', 'check_dataset_files']
 
 #: the page that says where each dataset comes from and its folder layout
 DATASETS_DOC = 'docs/DATASETS.md'
@@ -132,13 +132,13 @@ def _evaluator_paths(cfg, where: str, dtype) -> Iterable[tuple]:
                            dtype)
 
 
-def missing_dataset_files(cfg, phases: Iterable[str] = ('train', 'val')
-                          ) -> List[Tuple[str, str, str]]:
-    """Missing paths of the ``<phase>_dataloader`` datasets and
-    ``<phase>_evaluator`` metrics of ``cfg``: a list of
+def dataset_paths(cfg, phases: Iterable[str] = ('train', 'val')
+                  ) -> List[Tuple[str, str, str]]:
+    """Every path the ``<phase>_dataloader`` datasets and
+    ``<phase>_evaluator`` metrics of ``cfg`` read: a list of
     ``(path, what needs it, docs section)``, each path once, in config
     order. Phases whose dataloader is ``None`` or absent are skipped."""
-    missing, seen = [], set()
+    paths, seen = [], set()
     for phase in phases:
         loader = cfg.get(f'{phase}_dataloader')
         if not isinstance(loader, dict) or not isinstance(
@@ -151,12 +151,16 @@ def missing_dataset_files(cfg, phases: Iterable[str] = ('train', 'val')
                                        f'{phase}_evaluator', inner))
         for path, what, dtype in found:
             norm = osp.normpath(path)
-            if norm in seen:
-                continue
-            seen.add(norm)
-            if not osp.exists(path):
-                missing.append((path, what, dataset_docs(dtype)))
-    return missing
+            if norm not in seen:
+                seen.add(norm)
+                paths.append((path, what, dataset_docs(dtype)))
+    return paths
+
+
+def missing_dataset_files(cfg, phases: Iterable[str] = ('train', 'val')
+                          ) -> List[Tuple[str, str, str]]:
+    """The entries of :func:`dataset_paths` whose path does not exist."""
+    return [p for p in dataset_paths(cfg, phases) if not osp.exists(p[0])]
 
 
 def check_dataset_files(cfg, phases: Iterable[str] = ('train', 'val'),

@@ -119,3 +119,23 @@ def test_every_reader_docs_anchor_is_a_section_of_datasets_md():
     for name, anchor in documented.items():
         assert anchor in anchors, (name, anchor)
         assert dataset_docs(name) == f'docs/DATASETS.md#{anchor}'
+
+
+def _configs():
+    return sorted(p for p in (REPO / 'configs').rglob('*.py')
+                  if '_base_' not in p.parts)
+
+
+@pytest.mark.parametrize('config', _configs(),
+                         ids=lambda p: str(p.relative_to(REPO / 'configs')))
+def test_datasets_md_describes_every_file_a_config_reads(config):
+    """Each file/folder name a config's datasets read (data_root,
+    ann_file, image folders, bbox/headbox files) is in docs/DATASETS.md,
+    so the layout documented there is the one the configs expect."""
+    from kp_ext.utils import dataset_paths
+    text = (REPO / 'docs/DATASETS.md').read_text()
+    cfg = Config.fromfile(str(config))
+    for path, what, docs in dataset_paths(cfg, ('train', 'val', 'test')):
+        name = Path(path).name
+        assert name in text, f'{config.name}: {what} {path}'
+        assert docs.startswith('docs/DATASETS.md#'), (what, docs)
