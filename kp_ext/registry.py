@@ -31,6 +31,12 @@ from mmengine.registry import \
     WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry
 
+from kp_ext.utils.package import check_not_namespace_package
+
+# a folder named kp_ext (the checkout) shadowing the package: say so here,
+# not as a weights-only unpickling error much later
+check_not_namespace_package()
+
 RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS)
 RUNNER_CONSTRUCTORS = Registry(
     'runner constructor', parent=MMENGINE_RUNNER_CONSTRUCTORS)

@@ -1,13 +1,18 @@
 """Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT``."""
 import argparse
+import math
 import os
 import os.path as osp
+import sys
 
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.hooks import LoggerHook
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401  (registers weights-only-safe checkpoint types)
+from kp_ext.utils import DatasetNotFoundError, check_dataset_files
+from kp_ext.utils.run_outputs import run_outputs
 
 
 def parse_args():
@@ -76,12 +81,36 @@ def merge_args(cfg, args):
     return cfg
 
 
+def log_test_progress(runner, lines: int = 10) -> None:
+    """Log test progress about ``lines`` times over the test set.
+
+    mmengine's ``LoggerHook`` logs test iterations every ``interval`` (50 in
+    the default runtime): a test set of fewer batches printed nothing until
+    the metrics. The interval is lowered (never raised) to
+    ``ceil(batches / lines)``; each line has mmengine's ETA.
+    """
+    batches = len(runner.test_loop.dataloader)
+    for hook in runner.hooks:
+        if isinstance(hook, LoggerHook):
+            hook.interval = max(1, min(hook.interval,
+                                       math.ceil(batches / lines)))
+
+
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
+    try:  # a missing dataset: a few lines, before the runner dumps the cfg
+        check_dataset_files(cfg, ('test', ), args.config)
+    except DatasetNotFoundError as e:
+        sys.exit(str(e))
     runner = Runner.from_cfg(cfg)
+    log_test_progress(runner)
     metrics = runner.test()
+    if args.show_dir:
+        out = run_outputs(runner, args.show_dir)
+        runner.logger.info(f'{len(out["pictures"])} pictures of the '
+                           f'predictions written to {out["vis_dir"]}')
     if args.out:
         from mmengine.fileio import dump
         dump(metrics, args.out)

@@ -5,12 +5,14 @@ Same flags as MMPose's tools/train.py.
 import argparse
 import os
 import os.path as osp
+import sys
 
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401  (registers weights-only-safe checkpoint types)
+from kp_ext.utils import DatasetNotFoundError, check_dataset_files
 
 
 def parse_args():
@@ -117,6 +119,10 @@ def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
+    try:  # a missing dataset: a few lines, before the runner dumps the cfg
+        check_dataset_files(cfg, ('train', 'val'), args.config)
+    except DatasetNotFoundError as e:
+        sys.exit(str(e))
     runner = Runner.from_cfg(cfg)
     runner.train()
 

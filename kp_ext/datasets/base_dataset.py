@@ -35,6 +35,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
+from kp_ext.utils.dataset_files import dataset_docs
 from .utils import parse_pose_metainfo
 
 __all__ = ['BaseKeypointDataset']
@@ -68,6 +69,9 @@ class BaseKeypointDataset(BaseDataset):
     """
 
     METAINFO: dict = dict()
+    #: anchor of the reader's section in docs/DATASETS.md (where to get the
+    #: data, the folder layout); a missing file's error names it
+    DATASET_DOCS: Optional[str] = None
     # names of attributes holding extra paths to join with ``data_root``
     _path_attrs: Tuple[str, ...] = ()
     # keys that are per image (not per instance) when grouping bottom-up
@@ -166,7 +170,13 @@ class BaseKeypointDataset(BaseDataset):
     # loading
     def load_data_list(self) -> List[dict]:
         self.bad_annotations = []
-        instances = self._load_instances()
+        try:
+            instances = self._load_instances()
+        except FileNotFoundError as e:
+            # the reader names the missing file; add where to get the data
+            raise FileNotFoundError(
+                f'{e}; see {dataset_docs(type(self))} for where to get the '
+                'data and the folder layout') from e
         if self.data_mode == 'topdown':
             return instances
         return self._group_bottomup(instances)

@@ -74,6 +74,7 @@ class CatDataset(BaseKeypointDataset):
     """
 
     METAINFO: dict = dict(from_file='cat9.py')
+    DATASET_DOCS = 'cat-heads-cat-dataset'  # docs/DATASETS.md section
     _image_keys = ('img_id', 'img_path', 'img_name')
 
     def __init__(self,

@@ -51,6 +51,7 @@ class CocoDataset(BaseKeypointDataset):
     """
 
     METAINFO: dict = dict(from_file='coco.py')
+    DATASET_DOCS = 'coco-keypoints'  # docs/DATASETS.md section
     _path_attrs = ('bbox_file', )
 
     def __init__(self,

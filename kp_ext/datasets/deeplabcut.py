@@ -121,6 +121,7 @@ class DeepLabCutDataset(BaseKeypointDataset):
     """
 
     METAINFO: dict = dict(from_file='dlc_mouse.py')
+    DATASET_DOCS = 'deeplabcut'  # docs/DATASETS.md section
     _image_keys = ('img_id', 'img_path', 'img_name', 'frame_index')
 
     def __init__(self,

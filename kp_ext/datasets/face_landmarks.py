@@ -80,6 +80,7 @@ class FaceLandmarkCSVDataset(BaseKeypointDataset):
     """
 
     METAINFO: dict = dict(from_file='face68.py')
+    DATASET_DOCS = 'youtube-faces-68-point-landmarks'  # docs/DATASETS.md section
     _path_attrs = ('img_dirs', )
     _image_keys = ('img_id', 'img_path', 'img_name', 'identity')
 

@@ -73,6 +73,7 @@ class MpiiDataset(BaseKeypointDataset):
     """
 
     METAINFO: dict = dict(from_file='mpii.py')
+    DATASET_DOCS = 'mpii'  # docs/DATASETS.md section
     _path_attrs = ('headbox_file', )
 
     def __init__(self,

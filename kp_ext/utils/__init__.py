@@ -1,3 +1,8 @@
-from .package import import_submodules
+from .dataset_files import (DatasetNotFoundError, check_dataset_files,
+                            dataset_docs, dataset_paths,
+                            missing_dataset_files)
+from .package import check_not_namespace_package, import_submodules
 
-__all__ = ['import_submodules']
+__all__ = ['import_submodules', 'check_not_namespace_package',
+           'DatasetNotFoundError', 'check_dataset_files', 'dataset_docs',
+           'dataset_paths', 'missing_dataset_files']
