@@ -118,3 +118,18 @@ def official_hourglass_target(pixel_xy, heatmap_size=(64, 64), size=7):
             if 0 <= x < W and 0 <= y < H:
                 out[y, x] = g[v, u]
     return out
+
+
+@pytest.fixture
+def load_tool():
+    """``load_tool('tools/x/y.py')`` imports a tool script as a module
+    (tools/ are scripts, not a package)."""
+    import importlib.util
+
+    def load(relpath):
+        path = REPO / relpath
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    return load
