@@ -6,8 +6,12 @@ identities of ``../shared/data/youtube_faces_68lm_udacity`` for
 landmarks with the linear-regression protocol: the regressor is fitted on
 the training identities and tested on the held-back identities (identity
 split of ``FaceLandmarkCSVDataset``). Reports the 68-point and 5-point NME
-(% of the outer-eye-corner distance) with the mean-shape baseline beside
-them, and the training throughput in image pairs per second (training
+of kp_ext's protocol (% of the outer-eye-corner distance) and, on the same
+predictions, the literature's MAFL protocol (``NME_mafl``: 5 points, least
+squares without bias, % of the eye-centre distance; when the config's
+evaluator has it, as ``configs/fse_faces.py``), the mean-shape baselines
+beside them, the ratio of the two normalisers measured on the held-back
+faces, and the training throughput in image pairs per second (training
 iterations only, data loading included, evaluation excluded).
 
 ``--select-by KEY`` (with ``--val-every N``) keeps the checkpoint with the
@@ -29,6 +33,7 @@ import os
 import os.path as osp
 import time
 
+import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -99,6 +104,7 @@ def main():
                                             rule='less')
     if not torch.cuda.is_available():
         cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    cfg.test_evaluator = with_protocol_split(cfg.test_evaluator)
 
     runner = Runner.from_cfg(cfg)
     budget = TimeBudgetHook(minutes=args.minutes,
@@ -113,6 +119,7 @@ def main():
     if args.select_by:
         selected = select_checkpoint(runner, final, args.select_by)
         metrics = {k: v for k, v in selected.items() if k != 'iter'}
+    norm_ratio = normaliser_ratio(runner)
     bs = cfg.train_dataloader.batch_size
     pairs_per_s = budget.iters * bs / max(budget.train_time, 1e-9)
     res = dict(
@@ -120,7 +127,7 @@ def main():
         cosine_lr=bool(args.cosine_lr),
         iters=budget.iters, batch_size=bs, pairs_per_s=pairs_per_s,
         threads=torch.get_num_threads(), wall_minutes=wall / 60,
-        **metrics)
+        outer_corner_over_eye_centre_distance=norm_ratio, **metrics)
     if selected is not None:
         res.update(selected_iter=selected['iter'], final=final)
     out = args.json or osp.join(cfg.work_dir, 'fse_benchmark.json')
@@ -144,8 +151,57 @@ def main():
           f'mean shape {res.get("NME_baseline", float("nan")):6.2f}')
     print(f'   5 points: FSE {res.get("NME_5pt", float("nan")):6.2f}   '
           f'mean shape {res.get("NME_5pt_baseline", float("nan")):6.2f}')
+    if 'NME_mafl' in res:
+        print('same predictions, literature protocol (5 points, least '
+              'squares without bias, % of eye-centre distance):')
+        print(f'   NME_mafl: FSE {res["NME_mafl"]:6.2f}   '
+              f'mean shape {res["NME_mafl_baseline"]:6.2f}')
+        print('   the same with a bias term: '
+              f'{res.get(BIAS_KEY, float("nan")):6.2f}')
+    if norm_ratio is not None:
+        print('outer-eye-corner / eye-centre distance on the held-back '
+              f'faces: {norm_ratio:.3f} (kp_ext NME_5pt x ratio = '
+              f'{res.get("NME_5pt", float("nan")) * norm_ratio:.2f})')
     print(f'results    : {out}')
     print('=' * 70)
+
+
+BIAS_KEY = 'mafl_bias/NME_mafl'
+
+
+def with_protocol_split(evaluator):
+    """The test evaluator plus the literature's protocol (``NME_mafl``) if
+    missing and the same with a bias term (``mafl_bias/NME_mafl``), so the
+    gap between the protocols splits into normaliser, ridge and bias on
+    the same predictions (docs/protocols/fse.md). Only for
+    ``LandmarkRegressionMetric`` evaluators."""
+    metrics = list(evaluator) if isinstance(evaluator, (list, tuple)) \
+        else [evaluator]
+    if not any(m.get('type') == 'LandmarkRegressionMetric'
+               for m in metrics):
+        return evaluator
+    if not any(m.get('protocol') == 'mafl' and not m.get('bias')
+               for m in metrics):
+        metrics.append(dict(type='LandmarkRegressionMetric',
+                            protocol='mafl'))
+    metrics.append(dict(type='LandmarkRegressionMetric', protocol='mafl',
+                        bias=True, prefix=BIAS_KEY.split('/')[0]))
+    return metrics
+
+
+def normaliser_ratio(runner):
+    """Mean over the held-back (test) faces of the outer-eye-corner
+    distance (points 36, 45) over the eye-centre distance (means of 36-41
+    and 42-47); ``None`` unless they have 68 points."""
+    ds = getattr(runner.test_dataloader.dataset, 'test', None)
+    if ds is None or getattr(ds, 'num_keypoints', None) != 68:
+        return None
+    pts = np.stack([ds.get_data_info(i)['keypoints'][0]
+                    for i in range(len(ds))]).astype(np.float64)
+    outer = np.linalg.norm(pts[:, 36] - pts[:, 45], axis=-1)
+    centre = np.linalg.norm(pts[:, 36:42].mean(1) - pts[:, 42:48].mean(1),
+                            axis=-1)
+    return float(np.mean(outer / centre))
 
 
 def select_checkpoint(runner, final: dict, key: str) -> dict:

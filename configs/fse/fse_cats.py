@@ -37,7 +37,9 @@ val_dataloader = dict(
                   test_mode=True)))
 test_dataloader = val_dataloader
 # few fit images for 2K inputs: a stronger ridge
-val_evaluator = dict(type='LandmarkRegressionMetric', alpha=1e-2)
+# replaces the base's pair of metrics (the MAFL protocol is for faces)
+val_evaluator = dict(_delete_=True, type='LandmarkRegressionMetric',
+                     alpha=1e-2)
 test_evaluator = val_evaluator
 # no holdout split for the cats: keep the latest checkpoints only
 default_hooks = dict(checkpoint=dict(save_best=None))

@@ -312,3 +312,139 @@ def test_holdout_samples_are_scored_not_fitted():
     assert out['NME_holdout'] == pytest.approx(np.mean(expect) * 100,
                                                rel=1e-9)
     assert out['NME_holdout'] > 1.0
+
+
+# -- protocol='mafl': the literature's 5-point protocol ---------------------
+MAFL_FIT_GT = [[[2, 2], [6, 2], [4, 4], [3, 6], [5, 6]],
+               [[1, 0], [2, 0], [1, 1], [1, 2], [2, 2]]]
+
+
+def _mafl_fit_samples():
+    """Two fit samples, box origin (0, 0) and size 10: landmarks u = (0.2,
+    0) and (0, 0.4), so X is invertible and the bias-free fit is exact."""
+    return [_sample([[2, 0]], MAFL_FIT_GT[0], 'fit', (5, 5), (10, 10)),
+            _sample([[0, 4]], MAFL_FIT_GT[1], 'fit', (5, 5), (10, 10))]
+
+
+def test_mafl_protocol_hand_computed_no_bias():
+    # test landmark u = (0.2, 0.4) = u1 + u2: without a bias the regressed
+    # shape is gt1 + gt2 = (3,2) (8,2) (5,5) (4,8) (7,8)
+    test_gt = [[3, 2], [7, 2], [5, 5], [4, 8], [7, 9]]
+    test = [_sample([[2, 4]], test_gt, 'test', (5, 5), (10, 10))]
+    metric = LandmarkRegressionMetric(protocol='mafl')
+    out = _run(metric, _mafl_fit_samples() + test)
+    # errors 0, 1, 0, 0, 1 px; eye centres (3,2)-(7,2): normaliser 4 px
+    assert out['NME_mafl'] == pytest.approx((0 + 25 + 0 + 0 + 25) / 5)
+    assert set(out) == {'NME_mafl', 'NME_mafl_baseline'}
+    assert metric.last_fit['bias'] is False
+    np.testing.assert_array_equal(metric.last_fit['weights'][-1], 0)
+    # baseline: the mean fit shape (1.5,1) (4,1) (2.5,2.5) (2,4) (3.5,4)
+    base = np.mean(MAFL_FIT_GT, 0)
+    expect = np.linalg.norm(base - np.array(test_gt), axis=-1).mean() / 4
+    assert out['NME_mafl_baseline'] == pytest.approx(expect * 100)
+    # with a bias (3 unknowns, 2 samples) the min-norm fit differs
+    with_bias = _run(LandmarkRegressionMetric(protocol='mafl', bias=True),
+                     _mafl_fit_samples() + test)
+    assert abs(with_bias['NME_mafl'] - out['NME_mafl']) > 1.0
+
+
+def _eye(center, corner_dx):
+    """Six eye points (36-41 order) around ``center``: outer/inner corners
+    at +-corner_dx, lids at +-1; their mean is ``center``."""
+    cx, cy = center
+    return [[cx - corner_dx, cy], [cx - 1, cy - 1], [cx + 1, cy - 1],
+            [cx + corner_dx, cy], [cx + 1, cy + 1], [cx - 1, cy + 1]]
+
+
+def _face68(rng, eye_l, eye_r, nose, mouth_l, mouth_r, corner_dx=3.0):
+    pts = rng.uniform(0, 100, (68, 2))
+    pts[36:42] = _eye(eye_l, corner_dx)
+    pts[42:48] = _eye(eye_r, corner_dx)
+    pts[30], pts[48], pts[54] = nose, mouth_l, mouth_r
+    return pts
+
+
+def test_mafl_protocol_on_68_points_uses_eye_centres():
+    """Uninformative landmarks: both protocols predict the mean training
+    shape; the MAFL error is normalised by the eye-centre distance (20 px),
+    kp_ext's NME_5pt by the outer corners (36 = centre - 3, 45 = centre +
+    3: 26 px), so on the same predictions the ratio is exactly 26 / 20."""
+    rng = np.random.default_rng(7)
+    fit = []
+    for dy in (-1.0, 1.0):   # mean five = the unshifted face
+        f = _face68(rng, (20, 30 + dy), (40, 30 + dy), (30, 45 + dy),
+                    (22, 60 + dy), (38, 60 + dy))
+        fit.append(_sample([[50, 50]], f, 'fit', (50, 50), (100, 100)))
+    test_face = _face68(rng, (20, 30), (40, 30), (33, 49), (22, 60),
+                        (38, 60))
+    test = [_sample([[50, 50]], test_face, 'test', (50, 50), (100, 100))]
+    mafl = _run(LandmarkRegressionMetric(protocol='mafl'), fit + test)
+    # regressed five = (20,30) (40,30) (30,45) (22,60) (38,60); only the
+    # nose is off, by (3, 4) = 5 px; normaliser 20 px
+    assert mafl['NME_mafl'] == pytest.approx(5 / 20 / 5 * 100)
+    old = _run(LandmarkRegressionMetric(), fit + test)
+    assert old['NME_5pt'] == pytest.approx(5 / 26 / 5 * 100)
+    assert mafl['NME_mafl'] / old['NME_5pt'] == pytest.approx(26 / 20)
+
+
+def test_kp_ext_protocol_unchanged():
+    """The default protocol keeps its keys and values: hand-computed NME,
+    NME_5pt (outer-eye-corner normaliser, bias, alpha) on 68 points."""
+    rng = np.random.default_rng(8)
+    fit = [_sample([[50, 50]], _face68(rng, (20, 30 + d), (40, 30 + d),
+                                       (30, 45), (22, 60), (38, 60)),
+                   'fit', (50, 50), (100, 100)) for d in (-2.0, 2.0)]
+    test_face = _face68(rng, (20, 30), (40, 30), (30, 45), (22, 60),
+                        (38, 60))
+    test_face[0] += 13.0
+    test = [_sample([[50, 50]], test_face, 'test', (50, 50), (100, 100))]
+    metric = LandmarkRegressionMetric()
+    out = _run(metric, fit + test)
+    assert set(out) == {'NME', 'NME_baseline', 'NME_5pt', 'NME_5pt_baseline'}
+    mean = np.mean([f['gt_instances']['keypoints'][0].numpy() for f in fit],
+                   0)
+    iod = np.linalg.norm(test_face[36] - test_face[45])
+    assert iod == pytest.approx(26.0)
+    expect = np.linalg.norm(mean - test_face, axis=-1).mean() / iod * 100
+    assert out['NME'] == pytest.approx(expect, rel=1e-5)
+    assert out['NME_5pt'] == pytest.approx(0.0, abs=1e-4)
+    assert metric.last_fit['bias'] is True and metric.alpha == 0.0
+
+
+def test_mafl_protocol_options_and_errors():
+    fit = _mafl_fit_samples()
+    test = [_sample([[2, 4]], MAFL_FIT_GT[0], 'test', (5, 5), (10, 10))]
+    hold = [dict(s, regression_split='holdout') for s in test]
+    out = _run(LandmarkRegressionMetric(protocol='mafl'), fit + test + hold)
+    assert out['NME_mafl_holdout'] == out['NME_mafl']
+    with pytest.raises(ValueError, match='least squares'):
+        LandmarkRegressionMetric(protocol='mafl', alpha=[0, 1])
+    with pytest.raises(ValueError, match='least squares'):
+        LandmarkRegressionMetric(protocol='mafl', alpha=0.1)
+    with pytest.raises(ValueError, match='eye centres'):
+        LandmarkRegressionMetric(protocol='mafl', norm_indices=(0, 1))
+    with pytest.raises(ValueError, match='protocol'):
+        LandmarkRegressionMetric(protocol='aflw')
+    with pytest.raises(ValueError, match='bias'):
+        LandmarkRegressionMetric(alpha=0.1, bias=False)
+    # neither 5 nor 68 points, no groups: refused, naming the count
+    three = [_sample([[1, 1]], [[0, 0], [1, 0], [2, 2]], split)
+             for split in ('fit', 'fit', 'test')]
+    metric = LandmarkRegressionMetric(protocol='mafl')
+    with pytest.raises(ValueError, match='got 3 annotated points'):
+        _run(metric, three)
+    # registered, building by type
+    m = METRICS.build(dict(type='LandmarkRegressionMetric', protocol='mafl'))
+    assert m.protocol == 'mafl' and m.bias is False
+
+
+def test_fit_linear_regressor_without_bias():
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(30, 4))
+    y = rng.normal(size=(30, 2))
+    w = fit_linear_regressor(x, y, bias=False)
+    np.testing.assert_allclose(w[:-1], np.linalg.solve(x.T @ x, x.T @ y),
+                               atol=1e-10)
+    np.testing.assert_array_equal(w[-1], 0)
+    with pytest.raises(ValueError, match='bias'):
+        fit_linear_regressor(x, y, alpha=1.0, bias=False)

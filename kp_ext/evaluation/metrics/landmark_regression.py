@@ -1,4 +1,4 @@
-"""Linear-regression protocol for unsupervised landmarks.
+"""Linear-regression protocols for unsupervised landmarks.
 
 Unsupervised landmarks have no semantic labels, so (Thewlis et al. 2017,
 and most later work) their quality is measured by how well a *linear*
@@ -21,6 +21,37 @@ tagged ``holdout`` (identities kept out of training, see
 ``FaceLandmarkCSVDataset(holdout_fraction=...)``) are scored with the
 fitted regressor as ``NME_holdout``, the score to select checkpoints by.
 Neither the holdout nor the test samples enter the fit.
+
+Protocols (``protocol``)
+------------------------
+``'kp_ext'`` (default; everything below this section): least squares with
+a bias and optional ridge (alpha chosen by grouped CV), all annotated
+points, normalised by ``norm_indices`` (outer eye corners 36 / 45 for 68
+points), plus ``NME_5pt`` with that same normaliser.
+
+``'mafl'``: the protocol of the MAFL / AFLW tables of the unsupervised-
+landmark literature (Thewlis et al. ICCV 2017 Sec. 4; the public
+evaluation code of Jakab et al. 2018, ``tomasjakab/imm`` ``scripts/
+test.py``, and of Zhang et al. 2018, ``YutingZhang/lmdis-rep``
+``evaluation/{linear_regressor,mean_error_IOD}.m``): the 5 points (left
+and right eye centre, nose tip, left and right mouth corner; a 5-point
+annotation is used as it is, 68 points are reduced with
+``FACE68_MAFL_GROUPS``), a plain least-squares regressor (no ridge, no
+cross-validation) **without a bias term** by default (``bias=False``: the
+default of Jakab et al.'s ``sklearn Ridge(alpha=0, fit_intercept=bias)``,
+and Zhang et al.'s ``W = X \\ Y``), fitted on the fit split (MAFL
+training set) in the crop frame ``[0, 1]`` with its origin at the crop's
+top-left corner (Jakab et al. regress pixels of the network input, the
+same up to a scale, which least squares ignores), and the error
+normalised by the distance between the two annotated **eye centres**
+(points 0 and 1 of the five). Returned as ``NME_mafl``,
+``NME_mafl_baseline`` (mean training shape) and ``NME_mafl_holdout``, so
+both protocols can evaluate the same predictions side by side (two
+metrics in one evaluator). On the 68-point faces of
+``../shared/data/youtube_faces_68lm_udacity`` the outer-eye-corner
+distance is 1.374 x the eye-centre distance (mean over 1,205 faces,
+per-face range 1.27-1.48), so for the same errors kp_ext's ``NME_5pt``
+reads 1.374 x lower than ``NME_mafl``.
 
 Where the fit split comes from (design)
 ---------------------------------------
@@ -81,12 +112,15 @@ FACE68_MAFL_GROUPS = ([36, 37, 38, 39, 40, 41], [42, 43, 44, 45, 46, 47],
 
 
 def fit_linear_regressor(x: np.ndarray, y: np.ndarray,
-                         alpha: float = 0.0) -> np.ndarray:
+                         alpha: float = 0.0, bias: bool = True
+                         ) -> np.ndarray:
     """Least squares ``y ~ [x, 1] @ W`` -> W (D + 1, P).
 
     ``alpha > 0`` adds the ridge penalty ``alpha |W[:D]|^2`` (the bias row
     is not penalised: solved on centred data). ``alpha = 0`` uses
     ``numpy.linalg.lstsq`` (minimum-norm solution when rank deficient).
+    ``bias=False`` fits ``y ~ x @ W[:D]`` (no intercept; ``alpha`` must be
+    0) and returns a zero last row, so ``[x, 1] @ W`` still applies it.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -95,6 +129,12 @@ def fit_linear_regressor(x: np.ndarray, y: np.ndarray,
                          f'{y.shape}')
     if len(x) == 0:
         raise ValueError('cannot fit a regressor on 0 samples')
+    if not bias:
+        if alpha > 0:
+            raise ValueError('fit_linear_regressor: a ridge penalty without '
+                             'a bias term is not supported')
+        w, *_ = np.linalg.lstsq(x, y, rcond=None)
+        return np.vstack([w, np.zeros((1, y.shape[1]))])
     if alpha > 0:
         xm, ym = x.mean(0), y.mean(0)
         xc, yc = x - xm, y - ym
@@ -128,6 +168,11 @@ class LandmarkRegressionMetric(BaseMetric):
     """Regress annotated from discovered landmarks (module doc).
 
     Args:
+        protocol (str): ``'kp_ext'`` (default) or ``'mafl'``, the
+            literature's protocol (module doc): 5 points, least squares,
+            eye-centre normaliser, results ``NME_mafl*``.
+        bias (bool, optional): fit an intercept; default True for
+            ``'kp_ext'``, False for ``'mafl'`` (as the papers' code).
         alpha (float | list of float): ridge penalty (0: plain least
             squares). The inputs are box-normalised coordinates in [0, 1],
             so ``alpha`` is in those units. A list: candidates, one chosen
@@ -142,7 +187,9 @@ class LandmarkRegressionMetric(BaseMetric):
         point_groups (list of lists, optional): derived points (each the
             mean of a group of annotated points) reported as ``NME_5pt``;
             default ``FACE68_MAFL_GROUPS`` for 68 annotated points, none
-            otherwise.
+            otherwise. With ``protocol='mafl'``: the five groups giving
+            the MAFL points (default: 5 annotated points as they are, 68
+            points through ``FACE68_MAFL_GROUPS``).
         split_key (str): metainfo key of the split tag.
         fit_split / test_split (str): tag values of the two splits.
         holdout_split (str): tag of the optional holdout samples.
@@ -152,7 +199,11 @@ class LandmarkRegressionMetric(BaseMetric):
 
     default_prefix: Optional[str] = None
 
+    PROTOCOLS = ('kp_ext', 'mafl')
+
     def __init__(self,
+                 protocol: str = 'kp_ext',
+                 bias: Optional[bool] = None,
                  alpha: Union[float, Sequence[float]] = 0.0,
                  cv_folds: int = 5,
                  group_key: str = 'identity',
@@ -166,7 +217,29 @@ class LandmarkRegressionMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
+        if protocol not in self.PROTOCOLS:
+            raise ValueError(f'LandmarkRegressionMetric: protocol must be '
+                             f'one of {self.PROTOCOLS}, got {protocol!r}')
         alphas = ([alpha] if np.isscalar(alpha) else list(alpha))
+        if protocol == 'mafl':
+            if alphas != [0] and alphas != [0.0]:
+                raise ValueError(
+                    "LandmarkRegressionMetric: protocol='mafl' is plain "
+                    f'least squares (no ridge, no CV); got alpha={alpha}')
+            if norm_indices is not None:
+                raise ValueError(
+                    "LandmarkRegressionMetric: protocol='mafl' normalises "
+                    'by the two eye centres (points 0 and 1 of the five); '
+                    f'norm_indices={norm_indices} does not apply')
+            if point_groups is not None and len(point_groups) != 5:
+                raise ValueError(
+                    "LandmarkRegressionMetric: protocol='mafl' needs five "
+                    f'point_groups, got {len(point_groups)}')
+        self.protocol = protocol
+        self.bias = (protocol == 'kp_ext') if bias is None else bool(bias)
+        if not self.bias and any(float(a) > 0 for a in alphas):
+            raise ValueError('LandmarkRegressionMetric: a ridge penalty '
+                             '(alpha > 0) needs bias=True')
         if not alphas or any(float(a) < 0 for a in alphas):
             raise ValueError(f'alpha must be >= 0 (or a non-empty list of '
                              f'such values), got {alpha}')
@@ -310,12 +383,93 @@ class LandmarkRegressionMetric(BaseMetric):
             err, cnt = 0.0, 0
             for f in np.unique(fold):
                 held = (fold == f) & (norm > 0)
-                w = fit_linear_regressor(x[fold != f], y[fold != f], a)
+                w = fit_linear_regressor(x[fold != f], y[fold != f], a,
+                                         self.bias)
                 p = _apply(w, x[held]).reshape(-1, m, 2) * s[held] + o[held]
                 e = _point_nme(p, gt[held], norm[held])
                 err, cnt = err + e.sum(), cnt + e.size
             scores[a] = float(err / max(cnt, 1))
         return scores
+
+    def _mafl_groups(self, m: int) -> Optional[List[List[int]]]:
+        """Groups giving the five MAFL points from ``m`` annotated points
+        (``None``: the annotation already is the five points)."""
+        if self.point_groups is not None:
+            groups = self.point_groups
+        elif m == 5:
+            return None
+        elif m == 68:
+            groups = [list(g) for g in FACE68_MAFL_GROUPS]
+        else:
+            raise ValueError(
+                "LandmarkRegressionMetric: protocol='mafl' needs the 5 MAFL "
+                'points (left eye, right eye, nose, left and right mouth '
+                f'corner) or 68 iBUG points, got {m} annotated points; give '
+                'point_groups to derive the five')
+        for g in groups:
+            if not g or not all(0 <= i < m for i in g):
+                raise IndexError(f'point group {g} out of range for {m} '
+                                 'annotated points')
+        return groups
+
+    def _compute_mafl(self, fit: list, test: list,
+                      holdout: list) -> Dict[str, float]:
+        """The literature's protocol (module doc): five points, least
+        squares (bias per ``self.bias``), eye-centre normaliser."""
+        k = fit[0]['pred'].shape[0]
+        groups = self._mafl_groups(fit[0]['gt'].shape[0])
+
+        def five(results):
+            """(N, 5, 2) target points in image pixels."""
+            gt = self._stack(results, 'gt')
+            if groups is None:
+                return gt
+            return np.stack([gt[:, g].mean(1) for g in groups], 1)
+
+        o, s = self._box(fit)
+        x_fit = self._in_box(fit, 'pred').reshape(len(fit), 2 * k)
+        y_fit = ((five(fit) - o) / s).reshape(len(fit), 10)
+        w = fit_linear_regressor(x_fit, y_fit, 0.0, self.bias)
+        mean_shape = y_fit.mean(0).reshape(1, 5, 2)
+
+        def score(results, tag):
+            gt = five(results)
+            norm = _pair_dist(gt, 0, 1)
+            ok = norm > 0
+            if not ok.all():
+                print_log(f'LandmarkRegressionMetric: {int((~ok).sum())} '
+                          f'{tag} samples with coincident eye centres are '
+                          'not scored', logger='current',
+                          level=logging.WARNING)
+            ob, sb = self._box(results)
+            pred = self._regress(w, results)
+            base = mean_shape * sb + ob
+            return (_point_nme(pred[ok], gt[ok], norm[ok]),
+                    _point_nme(base[ok], gt[ok], norm[ok]), int(ok.sum()))
+
+        err, err_base, num_test = score(test, 'test')
+        self.per_keypoint_nme = err.mean(0)
+        out = dict(NME_mafl=float(err.mean()),
+                   NME_mafl_baseline=float(err_base.mean()))
+        if holdout:
+            out['NME_mafl_holdout'] = float(score(holdout, 'holdout')[0]
+                                            .mean())
+        self.last_fit = dict(weights=w, mean_shape=mean_shape.reshape(-1),
+                             num_fit=len(fit), num_test=num_test,
+                             num_landmarks=k, num_annotated=5,
+                             norm_indices=(0, 1), alpha=0.0, bias=self.bias,
+                             cv_nme=None, num_holdout=len(holdout),
+                             protocol='mafl')
+        print_log(
+            f"LandmarkRegressionMetric (protocol 'mafl': 5 points, least "
+            f'squares {"with" if self.bias else "without"} bias, error in % '
+            f'of the eye-centre distance): fitted on {len(fit)} samples '
+            f'(K={k}), tested on {num_test}: ' + ', '.join(
+                f'{key}={val:.2f}%' for key, val in out.items()) +
+            '; per-point NME: ' +
+            ' '.join(f'{e:.1f}' for e in self.per_keypoint_nme),
+            logger='current')
+        return out
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         fit = [r for r in results
@@ -326,6 +480,10 @@ class LandmarkRegressionMetric(BaseMetric):
             raise ValueError(
                 f'LandmarkRegressionMetric needs fully annotated samples in '
                 f'both splits; got {len(fit)} fit and {len(test)} test')
+        holdout = [r for r in results
+                   if r['split'] == self.holdout_split and r['vis'].all()]
+        if self.protocol == 'mafl':
+            return self._compute_mafl(fit, test, holdout)
         k = fit[0]['pred'].shape[0]
         m = fit[0]['gt'].shape[0]
 
@@ -336,15 +494,13 @@ class LandmarkRegressionMetric(BaseMetric):
         if len(self.alphas) > 1:
             cv_nme = self._select_alpha(fit, x_fit, y_fit, (i, j))
             self.alpha = min(cv_nme, key=cv_nme.get)
-        w = fit_linear_regressor(x_fit, y_fit, self.alpha)
+        w = fit_linear_regressor(x_fit, y_fit, self.alpha, self.bias)
         mean_shape = y_fit.mean(0)
 
         o, s = self._box(test)
         gt = self._stack(test, 'gt')
         pred = self._regress(w, test)
         base = mean_shape.reshape(1, m, 2) * s + o
-        holdout = [r for r in results
-                   if r['split'] == self.holdout_split and r['vis'].all()]
         nme_holdout = None
         if holdout:
             gh = self._stack(holdout, 'gt')
@@ -386,9 +542,11 @@ class LandmarkRegressionMetric(BaseMetric):
                              num_fit=len(fit), num_test=int(ok.sum()),
                              num_landmarks=k, num_annotated=m,
                              norm_indices=(i, j), alpha=self.alpha,
-                             cv_nme=cv_nme, num_holdout=len(holdout))
+                             cv_nme=cv_nme, num_holdout=len(holdout),
+                             bias=self.bias, protocol='kp_ext')
         print_log(
-            f'LandmarkRegressionMetric: fitted on {len(fit)} samples '
+            "LandmarkRegressionMetric (protocol 'kp_ext'): fitted on "
+            f'{len(fit)} samples '
             f'(K={k} -> M={m}, alpha={self.alpha:g}' + (
                 '' if cv_nme is None else ' chosen by fit-split CV: ' +
                 ', '.join(f'{a:g}->{e:.2f}%' for a, e in cv_nme.items())) +
