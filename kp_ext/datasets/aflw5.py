@@ -60,6 +60,7 @@ class AFLW5PointDataset(BaseKeypointDataset):
     """
 
     METAINFO: dict = dict(from_file='mafl5.py')
+    DATASET_DOCS = 'aflw-5-points'  # docs/DATASETS.md section
     _path_attrs = ('image_list', )
     _image_keys = ('img_id', 'img_path', 'img_name')
 

@@ -133,6 +133,7 @@ class CelebAMAFLDataset(BaseKeypointDataset):
     """
 
     METAINFO: dict = dict(from_file='mafl5.py')
+    DATASET_DOCS = 'celeba-and-mafl'  # docs/DATASETS.md section
     SPLITS = ('mafl_train', 'mafl_test', 'celeba_train')
     _path_attrs = ('partition_file', 'mafl_train_list', 'mafl_test_list')
     _image_keys = ('img_id', 'img_path', 'img_name')
