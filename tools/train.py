@@ -7,10 +7,11 @@ import os
 import os.path as osp
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401  (registers weights-only-safe checkpoint types)
+from kp_ext.utils.cli import CfgOptionsAction, check_config
 
 
 def parse_args():
@@ -51,7 +52,7 @@ def parse_args():
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override some settings in the used config, the key-value pair '
         'in xxx=yyy format will be merged into config file.')
     parser.add_argument(
@@ -116,7 +117,7 @@ def merge_args(cfg, args):
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    cfg = merge_args(cfg, args)
+    cfg = check_config(merge_args(cfg, args), args.config)
     runner = Runner.from_cfg(cfg)
     runner.train()
 
