@@ -420,3 +420,12 @@ def test_test_py_refuses_checkpoint_of_another_model(tmp_path, monkeypatch):
                                   'test_dataloader.dataset.num_samples=2'],
                          monkeypatch)
     assert metrics and all(np.isfinite(v) for v in metrics.values())
+
+
+def test_coco_metric_ann_file_not_json(tmp_path):
+    from kp_ext.evaluation.metrics import CocoKeypointMetric
+    path = tmp_path / 'gt.json'
+    path.write_text('{"annotations": [')
+    with pytest.raises(ValueError,
+                       match=f'CocoMetric: ann_file {path} is not valid JSON'):
+        CocoKeypointMetric(ann_file=str(path))
