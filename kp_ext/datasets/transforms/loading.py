@@ -24,7 +24,6 @@ index instead. So do two silent failures of the decoder:
 import logging
 import os
 import sys
-import tempfile
 import threading
 from contextlib import contextmanager
 from typing import Optional
@@ -59,7 +58,6 @@ class CorruptImageError(ImageLoadError):
 
 
 _FD2_LOCK = threading.Lock()
-_FD2_FILES = {}  # pid -> temporary file collecting fd 2 during a decode
 
 
 @contextmanager
@@ -67,25 +65,23 @@ def _collect_fd2():
     """Collect what C code writes to file descriptor 2 inside the block
     (libjpeg / libpng report corrupt data there and decode anyway). Yields
     a list that holds the text afterwards. One block at a time per process
-    (fd 2 is process-wide); a temporary file, not a pipe, so a long
-    message cannot block the writer."""
+    (fd 2 is process-wide). The pipe's write end does not block: text
+    beyond the pipe's capacity (64 KiB) is dropped, never waited on."""
     out = []
     with _FD2_LOCK:
-        tmp = _FD2_FILES.get(os.getpid())
-        if tmp is None:  # one per process: a forked worker gets its own
-            tmp = _FD2_FILES[os.getpid()] = tempfile.TemporaryFile()
-        tmp.seek(0)
-        tmp.truncate()
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(write_fd, False)
         sys.stderr.flush()
         saved = os.dup(2)
-        os.dup2(tmp.fileno(), 2)
+        os.dup2(write_fd, 2)
         try:
             yield out
         finally:
             os.dup2(saved, 2)
             os.close(saved)
-            tmp.seek(0)
-            out.append(tmp.read().decode('utf-8', 'replace').strip())
+            os.close(write_fd)
+            with os.fdopen(read_fd, 'rb') as pipe:
+                out.append(pipe.read().decode('utf-8', 'replace').strip())
 
 
 def decode_image(buf: bytes, flag: int, what: str,
