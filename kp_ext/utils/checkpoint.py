@@ -167,7 +167,11 @@ def check_state_dict_matches(model: torch.nn.Module, filename: str,
     only logs warnings and the evaluation runs on random weights. ``hint``
     ends the message (e.g. how to skip the check). A ``module.`` prefix (a saved DDP wrapper) is ignored, as mmengine does.
     """
-    ckpt = load_from_local(filename, map_location='cpu')
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    # any scheme mmengine loads (a path goes to load_from_local, a URL to
+    # mmengine's downloader)
+    ckpt = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
     if not isinstance(ckpt, dict):
         raise CheckpointFileError(f'checkpoint file {filename} holds a '
                                   f'{type(ckpt).__name__}, not a dict')
