@@ -172,7 +172,8 @@ def test_soft_argmax_non_finite_maps(bad):
     codec = SoftArgmax(input_size=(64, 64), heatmap_size=(16, 16))
     maps = np.zeros((5, 16, 16), np.float32)
     maps[3, 2, 2] = bad
-    with pytest.raises(ValueError, match=r'1 map\(s\) hold NaN/inf.*\[\[0, 3\]\]'):
+    with pytest.raises(ValueError,
+                       match=r'1 map\(s\) hold NaN/inf.*\[\[0, 3\]\]'):
         codec.decode(maps)
     with pytest.raises(ValueError, match='SoftArgmax.decode: maps are 8x16'):
         codec.decode(np.zeros((5, 16, 8), np.float32))
@@ -250,19 +251,23 @@ def test_mpii_annotation_file_not_json(tmp_path):
         MpiiDataset(ann_file=str(path))
 
 
-@pytest.mark.parametrize('reader', ['coco', 'coco-bottomup', 'mpii', 'dlc'])
-def test_empty_annotation_list(reader, tmp_path):
-    if reader.startswith('coco'):
-        path = _coco_dir(tmp_path, [])
-        make = lambda: _coco(path, data_mode=reader.replace(  # noqa: E731
-            'coco-', '') if '-' in reader else 'topdown')
-    elif reader == 'mpii':
+def _empty_reader(reader, tmp_path):
+    """An annotation file with no annotation, and the dataset reading it."""
+    if reader == 'mpii':
         path = tmp_path / 'mpii.json'
         path.write_text('[]')
-        make = lambda: MpiiDataset(ann_file=str(path))  # noqa: E731
-    else:
+        return path, lambda: MpiiDataset(ann_file=str(path))
+    if reader == 'dlc':  # the three header rows only
         path = _dlc(tmp_path, [])
-        make = lambda: DeepLabCutDataset(ann_file=str(path))  # noqa: E731
+        return path, lambda: DeepLabCutDataset(ann_file=str(path))
+    path = _coco_dir(tmp_path, [])
+    mode = 'bottomup' if reader == 'coco-bottomup' else 'topdown'
+    return path, lambda: _coco(path, data_mode=mode)
+
+
+@pytest.mark.parametrize('reader', ['coco', 'coco-bottomup', 'mpii', 'dlc'])
+def test_empty_annotation_list(reader, tmp_path):
+    path, make = _empty_reader(reader, tmp_path)
     with pytest.raises(ValueError, match=f'no sample in .*{path.name}'):
         make()
 

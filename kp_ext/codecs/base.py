@@ -34,8 +34,9 @@ def check_maps(maps: np.ndarray, heatmap_size, codec: str,
         bad = ~np.isfinite(maps).reshape(*maps.shape[:-2], -1).all(-1)
         first = np.argwhere(bad).tolist()[:8]
         raise ValueError(f'{codec}.decode: {int(bad.sum())} map(s) hold '
-                         f'NaN/inf values (first, as (sample, keypoint) indices: '
-                         f'{first}); the network output is not finite')
+                         'NaN/inf values (first, as (sample, keypoint) '
+                         f'indices: {first}); the network output is not '
+                         'finite')
 
 
 class BaseKeypointCodec(metaclass=ABCMeta):

@@ -165,7 +165,8 @@ def check_state_dict_matches(model: torch.nn.Module, filename: str,
 
     mmengine loads ``load_from`` non-strictly: a checkpoint of another model
     only logs warnings and the evaluation runs on random weights. ``hint``
-    ends the message (e.g. how to skip the check). A ``module.`` prefix (a saved DDP wrapper) is ignored, as mmengine does.
+    ends the message (e.g. how to skip the check). A ``module.`` prefix (a
+    saved DDP wrapper) is ignored, as mmengine does.
     """
     from mmengine.runner.checkpoint import CheckpointLoader
 
