@@ -6,12 +6,14 @@ import os.path as osp
 import sys
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.hooks import LoggerHook
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401  (registers weights-only-safe checkpoint types)
 from kp_ext.utils import DatasetNotFoundError, check_dataset_files
+from kp_ext.utils.checkpoint import check_state_dict_matches
+from kp_ext.utils.cli import CfgOptionsAction, check_config
 from kp_ext.utils.run_outputs import run_outputs
 
 
@@ -23,7 +25,13 @@ def parse_args():
         '--work-dir', help='the directory to save evaluation results')
     parser.add_argument('--out', help='the file to save metric results.')
     parser.add_argument(
-        '--dump', type=str, help='dump predictions to a pickle file')
+        '--dump', type=str,
+        help='dump predictions to a pickle file (.pkl or .pickle)')
+    parser.add_argument(
+        '--non-strict',
+        action='store_true',
+        help='evaluate even if the checkpoint\'s keys or shapes do not '
+        'match the model (by default that is an error)')
     parser.add_argument(
         '--show-dir',
         help='directory where the visualization images will be saved.')
@@ -35,7 +43,7 @@ def parse_args():
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override some settings in the used config')
     parser.add_argument(
         '--launcher',
@@ -44,6 +52,9 @@ def parse_args():
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
+    if args.dump and not args.dump.endswith(('.pkl', '.pickle')):
+        parser.error(f'--dump {args.dump}: the predictions are pickled; '
+                     'give a file name ending in .pkl or .pickle')
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -71,7 +82,6 @@ def merge_args(cfg, args):
         if args.show_dir:
             vis.out_dir = args.show_dir
     if args.dump:
-        assert args.dump.endswith(('.pkl', '.pickle'))
         dump = dict(type='DumpResults', out_file_path=args.dump)
         evaluator = cfg.test_evaluator
         if isinstance(evaluator, (list, tuple)):
@@ -99,13 +109,19 @@ def log_test_progress(runner, lines: int = 10) -> None:
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    cfg = merge_args(cfg, args)
+    cfg = check_config(merge_args(cfg, args), args.config)
     try:  # a missing dataset: a few lines, before the runner dumps the cfg
         check_dataset_files(cfg, ('test', ), args.config)
     except DatasetNotFoundError as e:
         sys.exit(str(e))
     runner = Runner.from_cfg(cfg)
     log_test_progress(runner)
+    if not args.non_strict:
+        # mmengine loads load_from non-strictly: another model's checkpoint
+        # would only log warnings and the metrics would be near zero
+        check_state_dict_matches(
+            runner.model, args.checkpoint,
+            hint=' (pass --non-strict to evaluate anyway)')
     metrics = runner.test()
     if args.show_dir:
         out = run_outputs(runner, args.show_dir)

@@ -8,11 +8,12 @@ import os.path as osp
 import sys
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401  (registers weights-only-safe checkpoint types)
 from kp_ext.utils import DatasetNotFoundError, check_dataset_files
+from kp_ext.utils.cli import CfgOptionsAction, check_config
 
 
 def parse_args():
@@ -53,7 +54,7 @@ def parse_args():
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override some settings in the used config, the key-value pair '
         'in xxx=yyy format will be merged into config file.')
     parser.add_argument(
@@ -118,7 +119,7 @@ def merge_args(cfg, args):
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    cfg = merge_args(cfg, args)
+    cfg = check_config(merge_args(cfg, args), args.config)
     try:  # a missing dataset: a few lines, before the runner dumps the cfg
         check_dataset_files(cfg, ('train', 'val'), args.config)
     except DatasetNotFoundError as e:

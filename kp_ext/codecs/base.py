@@ -16,7 +16,27 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-__all__ = ['BaseKeypointCodec']
+__all__ = ['BaseKeypointCodec', 'check_maps']
+
+
+def check_maps(maps: np.ndarray, heatmap_size, codec: str,
+               finite: bool = False) -> None:
+    """Raise ``ValueError`` unless maps (..., H, W) have the codec's
+    ``heatmap_size`` (w, h) (a decoder maps pixels to the input with its
+    stride, so other maps would decode to silently rescaled coordinates)
+    and, with ``finite``, hold no NaN/inf (which would decode to NaN)."""
+    h, w = maps.shape[-2:]
+    if (w, h) != tuple(heatmap_size):
+        raise ValueError(f'{codec}.decode: maps are {w}x{h} (w x h) but the '
+                         f'codec was built for heatmap_size='
+                         f'{tuple(heatmap_size)}')
+    if finite and not np.all(np.isfinite(maps)):
+        bad = ~np.isfinite(maps).reshape(*maps.shape[:-2], -1).all(-1)
+        first = np.argwhere(bad).tolist()[:8]
+        raise ValueError(f'{codec}.decode: {int(bad.sum())} map(s) hold '
+                         'NaN/inf values (first, as (sample, keypoint) '
+                         f'indices: {first}); the network output is not '
+                         'finite')
 
 
 class BaseKeypointCodec(metaclass=ABCMeta):

@@ -106,7 +106,7 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 
 from kp_ext.registry import KEYPOINT_CODECS
-from .base import BaseKeypointCodec
+from .base import BaseKeypointCodec, check_maps
 
 __all__ = ['GaussianHeatmap']
 
@@ -361,6 +361,7 @@ class GaussianHeatmap(BaseKeypointCodec):
         if hm.ndim != 4:
             raise ValueError('batch decode expects heatmaps (B, K, H, W), '
                              f'got {hm.shape}')
+        check_maps(hm, self.heatmap_size, type(self).__name__)
         if hm.dtype.kind != 'f':
             hm = hm.astype(np.float32)
         B, K, H, W = hm.shape

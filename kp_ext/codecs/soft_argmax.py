@@ -37,7 +37,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from kp_ext.registry import KEYPOINT_CODECS
-from .base import BaseKeypointCodec
+from .base import BaseKeypointCodec, check_maps
 
 __all__ = ['SoftArgmax']
 
@@ -141,10 +141,8 @@ class SoftArgmax(BaseKeypointCodec):
         if s.ndim != 4:
             raise ValueError(f'batch_decode expects (B, K, H, W), got '
                              f'{s.shape}')
+        check_maps(s, self.heatmap_size, type(self).__name__, finite=True)
         b, k, h, w = s.shape
-        if (w, h) != self.heatmap_size:
-            raise ValueError(f'score maps are {w}x{h} but the codec was '
-                             f'built for heatmap_size={self.heatmap_size}')
         probs = self.softmax(s)
         px = probs.sum(2)  # (B, K, W) marginal over rows
         py = probs.sum(3)  # (B, K, H)

@@ -23,13 +23,22 @@ box, every keypoint invisible, unreadable rows) goes through
 default) a ``ValueError`` naming the file and the annotation; with
 ``'skip'`` the instance is dropped, a warning is logged through mmengine's
 current logger and the message is kept in ``self.bad_annotations``.
+
+Suspicious but usable input (visible keypoints far outside the image,
+non-finite or half-filled coordinate cells read as missing labels,
+annotations a reader does not use) goes through
+:meth:`BaseKeypointDataset._note`: counted per reason and logged once per
+reason after loading, with the count and the first example
+(``self.annotation_notes`` keeps them all). A dataset that ends up with no
+sample raises a ``ValueError`` naming its annotation file (mmengine would
+fail later with "need at least one array to concatenate").
 """
 import copy
 import logging
 import os.path as osp
 from collections.abc import Mapping
 from itertools import filterfalse
-from typing import Callable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
@@ -75,7 +84,10 @@ class BaseKeypointDataset(BaseDataset):
     # names of attributes holding extra paths to join with ``data_root``
     _path_attrs: Tuple[str, ...] = ()
     # keys that are per image (not per instance) when grouping bottom-up
-    _image_keys: Tuple[str, ...] = ('img_id', 'img_path')
+    _image_keys: Tuple[str, ...] = ('img_id', 'img_path', 'img_shape')
+    #: a visible keypoint more than this fraction of the image size beyond
+    #: the border is reported by :meth:`_note_far_outside`
+    FAR_OUTSIDE_FRACTION = 0.5
 
     def __init__(self,
                  ann_file: Union[str, Sequence[str]] = '',
@@ -107,6 +119,7 @@ class BaseKeypointDataset(BaseDataset):
         self.on_bad_annotation = on_bad_annotation
         self.check_image_exists = check_image_exists
         self.bad_annotations: List[str] = []
+        self.annotation_notes: Dict[str, List[str]] = {}
         data_prefix = dict(data_prefix) if data_prefix else dict(img='')
         data_prefix.setdefault('img', '')
         super().__init__(
@@ -170,6 +183,7 @@ class BaseKeypointDataset(BaseDataset):
     # loading
     def load_data_list(self) -> List[dict]:
         self.bad_annotations = []
+        self.annotation_notes = {}
         try:
             instances = self._load_instances()
         except FileNotFoundError as e:
@@ -220,6 +234,10 @@ class BaseKeypointDataset(BaseDataset):
         return data_list
 
     def filter_data(self) -> List[dict]:
+        # mmengine's full_init calls this right after load_data_list: the
+        # place to report what loading counted and to refuse an empty set
+        self._log_notes()
+        self._check_not_empty(self.data_list, 'in')
         data_list = self.data_list
         if not self.filter_cfg:
             return data_list
@@ -228,9 +246,23 @@ class BaseKeypointDataset(BaseDataset):
             raise ValueError(f'{type(self).__name__}: unknown filter_cfg '
                              f'keys {sorted(unknown)}')
         thr = self.filter_cfg['bbox_score_thr']
-        return list(
+        data_list = list(
             filterfalse(lambda d: float(d['bbox_score'][0]) < thr,
                         data_list))
+        self._check_not_empty(data_list,
+                              f'left by filter_cfg bbox_score_thr={thr} in')
+        return data_list
+
+    def _check_not_empty(self, data_list: List[dict], how: str) -> None:
+        if data_list:
+            return
+        skipped = (f'; {len(self.bad_annotations)} bad annotations were '
+                   'skipped (on_bad_annotation="skip"), the first: '
+                   f'{self.bad_annotations[0]}'
+                   if self.bad_annotations else '')
+        raise ValueError(f'{type(self).__name__}: no sample {how} '
+                         f'{self.ann_file!r} (data_mode={self.data_mode!r})'
+                         f'{skipped}')
 
     def prepare_data(self, idx):
         data_info = self.get_data_info(idx)
@@ -264,6 +296,38 @@ class BaseKeypointDataset(BaseDataset):
         self.bad_annotations.append(message)
         print_log(f'{type(self).__name__}: skipping bad annotation: '
                   f'{message}', logger='current', level=logging.WARNING)
+
+    def _note(self, reason: str, where: str) -> None:
+        """Count a suspicious but usable annotation under ``reason``;
+        :meth:`filter_data` logs one warning per reason after loading."""
+        self.annotation_notes.setdefault(reason, []).append(where)
+
+    def _log_notes(self) -> None:
+        for reason, wheres in self.annotation_notes.items():
+            print_log(f'{type(self).__name__}: {self.ann_file}: '
+                      f'{len(wheres)} annotation(s): {reason} (first: '
+                      f'{wheres[0]})', logger='current',
+                      level=logging.WARNING)
+
+    def _note_far_outside(self, where: str, keypoints: np.ndarray,
+                          keypoints_visible: np.ndarray,
+                          img_size: Tuple[float, float]) -> None:
+        """Note visible keypoints more than ``FAR_OUTSIDE_FRACTION`` of
+        the image size (W, H) beyond its border (a wrong scale or image)."""
+        size = np.asarray(img_size, dtype=np.float64)
+        margin = self.FAR_OUTSIDE_FRACTION * size
+        pts = np.asarray(keypoints, dtype=np.float64)[
+            np.asarray(keypoints_visible) > 0]
+        pts = pts[np.all(np.isfinite(pts), axis=1)]
+        far = np.any((pts < -margin) | (pts > size - 1 + margin), axis=1)
+        if far.any():
+            self._note(
+                'visible keypoints more than '
+                f'{self.FAR_OUTSIDE_FRACTION:g} x the image size outside '
+                'the image (wrong image, size or coordinate scale?)',
+                f'{where}: {int(far.sum())} keypoint(s), e.g. '
+                f'{pts[far][0].round(1).tolist()} in a '
+                f'{int(size[0])}x{int(size[1])} image')
 
     def _check_instance(self, keypoints: np.ndarray,
                         keypoints_visible: np.ndarray,
@@ -326,6 +390,7 @@ class BaseKeypointDataset(BaseDataset):
             self._bad(f'{where}: image file {img_path} missing or '
                       'unreadable')
             return None
+        self._note_far_outside(where, keypoints, visible, img_size)
         if bbox_mode == 'image':
             bbox = np.array([0, 0, img_size[0] - 1, img_size[1] - 1],
                             dtype=np.float32)

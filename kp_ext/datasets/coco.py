@@ -8,6 +8,7 @@ import numpy as np
 
 from kp_ext.registry import DATASETS
 from .base_dataset import BaseKeypointDataset
+from .utils import load_json
 
 __all__ = ['CocoDataset']
 
@@ -35,6 +36,14 @@ class CocoDataset(BaseKeypointDataset):
     ``on_bad_annotation``); so is a missing image file. In bottom-up mode a
     skipped bad person's segmentation also goes to ``invalid_segs``.
 
+    Annotations the reader does not use because they lack ``keypoints`` or
+    ``bbox`` (not keypoint annotations) or because their ``image_id`` is
+    not in ``images`` are counted per reason and logged once after loading
+    (``on_unused_annotation='warn'``, the default) or raise a
+    ``ValueError`` naming the first of them (``'raise'``). Every sample
+    carries the json's ``img_shape`` (height, width); ``LoadImage`` refuses
+    an image whose decoded size differs.
+
     Args:
         ann_file (str): COCO keypoints json.
         bbox_file (str, optional): detection results (COCO results json:
@@ -47,6 +56,7 @@ class CocoDataset(BaseKeypointDataset):
             ``filter_cfg=dict(bbox_score_thr=...)`` drops low-scored
             detections (MMPose semantics). This is the COCO top-down
             protocol of MMPose and the papers (docs/protocols/metrics.md).
+        on_unused_annotation (str): ``'warn'`` or ``'raise'`` (see above).
         Others: see :class:`BaseKeypointDataset`.
     """
 
@@ -58,7 +68,13 @@ class CocoDataset(BaseKeypointDataset):
                  ann_file: str = '',
                  bbox_file: Optional[str] = None,
                  data_mode: str = 'topdown',
+                 on_unused_annotation: str = 'warn',
                  **kwargs):
+        if on_unused_annotation not in ('warn', 'raise'):
+            raise ValueError('CocoDataset: on_unused_annotation must be '
+                             f"'warn' or 'raise', got "
+                             f'{on_unused_annotation!r}')
+        self.on_unused_annotation = on_unused_annotation
         if bbox_file:
             if data_mode != 'topdown':
                 raise ValueError('CocoDataset: bbox_file is only supported '
@@ -72,27 +88,33 @@ class CocoDataset(BaseKeypointDataset):
     # ------------------------------------------------------------------
     def _open_coco(self):
         from xtcocotools.coco import COCO
-        if not self.ann_file or not osp.isfile(self.ann_file):
-            raise FileNotFoundError(
-                f'CocoDataset: annotation file {self.ann_file!r} not found')
-        coco = COCO(self.ann_file)
+        data = load_json(self.ann_file, 'CocoDataset: annotation file',
+                         expect=dict)
+        coco = COCO(self.ann_file, ann_data=data)
         self._metainfo['CLASSES'] = coco.loadCats(coco.getCatIds())
         return coco
 
     def load_data_list(self) -> List[dict]:
         self.bad_annotations = []
+        self.annotation_notes = {}
         coco = self._open_coco()
         if self.bbox_file:
             return self._load_detections(coco)
 
+        for ann in coco.dataset.get('annotations', []):
+            if ann.get('image_id') not in coco.imgs:
+                self._unused(ann, 'image_id not in "images"',
+                             f' (image_id {ann.get("image_id")!r})')
         instances, invalid = [], {}
         for img_id in coco.getImgIds():
             img = coco.loadImgs(img_id)[0]
             anns = coco.loadAnns(coco.getAnnIds(imgIds=img_id))
             valid, segs, crowd = [], [], []
             for ann in anns:
-                if 'keypoints' not in ann or 'bbox' not in ann:
-                    continue  # not a keypoint annotation
+                missing = [k for k in ('keypoints', 'bbox') if k not in ann]
+                if missing:  # not a keypoint annotation
+                    self._unused(ann, f'no {" / ".join(missing)}')
+                    continue
                 usable, info = self._parse_ann(ann, img)
                 if usable and info is not None:
                     valid.append(info)
@@ -120,6 +142,15 @@ class CocoDataset(BaseKeypointDataset):
             sample['invalid_iscrowd'] = np.array(
                 invalid[sample['img_id']][1], dtype=np.int64)
         return data_list
+
+    def _unused(self, ann: dict, reason: str, detail: str = '') -> None:
+        """An annotation the reader does not use: counted under ``reason``,
+        or an error with ``on_unused_annotation='raise'``."""
+        where = f'annotation id {ann.get("id")!r}{detail}'
+        if self.on_unused_annotation == 'raise':
+            raise ValueError(f'{self.ann_file}: {where}: not used: {reason} '
+                             "(on_unused_annotation='raise')")
+        self._note(f'not used: {reason}', where)
 
     def _parse_ann(self, ann: dict, img: dict) -> Tuple[bool, Optional[dict]]:
         """Return ``(usable, data_info)``: ``usable`` is False for crowd
@@ -173,6 +204,7 @@ class CocoDataset(BaseKeypointDataset):
         if problem is not None:
             self._bad(f'{where}: {problem}')
             return True, None
+        self._note_far_outside(where, keypoints, visible, (img_w, img_h))
 
         info = self._pack_instance(
             img_path=osp.join(self.data_prefix['img'], img['file_name']),
@@ -185,7 +217,8 @@ class CocoDataset(BaseKeypointDataset):
             area=float(ann.get('area', w * h)),
             iscrowd=0,
             category_id=ann.get('category_id', 1),
-            segmentation=copy.deepcopy(ann.get('segmentation')))
+            segmentation=copy.deepcopy(ann.get('segmentation')),
+            img_shape=(int(img_h), int(img_w)))
         return True, info
 
     def _load_detections(self, coco) -> List[dict]:

@@ -92,7 +92,9 @@ class DeepLabCutDataset(BaseKeypointDataset):
     (``<project>/labeled-data/<video>/<csv>``).
 
     Empty / NaN cells are missing labels: that keypoint is invisible
-    (coordinates 0). A frame with no labelled keypoint, a row with the wrong
+    (coordinates 0); ``inf`` cells and keypoints with only one of x / y
+    filled are read the same way but counted and logged once after loading.
+    A frame with no labelled keypoint, a row with the wrong
     number of cells, a non-numeric cell or a missing image is a bad
     annotation (see ``on_bad_annotation``).
 
@@ -152,6 +154,20 @@ class DeepLabCutDataset(BaseKeypointDataset):
         self.min_bbox_size = float(min_bbox_size)
         super().__init__(ann_file=ann_file, **kwargs)
 
+    def _note_cells(self, where: str, names: List[str],
+                    keypoints: np.ndarray) -> None:
+        """Count cells read as a missing label that look like a mistake:
+        infinite values and keypoints with only one of x / y filled."""
+        inf = [n for n, xy in zip(names, keypoints) if np.isinf(xy).any()]
+        if inf:
+            self._note('infinite coordinate cells read as missing labels',
+                       f'{where}: {inf}')
+        half = [n for n, xy in zip(names, keypoints)
+                if np.isfinite(xy).sum() == 1 and not np.isinf(xy).any()]
+        if half:
+            self._note('keypoints with only one of x / y filled, read as '
+                       'missing labels', f'{where}: {half}')
+
     def _image_root(self) -> str:
         if self.data_prefix.get('img'):
             return self.data_prefix['img']
@@ -205,6 +221,7 @@ class DeepLabCutDataset(BaseKeypointDataset):
                 continue
             visible = np.all(np.isfinite(keypoints), axis=1).astype(
                 np.float32)
+            self._note_cells(where, names, keypoints)
             img_path = osp.join(root, rel)
             bbox = self._instance_bbox(
                 where, img_path, keypoints, visible, self.bbox_mode,

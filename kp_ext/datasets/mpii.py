@@ -9,6 +9,7 @@ from mmengine.logging import print_log
 
 from kp_ext.registry import DATASETS
 from .base_dataset import BaseKeypointDataset
+from .utils import load_json
 
 __all__ = ['MpiiDataset']
 
@@ -171,14 +172,8 @@ class MpiiDataset(BaseKeypointDataset):
                     'this annotation file (another split or order)')
 
     def _load_instances(self) -> List[dict]:
-        if not self.ann_file or not osp.isfile(self.ann_file):
-            raise FileNotFoundError(
-                f'MpiiDataset: annotation file {self.ann_file!r} not found')
-        with open(self.ann_file) as f:
-            anns = json.load(f)
-        if not isinstance(anns, list):
-            raise ValueError(f'{self.ann_file}: expected a json list of '
-                             'person annotations')
+        anns = load_json(self.ann_file, 'MpiiDataset: annotation file',
+                         expect=list)
         headboxes = (
             self._load_headboxes(anns) if self.headbox_file else None)
         if headboxes is None and self.test_mode:

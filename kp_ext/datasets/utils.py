@@ -1,10 +1,12 @@
 """Dataset helpers: metainfo parsing and deterministic splits.
 
+``load_json`` reads an annotation file with errors that name it.
 ``parse_pose_metainfo`` turns a metainfo file (``dataset_info = dict(...)``,
 MMPose layout) into the ``dataset_meta`` dict every kp_ext component reads;
 see ``docs/INTERFACES.md`` for its keys.
 """
 import hashlib
+import json
 import os
 import os.path as osp
 import re
@@ -14,7 +16,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Union
 import numpy as np
 
 __all__ = [
-    'parse_pose_metainfo', 'resolve_metainfo_file', 'METAINFO_DIR',
+    'load_json', 'parse_pose_metainfo', 'resolve_metainfo_file',
+    'METAINFO_DIR',
     'deterministic_split', 'natural_sort_key'
 ]
 
@@ -26,6 +29,34 @@ _REQUIRED_KEYS = ('dataset_name', 'keypoint_info', 'skeleton_info',
                   'joint_weights', 'sigmas')
 _DEFAULT_KPT_COLOR = (255, 128, 0)
 _DEFAULT_LINK_COLOR = (96, 96, 255)
+
+
+def load_json(path: str, what: str = 'annotation file',
+              expect: Optional[type] = None):
+    """Read a json file; a missing, empty or malformed file raises an error
+    naming ``what`` and the path (``json.load`` names neither).
+
+    Args:
+        path (str): the file.
+        what (str): how to call it in messages.
+        expect (type, optional): e.g. ``dict`` or ``list``: the top-level
+            value must be of this type.
+    """
+    if not path or not osp.isfile(path):
+        raise FileNotFoundError(f'{what} {path!r} not found')
+    with open(path, 'rb') as f:
+        raw = f.read()
+    if not raw.strip():
+        raise ValueError(f'{what} {path} is empty ({len(raw)} bytes)')
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValueError(f'{what} {path} is not valid JSON: {e}') from None
+    if expect is not None and not isinstance(data, expect):
+        raise ValueError(f'{what} {path}: expected a JSON '
+                         f'{expect.__name__} at the top level, got '
+                         f'{type(data).__name__}')
+    return data
 
 
 def resolve_metainfo_file(name: str) -> str:

@@ -11,9 +11,21 @@ channels and depth. In-memory samples that already carry ``img`` are kept
 Missing, unreadable or truncated files raise an ``OSError`` naming the file
 and the annotation id; with ``ignore_empty=True`` the transform logs a
 warning and returns ``None`` so mmengine's ``BaseDataset`` fetches another
-index instead.
+index instead. So do two silent failures of the decoder:
+
+- a warning of the decoder (libjpeg prints "Corrupt JPEG data: premature
+  end of data segment" to the process's stderr and returns an image whose
+  lower part is junk): the file descriptor 2 output of the decode is
+  collected and any text there is an error (``decoder_warnings='error'``);
+- a decoded size that differs from the ``img_shape`` (h, w) the dataset
+  declared (e.g. COCO's ``width``/``height``), on which boxes and
+  bottom-up targets were computed.
 """
 import logging
+import os
+import sys
+import threading
+from contextlib import contextmanager
 from typing import Optional
 
 import cv2
@@ -24,7 +36,10 @@ from mmengine.logging import print_log
 
 from kp_ext.registry import TRANSFORMS
 
-__all__ = ['LoadImage', 'ImageLoadError', 'ImageNotFoundError']
+__all__ = [
+    'LoadImage', 'ImageLoadError', 'ImageNotFoundError', 'CorruptImageError',
+    'decode_image'
+]
 
 _COLOR_TYPES = ('color', 'grayscale', 'unchanged')
 
@@ -35,6 +50,58 @@ class ImageLoadError(OSError):
 
 class ImageNotFoundError(ImageLoadError, FileNotFoundError):
     """An image file does not exist."""
+
+
+class CorruptImageError(ImageLoadError):
+    """The decoder warned (corrupt data) or the size is not the declared
+    one."""
+
+
+_FD2_LOCK = threading.Lock()
+
+
+@contextmanager
+def _collect_fd2():
+    """Collect what C code writes to file descriptor 2 inside the block
+    (libjpeg / libpng report corrupt data there and decode anyway). Yields
+    a list that holds the text afterwards. One block at a time per process
+    (fd 2 is process-wide). The pipe's write end does not block: text
+    beyond the pipe's capacity (64 KiB) is dropped, never waited on."""
+    out = []
+    with _FD2_LOCK:
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(write_fd, False)
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(write_fd, 2)
+        try:
+            yield out
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(write_fd)
+            with os.fdopen(read_fd, 'rb') as pipe:
+                out.append(pipe.read().decode('utf-8', 'replace').strip())
+
+
+def decode_image(buf: bytes, flag: int, what: str,
+                 decoder_warnings: str = 'error') -> np.ndarray:
+    """``cv2.imdecode`` that raises ``CorruptImageError`` (naming
+    ``what``) when the decoder prints a warning and
+    ``decoder_warnings='error'``, and ``ImageLoadError`` when it returns
+    nothing."""
+    with _collect_fd2() as printed:
+        img = cv2.imdecode(np.frombuffer(buf, dtype=np.uint8), flag)
+    if img is None or img.size == 0:
+        raise ImageLoadError(
+            f'cannot decode image file {what} ({len(buf)} bytes; not a '
+            'supported image format or corrupted)')
+    if printed[0] and decoder_warnings == 'error':
+        raise CorruptImageError(
+            f'corrupt image file {what}: the decoder warned '
+            f'{printed[0]!r} (pass decoder_warnings="ignore" to LoadImage '
+            'to accept such files)')
+    return img
 
 
 def _describe(results: dict) -> str:
@@ -122,7 +189,12 @@ class LoadImage(BaseTransform):
         imdecode_backend (str): Only ``'cv2'`` is supported (decoding is by
             content, not by file extension).
         ignore_empty (bool): Return ``None`` (and log a warning) instead of
-            raising when the file is missing or cannot be decoded.
+            raising when the file is missing, cannot be decoded, makes the
+            decoder warn or has another size than the declared
+            ``img_shape`` (mmengine then fetches another sample).
+        decoder_warnings (str): ``'error'`` (default): a warning printed
+            by the decoder makes the file unreadable; ``'ignore'``: keep
+            the decoded image.
         backend_args (dict, optional): mmengine file backend arguments.
     """
 
@@ -131,6 +203,7 @@ class LoadImage(BaseTransform):
                  color_type: str = 'color',
                  imdecode_backend: str = 'cv2',
                  ignore_empty: bool = False,
+                 decoder_warnings: str = 'error',
                  *,
                  backend_args: Optional[dict] = None) -> None:
         if color_type not in _COLOR_TYPES:
@@ -139,6 +212,10 @@ class LoadImage(BaseTransform):
         if imdecode_backend != 'cv2':
             raise ValueError('LoadImage only supports imdecode_backend='
                              f"'cv2', got {imdecode_backend!r}")
+        if decoder_warnings not in ('error', 'ignore'):
+            raise ValueError("decoder_warnings must be 'error' or 'ignore', "
+                             f'got {decoder_warnings!r}')
+        self.decoder_warnings = decoder_warnings
         self.to_float32 = to_float32
         self.color_type = color_type
         self.imdecode_backend = imdecode_backend
@@ -168,12 +245,15 @@ class LoadImage(BaseTransform):
             'grayscale': cv2.IMREAD_GRAYSCALE,
             'unchanged': cv2.IMREAD_UNCHANGED
         }[self.color_type]
-        img = cv2.imdecode(np.frombuffer(buf, dtype=np.uint8), flag)
-        if img is None or img.size == 0:
-            raise ImageLoadError(
-                f'cannot decode image file {_describe(results)} '
-                f'({len(buf)} bytes; not a supported image format or '
-                'corrupted)')
+        img = decode_image(buf, flag, _describe(results),
+                           self.decoder_warnings)
+        declared = results.get('img_shape')
+        if declared is not None and \
+                tuple(int(v) for v in declared[:2]) != img.shape[:2]:
+            raise CorruptImageError(
+                f'image file {_describe(results)} decodes to '
+                f'{img.shape[1]}x{img.shape[0]} (w x h) but the annotations '
+                f'declare {int(declared[1])}x{int(declared[0])}')
         return img
 
     def transform(self, results: dict) -> Optional[dict]:
@@ -206,4 +286,5 @@ class LoadImage(BaseTransform):
                 f"color_type='{self.color_type}', "
                 f"imdecode_backend='{self.imdecode_backend}', "
                 f'ignore_empty={self.ignore_empty}, '
+                f"decoder_warnings='{self.decoder_warnings}', "
                 f'backend_args={self.backend_args})')

@@ -110,7 +110,10 @@ class CocoKeypointMetric(BaseMetric):
         self.coco = None
         if ann_file is not None:
             from xtcocotools.coco import COCO
-            self.coco = COCO(ann_file)
+
+            from kp_ext.datasets.utils import load_json
+            self.coco = COCO(ann_file, ann_data=load_json(
+                ann_file, 'CocoMetric: ann_file', expect=dict))
             if not format_only and 'annotations' not in self.coco.dataset:
                 raise ValueError(f'{ann_file} has no annotations: evaluation '
                                  'needs them (use format_only=True)')
