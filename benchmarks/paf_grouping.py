@@ -10,7 +10,10 @@ Measures, in one run on this machine:
    implementation of the same math (``loop_group_people`` below, greedy
    matching, reference-style assembly) as the baseline;
 2. encode throughput (images/s) vs number of people;
-3. oracle AP: encode ground truth -> decode -> COCO keypoint AP with
+3. the worst case: one decode of uniform-noise maps at 24, 48, 96 and 184
+   px (CPU time and tracemalloc peak memory), with OpenPose's cap of 127
+   peaks per part and, at 24/48 px, without it;
+4. oracle AP: encode ground truth -> decode -> COCO keypoint AP with
    xtcocotools' COCOeval (COCO OKS sigmas) on
    ``../shared/data/coco_mini`` (all images, operating point: image resized
    so that its shorter side (``--side short``) or longer side
@@ -427,6 +430,37 @@ def _loop_bilinear(m, x, y):
 
 
 # --------------------------------------------------------------------------
+# worst case: noise maps (every pixel a candidate peak)
+
+
+def noise_decode_cost(size, max_peaks=127, num_parts=17, num_limbs=29,
+                      seed=0, **codec_cfg):
+    """Decode uniform-noise maps (confidence maps in [0, 1], PAFs in
+    [-1, 1]) of ``size`` x ``size``: the worst case for the grouping, since
+    about one pixel in nine is a peak. Returns (CPU s, tracemalloc peak MiB,
+    peaks per part before the cap (max), people found)."""
+    import tracemalloc
+    from kp_ext.codecs import paf_grouping as G
+    rng = np.random.default_rng(seed)
+    hm = rng.random((num_parts, size, size)).astype(np.float32)
+    pafs = rng.uniform(-1, 1, (2 * num_limbs, size, size)).astype(np.float32)
+    limbs = [(k, k + 1) for k in range(num_parts - 1)]
+    limbs += [(k, k + 2) for k in range(num_limbs - len(limbs))]
+    codec = PartAffinityField((8 * size, 8 * size), (size, size),
+                              limbs=limbs[:num_parts - 1],
+                              redundant_limbs=limbs[num_parts - 1:],
+                              max_peaks=max_peaks, **codec_cfg)
+    raw = np.diff(G.find_peaks(G.prepare_heatmaps(hm))[3]).max()
+    tracemalloc.start()
+    t0 = time.process_time()
+    kp, _, _ = codec.decode_with_scores((hm, pafs))
+    cpu = time.process_time() - t0
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return cpu, peak, int(raw), len(kp)
+
+
+# --------------------------------------------------------------------------
 
 
 def _timeit(fn, repeat):
@@ -450,11 +484,30 @@ def main():
     ap.add_argument('--synthetic-images', type=int, default=20)
     ap.add_argument('--skip-latency', action='store_true')
     ap.add_argument('--skip-ap', action='store_true')
+    ap.add_argument('--skip-noise', action='store_true')
+    ap.add_argument('--noise-sizes', type=int, nargs='+',
+                    default=[24, 48, 96, 184])
     ap.add_argument('--threads', type=int, default=1,
                     help='BLAS/OpenCV threads (default 1)')
     args = ap.parse_args()
     import cv2
     cv2.setNumThreads(args.threads)
+
+    if not args.skip_noise:
+        print('## Worst case: noise maps (CPU s and tracemalloc peak of one '
+              'decode; 17 parts, 29 limbs)')
+        print('| maps | max_peaks | peaks/part before the cap | CPU s | '
+              'peak MiB | people |')
+        print('|---|---|---|---|---|---|')
+        noise_decode_cost(24)                   # warm-up (imports)
+        for size in args.noise_sizes:
+            for cap in (127, None):
+                if cap is None and size > 48:
+                    continue                    # unbounded: minutes
+                cpu, peak, raw, n = noise_decode_cost(size, cap)
+                print(f'| {size}x{size} | {cap} | {raw} | {cpu:.2f} | '
+                      f'{peak:.1f} | {n} |')
+        print()
 
     if not args.skip_latency:
         print('## Grouping latency (CPU ms/image, median of '

@@ -163,6 +163,13 @@ class PartAffinityField(BaseKeypointCodec):
             low-scored fragments rank last, so they cost no AP; use 3-4 for
             display.
         min_mean_score (float): minimum mean peak score of a person.
+        max_peaks (int | None): keep at most this many peaks per part, the
+            highest (OpenPose's ``POSE_MAX_PEOPLE`` = 127); None keeps all.
+            With the cap, decoding costs at most ``L * max_peaks**2`` limb
+            candidates whatever the maps hold (noise included).
+        chunk_pairs (int): limb candidates scored at a time; bounds the
+            scoring's working memory (~1.5 kB per pair at 10 samples, 25 MB
+            at the default 16384); results do not depend on it.
     """
 
     auxiliary_encode_keys = {'invalid_segs'}
@@ -192,7 +199,9 @@ class PartAffinityField(BaseKeypointCodec):
                  distance_prior: Optional[float] = 0.5,
                  matching: str = 'hungarian',
                  min_parts: int = 1,
-                 min_mean_score: float = 0.2):
+                 min_mean_score: float = 0.2,
+                 max_peaks: Optional[int] = 127,
+                 chunk_pairs: int = 16384):
         self.input_size = tuple(int(v) for v in input_size)
         self.heatmap_size = tuple(int(v) for v in heatmap_size)
         if len(self.input_size) != 2 or len(self.heatmap_size) != 2 or \
@@ -236,7 +245,14 @@ class PartAffinityField(BaseKeypointCodec):
             num_samples=int(num_samples), paf_threshold=float(paf_threshold),
             min_above_fraction=float(min_above_fraction),
             distance_prior=distance_prior, matching=matching,
-            min_parts=int(min_parts), min_mean_score=float(min_mean_score))
+            min_parts=int(min_parts), min_mean_score=float(min_mean_score),
+            max_peaks=None if max_peaks is None else int(max_peaks),
+            chunk_pairs=int(chunk_pairs))
+        if max_peaks is not None and self.decode_cfg['max_peaks'] < 1:
+            raise ValueError(f'max_peaks must be >= 1 or None, got '
+                             f'{max_peaks}')
+        if self.decode_cfg['chunk_pairs'] < 1:
+            raise ValueError(f'chunk_pairs must be >= 1, got {chunk_pairs}')
 
     # ------------------------------------------------------------ encode
     def _to_map(self, keypoints: np.ndarray) -> np.ndarray:
