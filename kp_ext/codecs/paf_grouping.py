@@ -44,7 +44,10 @@ Pipeline (``group_people`` runs all of it):
    part is missing in one piece (no left shoulder: hip-hip re-joins the
    left hip, elbow-hip the left arm, nose-right shoulder the face).
 6. People with fewer than ``min_parts`` parts or a mean peak score below
-   ``min_mean_score`` are dropped.
+   ``min_mean_score`` are dropped; with ``min_score_per_part``, also those
+   whose summed peak and connection scores per part fall below it (the
+   reference demo drops people with < 4 parts or a score per part < 0.4:
+   ``min_parts=4, min_score_per_part=0.4`` with ``matching='greedy'``).
 """
 from typing import Optional, Sequence, Tuple
 
@@ -448,6 +451,7 @@ def group_people(heatmaps: np.ndarray, pafs: np.ndarray,
                  distance_prior: Optional[float] = 0.5,
                  matching: str = 'hungarian', min_parts: int = 1,
                  min_mean_score: float = 0.2,
+                 min_score_per_part: Optional[float] = None,
                  max_peaks: Optional[int] = 127,
                  chunk_pairs: int = 16384) -> Tuple[np.ndarray, ...]:
     """Peaks + grouping on one sample's maps.
@@ -497,6 +501,11 @@ def group_people(heatmaps: np.ndarray, pafs: np.ndarray,
     n_parts = found.sum(1)
     mean_peak = kscore.sum(1) / np.maximum(n_parts, 1)
     keep = (n_parts >= min_parts) & (mean_peak >= min_mean_score)
+    if min_score_per_part is not None:
+        # the reference demo's subset score: peak scores + connection
+        # scores, per part
+        total = kscore.sum(1) + conn_sum
+        keep &= total >= min_score_per_part * np.maximum(n_parts, 1)
     if not keep.any():
         return empty
     kpts, kscore, found = kpts[keep], kscore[keep], found[keep]

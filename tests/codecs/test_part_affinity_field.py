@@ -15,13 +15,14 @@ from scipy.optimize import linear_sum_assignment
 
 from kp_ext.codecs import PartAffinityField
 from kp_ext.codecs import paf_grouping as G
-from kp_ext.codecs.part_affinity_field import (COCO_PAF_LIMBS,
-                                               COCO_PAF_REDUNDANT_LIMBS)
+from kp_ext.codecs.paf_body_model import PAFBodyModel
 from kp_ext.registry import KEYPOINT_CODECS
 
 from conftest import REPO, shared_data
 
 STRIDE = 8
+COCO_PAF_LIMBS = PAFBodyModel('coco.py').limbs
+COCO_PAF_REDUNDANT_LIMBS = PAFBodyModel('coco.py').redundant_limbs
 
 
 def to_input(u):
