@@ -527,6 +527,39 @@ def test_min_parts_and_min_mean_score_filter():
     assert len(_roundtrip(codec368(min_mean_score=1.01), kp, vis)[0]) == 0
 
 
+def test_reference_grouping_filters_hand_made():
+    """The reference demo's filters: >= 4 parts and (peak scores +
+    connection scores) / parts >= 0.4. Chain body 0-1-2-3-4; person A is
+    full strength, B has 3 parts, C has peaks of 0.15 and a field of 0.1:
+    (5 * 0.15 + 4 * 0.1) / 5 = 0.23 per part."""
+    chain = [(0, 1), (1, 2), (2, 3), (3, 4)]
+    kw = dict(limbs=chain, redundant_limbs=(), matching='greedy',
+              min_mean_score=0.0, refine=None)
+    codec = codec368(**kw)
+    line = np.array([[0, -60], [0, -30], [0, 0], [0, 30], [0, 60]], float)
+    a, b, c = line + [80, 180], line + [184, 180], line + [288, 180]
+    vis_b = np.array([[1, 1, 1, 0, 0]])
+    ea = codec.encode(a[None], np.ones((1, 5)))
+    eb = codec.encode(b[None], vis_b)
+    ec = codec.encode(c[None], np.ones((1, 5)))
+    hm = ea['heatmaps'] + eb['heatmaps'] + 0.15 * ec['heatmaps']
+    pafs = ea['pafs'] + eb['pafs'] + 0.1 * ec['pafs']
+
+    def people(**filters):
+        kp, ks, _ = codec368(**kw, **filters).decode_with_scores((hm, pafs))
+        x = [k[s > 0][:, 0].mean() for k, s in zip(kp, ks)]
+        assert all(min(abs(v - 80), abs(v - 184), abs(v - 288)) < 5
+                   for v in x)
+        return ''.join(sorted('ABC'[int(v > 130) + int(v > 240)]
+                              for v in x))
+
+    assert people() == 'ABC'
+    assert people(min_parts=4) == 'AC'
+    assert people(min_parts=4, min_score_per_part=0.4) == 'A'
+    assert people(min_parts=4, min_score_per_part=0.18) == 'AC'
+    assert people(min_score_per_part=0.4) == 'AB'   # B: (3 + 2) / 3
+
+
 def test_missing_parts_placed_at_person_mean():
     kp = person(180, 190, 200)[None]
     vis = np.ones((1, 17))
