@@ -483,8 +483,8 @@ def group_people(heatmaps: np.ndarray, pafs: np.ndarray,
     if upsample != 1:
         xy = (xy + 0.5) * (np.array([heatmaps.shape[2], heatmaps.shape[1]]) /
                            np.array([maps.shape[1], maps.shape[0]])) - 0.5
-    pafs = np.nan_to_num(np.asarray(pafs, np.float32), nan=0.0, posinf=0.0,
-                         neginf=0.0)
+    pafs = np.ascontiguousarray(np.nan_to_num(
+        np.asarray(pafs, np.float32), nan=0.0, posinf=0.0, neginf=0.0))
     limb, ia, ib, sc = score_limb_candidates(
         xy, starts, pafs, all_limbs, num_samples, paf_threshold,
         min_above_fraction, distance_prior, chunk_pairs)
