@@ -6,8 +6,6 @@ Oracles: the reference code's tables written out by hand below
 ``limbSeq`` / ``mapIdx`` and ``evalCOCO.m`` ``orderCOCO``, 1-based),
 hand-made people, xtcocotools COCOeval on coco_mini.
 """
-import importlib.util
-
 import numpy as np
 import pytest
 
@@ -15,6 +13,7 @@ from kp_ext.codecs import PartAffinityField
 from kp_ext.codecs.paf_body_model import PAFBodyModel
 
 from conftest import REPO, shared_data
+from test_part_affinity_field import _bench  # benchmarks/paf_grouping.py
 
 PAPER = 'coco_openpose18.py'
 # reference (1-based parts): limbSeq and the PAF channels (mapIdx - 19,
@@ -126,14 +125,6 @@ def test_body_model_errors_name_the_file(tmp_path):
                           limbs=[(0, 1)])
     with pytest.raises(ValueError, match='paf_limbs'):
         PAFBodyModel('mpii.py')
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location(
-        'paf_bench', REPO / 'benchmarks' / 'paf_grouping.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.mark.parametrize('grouping,floor', [

@@ -175,12 +175,19 @@ def _full_res_maps(kpts, size):
     return _maps(fine.encode(kpts))
 
 
-def test_multiscale_test_same_people():
+def _full_res_scene():
+    """Two people in a 192x128 input, their stride-1 maps (1, C, H, W) and
+    the metainfo of an identity input -> image mapping."""
     size = (192, 128)
     kpts = _people(scale=2.0, size=size)
     x = _full_res_maps(kpts, size)[None]
     meta = dict(input_size=size, input_center=np.array([96., 64.]),
-                input_scale=np.array(size, np.float32))  # identity mapping
+                input_scale=np.array(size, np.float32))
+    return size, kpts, x, meta
+
+
+def test_multiscale_test_same_people():
+    size, kpts, x, meta = _full_res_scene()
     codec = dict(type='PartAffinityField', input_size=size,
                  heatmap_size=(24, 16), sigma=1.0)
 
@@ -244,11 +251,7 @@ def test_multiscale_at_input_resolution_hand_made_average():
 
 
 def test_multiscale_at_input_resolution_finds_the_people():
-    size = (192, 128)
-    kpts = _people(scale=2.0, size=size)
-    x = _full_res_maps(kpts, size)[None]
-    meta = dict(input_size=size, input_center=np.array([96., 64.]),
-                input_scale=np.array(size, np.float32))  # identity mapping
+    size, kpts, x, meta = _full_res_scene()
     codec = dict(type='PartAffinityField', input_size=size,
                  heatmap_size=(24, 16), sigma=1.0, smooth_sigma=3.0,
                  refine=None)
