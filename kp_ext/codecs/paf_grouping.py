@@ -9,24 +9,25 @@ Pipeline (``group_people`` runs all of it):
 1. ``prepare_heatmaps``: optional resize by ``upsample`` (bicubic, OpenCV's
    half-pixel convention, so upsampled pixel ``i`` is map position
    ``(i + 0.5) / upsample - 0.5``) and optional Gaussian smoothing.
-2. ``find_peaks``: a pixel is a peak of part ``k`` when it equals the maximum
-   of its ``nms_kernel`` x ``nms_kernel`` window and exceeds
+2. ``find_peaks``: a pixel is a peak of part ``k`` when it equals the
+   maximum of its ``nms_kernel`` x ``nms_kernel`` window and exceeds
    ``peak_threshold``; on a plateau only the first pixel in raster order is
    kept. At most ``max_peaks`` peaks per part are kept, the highest
-   (OpenPose's cap is 127). Optional sub-pixel refinement by a parabola fitted to the logs of
-   the three values around the peak on each axis (the three outermost
-   pixels for a peak on the border) (``'gaussian'``; exact for an isolated
-   Gaussian) or to the values themselves (``'quadratic'``), clamped to half
-   a pixel around the peak.
+   (OpenPose's cap is 127). Optional sub-pixel refinement by a parabola
+   fitted to the logs of the three values around the peak on each axis (the
+   three outermost pixels for a peak on the border) (``'gaussian'``; exact
+   for an isolated Gaussian) or to the values themselves (``'quadratic'``),
+   clamped to half a pixel around the peak.
 3. ``score_limb_candidates``: every pair (peak of part a, peak of part b) of
-   every limb, ``chunk_pairs`` pairs at a time (bounded memory). The line integral of the PAF along the segment is
-   approximated by ``num_samples`` evenly spaced points (end points included)
-   at which the PAF is read bilinearly and projected on the segment's unit
-   vector. A pair is a candidate when more than ``min_above_fraction`` of the
-   samples exceed ``paf_threshold`` and the mean projection plus the
-   distance prior ``min(distance_prior * H / length - 1, 0)`` (H: map
-   height; the reference penalises segments longer than half the image
-   height) is positive. The candidate's score is that penalised mean.
+   every limb, ``chunk_pairs`` pairs at a time (bounded memory). The line
+   integral of the PAF along the segment is approximated by ``num_samples``
+   evenly spaced points (end points included) at which the PAF is read
+   bilinearly and projected on the segment's unit vector. A pair is a
+   candidate when more than ``min_above_fraction`` of the samples exceed
+   ``paf_threshold`` and the mean projection plus the distance prior
+   ``min(distance_prior * H / length - 1, 0)`` (H: map height; the reference
+   penalises segments longer than half the image height) is positive. The
+   candidate's score is that penalised mean.
 4. ``match_limbs``: per limb, a bipartite matching of the candidates, either
    maximum-weight (``'hungarian'``,
    :func:`scipy.optimize.linear_sum_assignment`) or greedy by descending

@@ -66,7 +66,7 @@ import numpy as np
 from kp_ext.registry import KEYPOINT_CODECS
 from kp_ext.structures.mask import segs_to_mask
 from .base import BaseKeypointCodec
-from .paf_body_model import PAFBodyModel, resolve_body_model
+from .paf_body_model import resolve_body_model
 from .paf_grouping import group_people
 
 __all__ = ['PartAffinityField']

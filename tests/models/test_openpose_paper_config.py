@@ -5,7 +5,6 @@ import copy
 from collections import Counter
 
 import numpy as np
-import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
