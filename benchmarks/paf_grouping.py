@@ -10,7 +10,10 @@ Measures, in one run on this machine:
    implementation of the same math (``loop_group_people`` below, greedy
    matching, reference-style assembly) as the baseline;
 2. encode throughput (images/s) vs number of people;
-3. oracle AP: encode ground truth -> decode -> COCO keypoint AP with
+3. the worst case: one decode of uniform-noise maps at 24, 48, 96 and 184
+   px (CPU time and tracemalloc peak memory), with OpenPose's cap of 127
+   peaks per part and, at 24/48 px, without it;
+4. oracle AP: encode ground truth -> decode -> COCO keypoint AP with
    xtcocotools' COCOeval (COCO OKS sigmas) on
    ``../shared/data/coco_mini`` (all images, operating point: image resized
    so that its shorter side (``--side short``) or longer side
@@ -138,6 +141,27 @@ def _one_person(rng, hip_c, H):
 
 
 # --------------------------------------------------------------------------
+# the settings compared side by side
+
+BODY_MODELS = [
+    ('kp_ext: 17 parts, 16 + 13 limbs', dict(body_model='coco.py')),
+    ('paper: 18 parts (neck), 17 + 2 limbs, background',
+     dict(body_model='coco_openpose18.py', with_background=True)),
+]
+GROUPINGS = [
+    ('kp_ext: Hungarian, >= 1 part', dict()),
+    ('reference: greedy, >= 4 parts, score/part >= 0.4',
+     dict(matching='greedy', min_parts=4, min_score_per_part=0.4,
+          min_mean_score=0.0)),
+]
+PEAKS = [
+    ('46-px maps, sub-pixel peaks', dict()),
+    ('maps x8 to the input, smoothed (3 px), pixel peaks',
+     dict(input_res=True, smooth_sigma=3.0, refine=None)),
+]
+
+
+# --------------------------------------------------------------------------
 # COCO evaluation helpers
 
 
@@ -177,10 +201,25 @@ def _results_for(img_id, kpts, kscores, inst):
     return out
 
 
-def coco_oracle_ap(ann_file, side='short', target=368, **codec_cfg):
+def to_input_resolution(enc, input_size):
+    """The reference test procedure's maps: confidence maps and PAFs
+    resized (bicubic, OpenCV) from the map grid to the input size (w, h)."""
+    import cv2
+
+    def up(m):
+        out = cv2.resize(np.ascontiguousarray(m.transpose(1, 2, 0)),
+                         tuple(input_size), interpolation=cv2.INTER_CUBIC)
+        return out.reshape(out.shape[0], out.shape[1], -1).transpose(2, 0, 1)
+
+    return up(enc['heatmaps']), up(enc['pafs'])
+
+
+def coco_oracle_ap(ann_file, side='short', target=368, input_res=False,
+                   **codec_cfg):
     """Encode every image's keypointed people at the operating point,
-    decode, map back, score with COCOeval. Returns (AP, n_images, n_people,
-    mean decode ms)."""
+    decode (from the 46-px-grid maps, or with ``input_res`` from the maps
+    upsampled to the input as the reference test does), map back, score
+    with COCOeval. Returns (AP, n_images, n_people, mean decode ms)."""
     gt = json.load(open(ann_file))
     anns_by_img = {}
     for a in gt['annotations']:
@@ -205,8 +244,10 @@ def coco_oracle_ap(ann_file, side='short', target=368, **codec_cfg):
             kp, vis = np.zeros((0, 17, 2)), np.zeros((0, 17))
         n_people += len(kp)
         enc = codec.encode(kp, vis)
+        maps = to_input_resolution(enc, (in_w, in_h)) if input_res else \
+            (enc['heatmaps'], enc['pafs'])
         t0 = time.process_time()
-        dk, ds, di = codec.decode_with_scores((enc['heatmaps'], enc['pafs']))
+        dk, ds, di = codec.decode_with_scores(maps)
         times.append(time.process_time() - t0)
         dk = (dk.astype(np.float64) + 0.5) / s - 0.5
         results += _results_for(img['id'], dk, ds, di)
@@ -222,7 +263,8 @@ def synthetic_scenes(num_images, num_people, seed=0, img_size=(368, 368),
     return [people_fn(rng, num_people, img_size) for _ in range(num_images)]
 
 
-def synthetic_oracle_ap(scenes, img_size=(368, 368), **codec_cfg):
+def synthetic_oracle_ap(scenes, img_size=(368, 368), input_res=False,
+                        **codec_cfg):
     codec = PartAffinityField(input_size=img_size,
                               heatmap_size=(img_size[0] // 8,
                                             img_size[1] // 8), **codec_cfg)
@@ -242,7 +284,9 @@ def synthetic_oracle_ap(scenes, img_size=(368, 368), **codec_cfg):
                              keypoints=[float(t) for t in flat],
                              num_keypoints=int(v.sum())))
         enc = codec.encode(kp, vis)
-        dk, ds, di = codec.decode_with_scores((enc['heatmaps'], enc['pafs']))
+        maps = to_input_resolution(enc, img_size) if input_res else \
+            (enc['heatmaps'], enc['pafs'])
+        dk, ds, di = codec.decode_with_scores(maps)
         results += _results_for(i, dk, ds, di)
     gt = dict(images=images, annotations=anns,
               categories=[dict(id=1, name='person', supercategory='person',
@@ -427,6 +471,37 @@ def _loop_bilinear(m, x, y):
 
 
 # --------------------------------------------------------------------------
+# worst case: noise maps (every pixel a candidate peak)
+
+
+def noise_decode_cost(size, max_peaks=127, num_parts=17, num_limbs=29,
+                      seed=0, **codec_cfg):
+    """Decode uniform-noise maps (confidence maps in [0, 1], PAFs in
+    [-1, 1]) of ``size`` x ``size``: the worst case for the grouping, since
+    about one pixel in nine is a peak. Returns (CPU s, tracemalloc peak MiB,
+    peaks per part before the cap (max), people found)."""
+    import tracemalloc
+    from kp_ext.codecs import paf_grouping as G
+    rng = np.random.default_rng(seed)
+    hm = rng.random((num_parts, size, size)).astype(np.float32)
+    pafs = rng.uniform(-1, 1, (2 * num_limbs, size, size)).astype(np.float32)
+    limbs = [(k, k + 1) for k in range(num_parts - 1)]
+    limbs += [(k, k + 2) for k in range(num_limbs - len(limbs))]
+    codec = PartAffinityField((8 * size, 8 * size), (size, size),
+                              limbs=limbs[:num_parts - 1],
+                              redundant_limbs=limbs[num_parts - 1:],
+                              max_peaks=max_peaks, **codec_cfg)
+    raw = np.diff(G.find_peaks(G.prepare_heatmaps(hm))[3]).max()
+    tracemalloc.start()
+    t0 = time.process_time()
+    kp, _, _ = codec.decode_with_scores((hm, pafs))
+    cpu = time.process_time() - t0
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return cpu, peak, int(raw), len(kp)
+
+
+# --------------------------------------------------------------------------
 
 
 def _timeit(fn, repeat):
@@ -450,11 +525,30 @@ def main():
     ap.add_argument('--synthetic-images', type=int, default=20)
     ap.add_argument('--skip-latency', action='store_true')
     ap.add_argument('--skip-ap', action='store_true')
+    ap.add_argument('--skip-noise', action='store_true')
+    ap.add_argument('--noise-sizes', type=int, nargs='+',
+                    default=[24, 48, 96, 184])
     ap.add_argument('--threads', type=int, default=1,
                     help='BLAS/OpenCV threads (default 1)')
     args = ap.parse_args()
     import cv2
     cv2.setNumThreads(args.threads)
+
+    if not args.skip_noise:
+        print('## Worst case: noise maps (CPU s and tracemalloc peak of one '
+              'decode; 17 parts, 29 limbs)')
+        print('| maps | max_peaks | peaks/part before the cap | CPU s | '
+              'peak MiB | people |')
+        print('|---|---|---|---|---|---|')
+        noise_decode_cost(24)                   # warm-up (imports)
+        for size in args.noise_sizes:
+            for cap in (127, None):
+                if cap is None and size > 48:
+                    continue                    # unbounded: minutes
+                cpu, peak, raw, n = noise_decode_cost(size, cap)
+                print(f'| {size}x{size} | {cap} | {raw} | {cpu:.2f} | '
+                      f'{peak:.1f} | {n} |')
+        print()
 
     if not args.skip_latency:
         print('## Grouping latency (CPU ms/image, median of '
@@ -502,39 +596,55 @@ def main():
         print()
 
     if not args.skip_ap:
-        print('## Oracle AP (encode GT -> decode -> xtcocotools COCOeval)')
-        print('| data | setting | AP | decode CPU ms/image |')
-        print('|---|---|---|---|')
         ann = SHARED / 'coco_mini' / 'annotations' / \
             'person_keypoints_train2017.json'
-        if ann.exists():
-            for side in ('short', 'long'):
-                for match in ('hungarian', 'greedy'):
-                    ap_, ni, npp, ms = coco_oracle_ap(ann, side=side,
-                                                      matching=match)
-                    print(f'| coco_mini train2017 ({ni} img, {npp} people) '
-                          f'| {side} side 368, {match}, defaults | '
-                          f'{ap_:.4f} | {ms:.2f} |')
-            ap_, ni, npp, ms = coco_oracle_ap(ann, side='short', min_parts=3)
-            print(f'| coco_mini train2017 | short side 368, min_parts=3 | '
-                  f'{ap_:.4f} | {ms:.2f} |')
-        else:
-            print(f'| coco_mini | absent ({ann}) | - | - |')
-        gens = [('make_people', make_people)]
+        scenes = []
         try:
             import kp_ext.datasets.synthetic  # noqa: F401
-            gens.append(('render_crowd_scene', kp_ext_crowd_people))
+            scenes = synthetic_scenes(args.synthetic_images, 20, seed=1,
+                                      people_fn=kp_ext_crowd_people)
         except ImportError:
             pass
-        for gname, fn in gens:
-            scenes = synthetic_scenes(args.synthetic_images, 20, seed=1,
-                                      people_fn=fn)
-            for match in ('hungarian', 'greedy'):
-                ap_ = synthetic_oracle_ap(scenes, matching=match)
-                print(f'| synthetic {gname}, {args.synthetic_images} img x '
-                      f'20 people | 368x368, {match}, defaults | '
-                      f'{ap_:.4f} | - |')
-
+        print('## Oracle AP (encode GT -> decode -> xtcocotools COCOeval), '
+              'body models x grouping x peak search')
+        if not ann.exists():
+            print(f'(coco_mini absent: {ann})')
+        print('| body model | grouping | peaks | coco_mini, short side 368 '
+              '| coco_mini, long side 368 | render_crowd_scene 20 people | '
+              'decode CPU ms/image (coco_mini short) |')
+        print('|---|---|---|---|---|---|---|')
+        for bname, bcfg in BODY_MODELS:
+            for gname, gcfg in GROUPINGS:
+                for pname, pcfg in PEAKS:
+                    cfg = dict(bcfg, **gcfg, **pcfg)
+                    cells = []
+                    ms = float('nan')
+                    for side in ('short', 'long'):
+                        if not ann.exists():
+                            cells.append('-')
+                            continue
+                        ap_, ni, npp, t = coco_oracle_ap(ann, side=side,
+                                                         **cfg)
+                        cells.append(f'{ap_:.4f}')
+                        if side == 'short':
+                            ms = t
+                    cells.append(f'{synthetic_oracle_ap(scenes, **cfg):.4f}'
+                                 if scenes else '-')
+                    print(f'| {bname} | {gname} | {pname} | '
+                          f'{" | ".join(cells)} | {ms:.2f} |')
+        print()
+        print('## Oracle AP, other settings (kp_ext body model)')
+        print('| data | setting | AP |')
+        print('|---|---|---|')
+        if ann.exists():
+            ap_, *_ = coco_oracle_ap(ann, side='short', min_parts=3)
+            print(f'| coco_mini train2017 | short side 368, min_parts=3 | '
+                  f'{ap_:.4f} |')
+        scenes_mp = synthetic_scenes(args.synthetic_images, 20, seed=1)
+        for match in ('hungarian', 'greedy'):
+            ap_ = synthetic_oracle_ap(scenes_mp, matching=match)
+            print(f'| synthetic make_people, {args.synthetic_images} img x '
+                  f'20 people | 368x368, {match} | {ap_:.4f} |')
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -1,48 +1,83 @@
-# OpenPose (Cao et al., CVPR 2017), the paper's setting on COCO keypoints:
-# VGG-19 front end (conv1_1-conv4_2, ImageNet weights) + conv4_3/4_4_CPM,
-# 6-stage two-branch head (PAFs + confidence maps), intermediate
-# supervision, 368x368 input, stride 8 -> 46x46 maps, masked L2 loss
-# (crowds and unlabelled people masked), bottom-up grouping by PAF line
-# integrals. Flip test.
+# OpenPose (Cao et al., "Realtime Multi-Person 2D Pose Estimation using
+# Part Affinity Fields", CVPR 2017) on COCO keypoints, the paper's setting
+# and, where the paper is silent, its official code
+# (ZheC/Realtime_Multi-Person_Pose_Estimation; file names below):
+# - body model: 18 parts (COCO's 17 + the neck, the midpoint of both
+#   labelled shoulders), 19 limbs (38 PAF maps) and a background confidence
+#   map (kp_ext/datasets/metainfo/coco_openpose18.py); predictions go back to
+#   COCO's 17 keypoints for evaluation (testing/evalCOCO.m);
+# - network: VGG-19 conv1_1-conv4_2 (ImageNet weights) + conv4_3/4_4_CPM,
+#   6 stages of two branches (stage 1: 3x 3x3 conv; stages 2-6: 5x 7x7
+#   conv), intermediate supervision, masked L2 (Caffe's EuclideanLoss,
+#   sum / 2N) on both branches of every stage (training/setLayers.py);
+# - training: SGD, lr 4e-5, momentum 0.9, weight decay 5e-4, lr x0.333
+#   every 136106 iterations, 600000 iterations of batch 10
+#   (training/example_proto/pose_solver.prototxt); lr multipliers
+#   lr_mult_distro = [1, 1, 4]: VGG and stage 1 x1, stages 2-6 x4, biases
+#   x2 without weight decay (setLayers.py);
+# - data: 368x368 crops centred on an annotated person (>= 5 keypoints,
+#   area >= 32^2) scaled to 0.6 of the crop height x U(0.5, 1.1), rotated
+#   U(-40, 40) degrees, centre moved U(-40, 40) px, flipped with p = 0.5,
+#   grey (128) outside the image; crowds and people without keypoints
+#   masked out of the loss (setLayers.py transform_param, genCOCOMask.m);
+#   confidence maps exp(-d^2 / (2 * 7^2)) px, PAF width 1 map px (stride 8);
+# - test (testing/evalCOCO.m, config.m, python demo): image height -> 368,
+#   scales {0.5, 1, 1.5, 2}, maps upsampled to the input and averaged,
+#   Gaussian smoothing (sigma 3 px) and peaks > 0.1, 10 samples per limb
+#   with > 80 % above 0.05, distance prior, greedy matching per limb,
+#   people with >= 4 parts and (peak + connection scores) / parts >= 0.4;
+#   no flip.
+# kp_ext's variant: configs/openpose/openpose_kpext_coco.py (17 parts, 29
+# limbs, Hungarian grouping, flip test, Adam); the measured differences are
+# in docs/protocols/openpose.md.
 #   python tools/train.py configs/openpose_coco.py
 _base_ = ['_base_/default_runtime.py']
 
-# runtime: Adam (the PAFLoss is normalised per pixel, so the Caffe
-# reference's lr 4e-5 on summed losses does not carry over)
-max_epochs = 100
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=10)
+# ----------------------------------------------------------------- schedule
+max_iters = 600000
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
+                 val_interval=20000)
 val_cfg = dict()
 test_cfg = dict()
+# lr_mult_distro = [1, 1, 4]: the refinement stages (Mconv*_stage2-6) learn
+# 4x faster; every bias 2x faster and without weight decay. mmengine's
+# custom keys override the bias rule, so the refinement biases get their
+# own (longer, hence matched first) keys: 8x, no decay.
+__refine = [f'head.{branch}_stages.{t}.'
+            for branch in ('paf', 'cm') for t in range(1, 6)]
+__refine_bias = [f'{r}{i}.conv.bias' for r in __refine
+                 for i in range(6)] + [f'{r}6.bias' for r in __refine]
 optim_wrapper = dict(
-    optimizer=dict(type='Adam', lr=1e-4), clip_grad=dict(max_norm=40.0))
+    optimizer=dict(type='SGD', lr=4e-5, momentum=0.9, weight_decay=5e-4),
+    paramwise_cfg=dict(
+        bias_lr_mult=2.0, bias_decay_mult=0.0,
+        custom_keys={
+            **{k: dict(lr_mult=4.0) for k in __refine},
+            **{k: dict(lr_mult=8.0, decay_mult=0.0) for k in __refine_bias},
+        }))
 param_scheduler = [
-    dict(type='LinearLR', begin=0, end=500, start_factor=0.001,
-         by_epoch=False),
-    dict(type='MultiStepLR', begin=0, end=max_epochs, milestones=[70, 90],
-         gamma=0.333, by_epoch=True),
+    dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
+         milestones=[136106, 272212, 408318, 544424], gamma=0.333),
 ]
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3,
-                    save_best='coco/AP', rule='greater'))
-auto_scale_lr = dict(base_batch_size=10)
+    logger=dict(type='LoggerHook', interval=50),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=20000,
+                    max_keep_ckpts=3, save_best='coco/AP', rule='greater'))
+log_processor = dict(by_epoch=False)
 
-# codec. COCO has no neck keypoint: the limbs are a spanning tree of the
-# 17 COCO parts (16) plus redundant limbs (cycles bridging parts often
-# unlabelled), as kp_ext.codecs.part_affinity_field's defaults, written out
-# so that the head's channel count is fixed here: 29 limbs, 58 PAF maps.
-__limbs = [(5, 6), (5, 11), (6, 12), (5, 7), (7, 9), (6, 8), (8, 10),
-         (11, 13), (13, 15), (12, 14), (14, 16), (5, 0), (0, 1), (0, 2),
-         (1, 3), (2, 4)]
-__redundant_limbs = [(11, 12), (6, 0), (5, 3), (6, 4), (5, 9), (6, 10),
-                   (11, 15), (12, 16), (7, 11), (8, 12), (13, 14), (5, 1),
-                   (6, 2)]
-num_limbs = 29
+# -------------------------------------------------------------- body model
 input_size = (368, 368)
-# sigma 1.24 map px = the reference's exp(-d^2 / (2 * 7^2)) at stride 8
+# sigma 1.24 map px = the reference's exp(-d^2 / (2 * 7^2)) at stride 8.
+# Grouping (decode): the reference's test procedure; the maps it gets are
+# at input resolution (test_cfg below), so smooth_sigma is in input px.
 codec = dict(
     type='PartAffinityField', input_size=input_size, heatmap_size=(46, 46),
-    sigma=1.24, limb_width=1.0, limbs=__limbs,
-    redundant_limbs=__redundant_limbs)
+    sigma=1.24, limb_width=1.0, body_model='coco_openpose18.py',
+    with_background=True,
+    smooth_sigma=3.0, peak_threshold=0.1, nms_kernel=3, refine=None,
+    num_samples=10, paf_threshold=0.05, min_above_fraction=0.8,
+    distance_prior=0.5, matching='greedy', min_parts=4,
+    min_score_per_part=0.4, min_mean_score=0.0)
 
 model = dict(
     type='BottomupPoseEstimator',
@@ -57,33 +92,36 @@ model = dict(
     head=dict(
         type='PartAffinityFieldHead',
         in_channels=128,
-        num_keypoints=17,
-        num_limbs=num_limbs,
         arch='2017',
         num_stages=6,
         stage_channels=128,
-        loss=dict(type='PAFLoss'),
+        loss=dict(type='PAFLoss', reduction='caffe'),
         decoder=codec),
-    test_cfg=dict(flip_test=True))
+    test_cfg=dict(
+        flip_test=False,
+        multiscale_test=[0.5, 1.0, 1.5, 2.0],
+        multiscale_resolution='input'))
 
-# data: one sample per image with all its people (bottom-up); crowds and
-# people without keypoints become the invalid mask
+# -------------------------------------------------------------------- data
 dataset_type = 'CocoDataset'
 data_mode = 'bottomup'
 data_root = 'data/coco/'
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GenerateInvalidMask'),
-    dict(type='RandomFlip', direction='horizontal',
+    dict(type='RandomFlip', prob=0.5, direction='horizontal',
          mask_keys=['invalid_mask']),
-    dict(type='BottomupRandomAffine', input_size=input_size,
-         shift_factor=0.2, scale_factor=(0.75, 1.5), rotate_factor=40),
+    dict(type='PersonCentredRandomAffine', input_size=input_size,
+         target_dist=0.6, scale_range=(0.5, 1.1), scale_prob=1.0,
+         rotate_factor=40, center_shift=40, min_keypoints=5,
+         min_area=32 * 32, pad_val=128),
     dict(type='GenerateTarget', encoder=codec),
     dict(type='PackPoseInputs'),
 ]
 val_pipeline = [
     dict(type='LoadImage'),
-    dict(type='BottomupResize', input_size=input_size, size_factor=8),
+    dict(type='BottomupResize', input_size=input_size, size_factor=8,
+         resize_mode='height', pad_val=128),
     dict(type='PackPoseInputs'),
 ]
 
@@ -91,7 +129,7 @@ train_dataloader = dict(
     batch_size=10,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -115,10 +153,10 @@ val_dataloader = dict(
         pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
-# instance score = the grouping's person score (pred_instances.scores /
-# bbox_scores); OKS NMS removes duplicate fragments
+# instance score = the grouping's person score; no OKS NMS (the reference
+# evaluates its people as they are)
 val_evaluator = dict(
     type='CocoKeypointMetric',
     ann_file=data_root + 'annotations/person_keypoints_val2017.json',
-    score_mode='bbox', nms_mode='oks_nms', nms_thr=0.9)
+    score_mode='bbox', nms_mode='none')
 test_evaluator = val_evaluator

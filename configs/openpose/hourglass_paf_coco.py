@@ -3,19 +3,20 @@
 # confidence maps), the head (arch=None) only splits them and supervises
 # every stack. Stride 4: 384x384 input -> 96x96 maps, so the codec's
 # lengths (in map pixels) are doubled with respect to the stride-8 VGG
-# model. Bottom-up data, loss masks, grouping and evaluation as
-# configs/openpose_coco.py.
-_base_ = ['../openpose_coco.py']
+# model. Body model (kp_ext's COCO-17: 17 parts, 29 limbs), bottom-up
+# data, loss masks, grouping and evaluation as
+# configs/openpose/openpose_kpext_coco.py.
+_base_ = ['openpose_kpext_coco.py']
 
 input_size = (384, 384)
 # sigma 2.47 map px = the reference's 7 input px std at stride 4
 codec = dict(
     type='PartAffinityField', input_size=input_size, heatmap_size=(96, 96),
     sigma=2.47, limb_width=2.0, limb_end_margin=2.0,
-    limbs={{_base_.codec.limbs}},
-    redundant_limbs={{_base_.codec.redundant_limbs}},
-    nms_kernel=5)
-num_outputs = 2 * 29 + 17  # 2L PAF channels + K confidence maps
+    body_model={{_base_.codec.body_model}}, nms_kernel=5)
+# the hourglass's outputs: 2L PAF channels + K confidence maps of the body
+# model (the head checks this count against its decoder)
+num_outputs = 2 * 29 + 17
 
 optim_wrapper = dict(
     optimizer=dict(type='Adam', lr=5e-4), clip_grad=dict(max_norm=40.0))
@@ -29,8 +30,6 @@ model = dict(
         _delete_=True,
         type='PartAffinityFieldHead',
         in_channels=num_outputs,
-        num_keypoints=17,
-        num_limbs=29,
         arch=None,
         num_stages=4,
         loss=dict(type='PAFLoss'),

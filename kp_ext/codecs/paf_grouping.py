@@ -9,23 +9,25 @@ Pipeline (``group_people`` runs all of it):
 1. ``prepare_heatmaps``: optional resize by ``upsample`` (bicubic, OpenCV's
    half-pixel convention, so upsampled pixel ``i`` is map position
    ``(i + 0.5) / upsample - 0.5``) and optional Gaussian smoothing.
-2. ``find_peaks``: a pixel is a peak of part ``k`` when it equals the maximum
-   of its ``nms_kernel`` x ``nms_kernel`` window and exceeds
+2. ``find_peaks``: a pixel is a peak of part ``k`` when it equals the
+   maximum of its ``nms_kernel`` x ``nms_kernel`` window and exceeds
    ``peak_threshold``; on a plateau only the first pixel in raster order is
-   kept. Optional sub-pixel refinement by a parabola fitted to the logs of
-   the three values around the peak on each axis (the three outermost
-   pixels for a peak on the border) (``'gaussian'``; exact for an isolated
-   Gaussian) or to the values themselves (``'quadratic'``), clamped to half
-   a pixel around the peak.
+   kept. At most ``max_peaks`` peaks per part are kept, the highest
+   (OpenPose's cap is 127). Optional sub-pixel refinement by a parabola
+   fitted to the logs of the three values around the peak on each axis (the
+   three outermost pixels for a peak on the border) (``'gaussian'``; exact
+   for an isolated Gaussian) or to the values themselves (``'quadratic'``),
+   clamped to half a pixel around the peak.
 3. ``score_limb_candidates``: every pair (peak of part a, peak of part b) of
-   every limb at once. The line integral of the PAF along the segment is
-   approximated by ``num_samples`` evenly spaced points (end points included)
-   at which the PAF is read bilinearly and projected on the segment's unit
-   vector. A pair is a candidate when more than ``min_above_fraction`` of the
-   samples exceed ``paf_threshold`` and the mean projection plus the
-   distance prior ``min(distance_prior * H / length - 1, 0)`` (H: map
-   height; the reference penalises segments longer than half the image
-   height) is positive. The candidate's score is that penalised mean.
+   every limb, ``chunk_pairs`` pairs at a time (bounded memory). The line
+   integral of the PAF along the segment is approximated by ``num_samples``
+   evenly spaced points (end points included) at which the PAF is read
+   bilinearly and projected on the segment's unit vector. A pair is a
+   candidate when more than ``min_above_fraction`` of the samples exceed
+   ``paf_threshold`` and the mean projection plus the distance prior
+   ``min(distance_prior * H / length - 1, 0)`` (H: map height; the reference
+   penalises segments longer than half the image height) is positive. The
+   candidate's score is that penalised mean.
 4. ``match_limbs``: per limb, a bipartite matching of the candidates, either
    maximum-weight (``'hungarian'``,
    :func:`scipy.optimize.linear_sum_assignment`) or greedy by descending
@@ -43,7 +45,10 @@ Pipeline (``group_people`` runs all of it):
    part is missing in one piece (no left shoulder: hip-hip re-joins the
    left hip, elbow-hip the left arm, nose-right shoulder the face).
 6. People with fewer than ``min_parts`` parts or a mean peak score below
-   ``min_mean_score`` are dropped.
+   ``min_mean_score`` are dropped; with ``min_score_per_part``, also those
+   whose summed peak and connection scores per part fall below it (the
+   reference demo drops people with < 4 parts or a score per part < 0.4:
+   ``min_parts=4, min_score_per_part=0.4`` with ``matching='greedy'``).
 """
 from typing import Optional, Sequence, Tuple
 
@@ -125,9 +130,16 @@ def _refine_axis(maps, c, y, x, axis: int, log: bool):
 
 
 def find_peaks(maps: np.ndarray, threshold: float = 0.1, nms_kernel: int = 3,
-               refine: Optional[str] = 'gaussian'):
+               refine: Optional[str] = 'gaussian',
+               max_peaks: Optional[int] = None):
     """Local maxima of every channel of ``maps`` (H, W, K) (the output of
     :func:`prepare_heatmaps`).
+
+    ``max_peaks`` keeps, per part, only the ``max_peaks`` highest peaks
+    (ties: first in raster order); None keeps all. OpenPose caps the peaks
+    of a part at ``POSE_MAX_PEOPLE = 127`` (``openpose/pose/poseParameters
+    .hpp``); the cap bounds the number of limb candidates (at most
+    ``max_peaks**2`` per limb) whatever the maps hold.
 
     Returns ``(xy (P, 2) float, score (P,), part (P,) int, starts (K+1,))``,
     sorted by part, then raster order; peaks of part ``k`` are rows
@@ -140,6 +152,8 @@ def find_peaks(maps: np.ndarray, threshold: float = 0.1, nms_kernel: int = 3,
     if nms_kernel < 1 or nms_kernel % 2 == 0:
         raise ValueError(f'nms_kernel must be a positive odd int, got '
                          f'{nms_kernel}')
+    if max_peaks is not None and int(max_peaks) < 1:
+        raise ValueError(f'max_peaks must be >= 1 or None, got {max_peaks}')
     h, w, k_num = maps.shape
     y, x, c = np.nonzero(maps > threshold)
     val = maps[y, x, c]
@@ -161,6 +175,15 @@ def find_peaks(maps: np.ndarray, threshold: float = 0.1, nms_kernel: int = 3,
                 nb = maps[yy[ok], xx[ok], c[ok]]
                 drop[ok[nb == val[ok]]] = True
         keep = ~drop
+        y, x, c, val = y[keep], x[keep], c[keep], val[keep]
+    if max_peaks is not None and len(c):
+        # rank within each part by descending value (ties: raster order,
+        # the order np.nonzero gives); keep the top max_peaks, in raster
+        # order as before
+        by_score = np.lexsort((np.arange(len(c)), -val, c))
+        c_s = c[by_score]
+        rank = np.arange(len(c_s)) - np.searchsorted(c_s, c_s, 'left')
+        keep = np.sort(by_score[rank < int(max_peaks)])
         y, x, c, val = y[keep], x[keep], c[keep], val[keep]
     order = np.argsort(c, kind='stable')          # by part, then raster
     y, x, c, val = y[order], x[order], c[order], val[order]
@@ -199,95 +222,130 @@ def _bilinear_pair(pafs: np.ndarray, ch: np.ndarray, x: np.ndarray,
     return out
 
 
+def _pair_blocks(starts: np.ndarray, limbs: Sequence[Sequence[int]],
+                 chunk_pairs: int):
+    """Yield ``(limb, idx_a, idx_b)`` index arrays of all peak pairs of all
+    limbs, in limb order, then part-a order, then part-b order, at most
+    ``chunk_pairs`` pairs per chunk (several limbs share a chunk when they
+    are small; a limb with more pairs is split into blocks of part-a rows x
+    part-b columns)."""
+    pending, n = [], 0
+
+    def flush():
+        ls, ias, ibs = [], [], []
+        for l, a0, a1, b0, b1 in pending:
+            ias.append(np.repeat(np.arange(a0, a1), b1 - b0))
+            ibs.append(np.tile(np.arange(b0, b1), a1 - a0))
+            ls.append(np.full((a1 - a0) * (b1 - b0), l, np.int64))
+        return np.concatenate(ls), np.concatenate(ias), np.concatenate(ibs)
+
+    for l, (a, b) in enumerate(limbs):
+        a0, a1 = int(starts[a]), int(starts[a + 1])
+        b0, b1 = int(starts[b]), int(starts[b + 1])
+        if a1 == a0 or b1 == b0:
+            continue
+        cols = min(b1 - b0, chunk_pairs)
+        rows = max(1, chunk_pairs // cols)
+        for s in range(a0, a1, rows):
+            e = min(s + rows, a1)
+            for t in range(b0, b1, cols):
+                u = min(t + cols, b1)
+                k = (e - s) * (u - t)
+                if pending and n + k > chunk_pairs:
+                    yield flush()
+                    pending, n = [], 0
+                pending.append((l, s, e, t, u))
+                n += k
+    if pending:
+        yield flush()
+
+
 def score_limb_candidates(xy: np.ndarray, starts: np.ndarray,
                           pafs: np.ndarray, limbs: Sequence[Sequence[int]],
                           num_samples: int = 10, paf_threshold: float = 0.05,
                           min_above_fraction: float = 0.8,
-                          distance_prior: Optional[float] = 0.5):
-    """Score all peak pairs of all limbs at once (vectorised).
+                          distance_prior: Optional[float] = 0.5,
+                          chunk_pairs: int = 16384):
+    """Score all peak pairs of all limbs (vectorised, in chunks).
 
     ``xy`` peaks in PAF-map pixels, ``starts`` per-part offsets (see
     :func:`find_peaks`), ``pafs`` (2L, H, W) with channels ``2l`` (x) and
     ``2l+1`` (y) for ``limbs[l] = (a, b)`` pointing from a to b.
 
-    Pairs are first screened exactly on a boolean "field stronger than
-    the threshold" map (see the code) and only the survivors are read
-    bilinearly; the result is the same as reading every pair.
+    Pairs are scored ``chunk_pairs`` at a time, so the working memory is
+    ``O(chunk_pairs * num_samples)`` (about 1.5 kB per pair at 10 samples:
+    25 MB for the default 16384) plus the surviving candidates (32 bytes
+    each), whatever the number of peaks; the result does not depend on the
+    chunk size. In each chunk pairs are first screened exactly on a boolean
+    "field stronger than the threshold" map (see the code) and only the
+    survivors are read bilinearly; the result is the same as reading every
+    pair.
 
     Returns ``(limb (C,), idx_a (C,), idx_b (C,), score (C,))`` for the pairs
-    that pass both criteria (``idx_*`` index rows of ``xy``).
+    that pass both criteria (``idx_*`` index rows of ``xy``), in limb order.
     """
     e = np.zeros(0, np.int64)
     empty = (e, e, e, np.zeros(0))
     if num_samples < 1:
         raise ValueError(f'num_samples must be >= 1, got {num_samples}')
-    ia_list, ib_list, l_list = [], [], []
-    for l, (a, b) in enumerate(limbs):
-        na, nb = starts[a + 1] - starts[a], starts[b + 1] - starts[b]
-        if na == 0 or nb == 0:
-            continue
-        ia_list.append(np.repeat(np.arange(starts[a], starts[a + 1]), nb))
-        ib_list.append(np.tile(np.arange(starts[b], starts[b + 1]), na))
-        l_list.append(np.full(na * nb, l, np.int64))
-    if not l_list:
-        return empty
-    ia = np.concatenate(ia_list)
-    ib = np.concatenate(ib_list)
-    limb = np.concatenate(l_list)
-    d = xy[ib] - xy[ia]
-    norm = np.hypot(d[:, 0], d[:, 1])
-    ok = norm > 1e-6
-    ia, ib, limb, d, norm = ia[ok], ib[ok], limb[ok], d[ok], norm[ok]
-    t = np.linspace(0.0, 1.0, num_samples)
+    if int(chunk_pairs) < 1:
+        raise ValueError(f'chunk_pairs must be >= 1, got {chunk_pairs}')
     need = int(np.floor(min_above_fraction * num_samples)) + 1
     if need > num_samples:
         return empty
-
-    def project(ts):
-        pa = xy[ia]
-        sx = pa[:, :1] + d[:, :1] * ts
-        sy = pa[:, 1:] + d[:, 1:] * ts
-        fx, fy = _bilinear_pair(pafs, (2 * limb)[:, None], sx, sy)
-        return (fx * d[:, :1] + fy * d[:, 1:]) / norm[:, None]
-
-    if paf_threshold >= 0 and len(limb) > 64:
+    t = np.linspace(0.0, 1.0, num_samples)
+    _, h, w = pafs.shape
+    strong = probe = None
+    if paf_threshold >= 0:
         # Exact screening: a bilinear sample's projection on a unit vector
         # is at most the largest field magnitude of its 2x2 block, so a
         # sample whose block has no pixel with |field| > paf_threshold
         # fails. A pair may fail at most S - need samples, so a pair whose
         # S - need + 1 probe samples all fail is dropped before the
         # (costlier) bilinear reads of all S samples.
-        _, h, w = pafs.shape
         strong = (pafs[0::2]**2 + pafs[1::2]**2) > paf_threshold**2
         if w > 1:
             strong[:, :, :-1] |= strong[:, :, 1:]
         if h > 1:
             strong[:, :-1, :] |= strong[:, 1:, :]
+        strong = strong.reshape(-1)
         n_probe = num_samples - need + 1
         probe = np.unique(np.round(np.linspace(
             0, num_samples - 1, n_probe + 2)[1:-1]).astype(np.int64))
         if len(probe) < n_probe:            # too few interior samples
             probe = np.arange(num_samples)[:n_probe]
-        tp = t[probe]
+    out = []
+    for limb, ia, ib in _pair_blocks(starts, limbs, int(chunk_pairs)):
+        d = xy[ib] - xy[ia]
+        norm = np.hypot(d[:, 0], d[:, 1])
+        ok = norm > 1e-6
+        ia, ib, limb, d, norm = ia[ok], ib[ok], limb[ok], d[ok], norm[ok]
+        if strong is not None and len(limb) > 64:
+            tp = t[probe]
+            pa = xy[ia]
+            sx = np.clip(pa[:, :1] + d[:, :1] * tp, 0, w - 1)
+            sy = np.clip(pa[:, 1:] + d[:, 1:] * tp, 0, h - 1)
+            x0 = np.minimum(sx.astype(np.int64), max(w - 2, 0))
+            y0 = np.minimum(sy.astype(np.int64), max(h - 2, 0))
+            alive = strong[limb[:, None] * (h * w) + y0 * w + x0].any(1)
+            ia, ib, limb, d, norm = (ia[alive], ib[alive], limb[alive],
+                                     d[alive], norm[alive])
+        if len(limb) == 0:
+            continue
         pa = xy[ia]
-        sx = np.clip(pa[:, :1] + d[:, :1] * tp, 0, w - 1)
-        sy = np.clip(pa[:, 1:] + d[:, 1:] * tp, 0, h - 1)
-        x0 = np.minimum(sx.astype(np.int64), max(w - 2, 0))
-        y0 = np.minimum(sy.astype(np.int64), max(h - 2, 0))
-        hits = strong.reshape(-1)[limb[:, None] * (h * w) + y0 * w + x0]
-        alive = hits.any(1)
-        ia, ib, limb, d, norm = (ia[alive], ib[alive], limb[alive],
-                                 d[alive], norm[alive])
-    if len(limb) == 0:
+        sx = pa[:, :1] + d[:, :1] * t
+        sy = pa[:, 1:] + d[:, 1:] * t
+        fx, fy = _bilinear_pair(pafs, (2 * limb)[:, None], sx, sy)
+        proj = (fx * d[:, :1] + fy * d[:, 1:]) / norm[:, None]   # (C, S)
+        score = proj.mean(axis=1)
+        if distance_prior is not None:
+            score = score + np.minimum(distance_prior * h / norm - 1.0, 0.0)
+        above = (proj > paf_threshold).sum(axis=1)
+        ok = (above >= need) & (score > 0) & np.isfinite(score)
+        out.append((limb[ok], ia[ok], ib[ok], score[ok]))
+    if not out:
         return empty
-    proj = project(t)                               # (C, S)
-    score = proj.mean(axis=1)
-    if distance_prior is not None:
-        h = pafs.shape[1]
-        score = score + np.minimum(distance_prior * h / norm - 1.0, 0.0)
-    above = (proj > paf_threshold).sum(axis=1)
-    ok = (above >= need) & (score > 0) & np.isfinite(score)
-    return limb[ok], ia[ok], ib[ok], score[ok]
+    return tuple(np.concatenate(v) for v in zip(*out))
 
 
 def match_limbs(limb: np.ndarray, ia: np.ndarray, ib: np.ndarray,
@@ -393,7 +451,10 @@ def group_people(heatmaps: np.ndarray, pafs: np.ndarray,
                  min_above_fraction: float = 0.8,
                  distance_prior: Optional[float] = 0.5,
                  matching: str = 'hungarian', min_parts: int = 1,
-                 min_mean_score: float = 0.2) -> Tuple[np.ndarray, ...]:
+                 min_mean_score: float = 0.2,
+                 min_score_per_part: Optional[float] = None,
+                 max_peaks: Optional[int] = 127,
+                 chunk_pairs: int = 16384) -> Tuple[np.ndarray, ...]:
     """Peaks + grouping on one sample's maps.
 
     Args:
@@ -417,17 +478,17 @@ def group_people(heatmaps: np.ndarray, pafs: np.ndarray,
              np.zeros((0, k_num), np.float32), np.zeros((0,), np.float32))
     maps = prepare_heatmaps(heatmaps, upsample, smooth_sigma)
     xy, val, part, starts = find_peaks(maps, peak_threshold, nms_kernel,
-                                       refine)
+                                       refine, max_peaks)
     if len(val) == 0:
         return empty
     if upsample != 1:
         xy = (xy + 0.5) * (np.array([heatmaps.shape[2], heatmaps.shape[1]]) /
                            np.array([maps.shape[1], maps.shape[0]])) - 0.5
-    pafs = np.nan_to_num(np.asarray(pafs, np.float32), nan=0.0, posinf=0.0,
-                         neginf=0.0)
+    pafs = np.ascontiguousarray(np.nan_to_num(
+        np.asarray(pafs, np.float32), nan=0.0, posinf=0.0, neginf=0.0))
     limb, ia, ib, sc = score_limb_candidates(
         xy, starts, pafs, all_limbs, num_samples, paf_threshold,
-        min_above_fraction, distance_prior)
+        min_above_fraction, distance_prior, chunk_pairs)
     limb, ia, ib, sc = match_limbs(limb, ia, ib, sc, len(all_limbs), matching)
     person, conn_sum, conn_count = assemble_people(
         len(val), part, limb, ia, ib, sc, len(limbs))
@@ -441,6 +502,11 @@ def group_people(heatmaps: np.ndarray, pafs: np.ndarray,
     n_parts = found.sum(1)
     mean_peak = kscore.sum(1) / np.maximum(n_parts, 1)
     keep = (n_parts >= min_parts) & (mean_peak >= min_mean_score)
+    if min_score_per_part is not None:
+        # the reference demo's subset score: peak scores + connection
+        # scores, per part
+        total = kscore.sum(1) + conn_sum
+        keep &= total >= min_score_per_part * np.maximum(n_parts, 1)
     if not keep.any():
         return empty
     kpts, kscore, found = kpts[keep], kscore[keep], found[keep]

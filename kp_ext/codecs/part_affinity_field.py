@@ -66,42 +66,10 @@ import numpy as np
 from kp_ext.registry import KEYPOINT_CODECS
 from kp_ext.structures.mask import segs_to_mask
 from .base import BaseKeypointCodec
+from .paf_body_model import resolve_body_model
 from .paf_grouping import group_people
 
-__all__ = [
-    'PartAffinityField', 'COCO_PAF_LIMBS', 'COCO_PAF_REDUNDANT_LIMBS'
-]
-
-# COCO-17 indices: 0 nose, 1 l_eye, 2 r_eye, 3 l_ear, 4 r_ear, 5 l_shoulder,
-# 6 r_shoulder, 7 l_elbow, 8 r_elbow, 9 l_wrist, 10 r_wrist, 11 l_hip,
-# 12 r_hip, 13 l_knee, 14 r_knee, 15 l_ankle, 16 r_ankle.
-#: Default spanning tree (16 limbs over the 17 COCO parts; COCO has no neck,
-#: so none is synthesised). Rooted at the left shoulder: shoulder-shoulder,
-#: shoulder-hip on each side, the arms and legs as chains, and the face
-#: hanging from the nose, which is linked to the left shoulder.
-COCO_PAF_LIMBS = (
-    (5, 6), (5, 11), (6, 12),            # torso
-    (5, 7), (7, 9), (6, 8), (8, 10),     # arms
-    (11, 13), (13, 15), (12, 14), (14, 16),  # legs
-    (5, 0), (0, 1), (0, 2), (1, 3), (2, 4),  # head
-)
-#: Default redundant limbs (cycles on top of the tree), 29 limbs in all (58
-#: PAF channels): each one bridges a part that is often unlabelled, so that
-#: its neighbours are not split off the person: hip-hip (a shoulder
-#: missing), nose-right shoulder and ear-shoulder (nose / shoulder missing:
-#: back views, profiles), shoulder-wrist (elbow missing), hip-ankle (knee
-#: missing), elbow-hip (shoulder missing, e.g. people cut by the top of the
-#: image), knee-knee (hip missing), eye-shoulder (nose and ear missing).
-#: Chosen with the oracle AP on coco_mini and on synthetic crowds
-#: (benchmarks/RESULTS_paf.md).
-COCO_PAF_REDUNDANT_LIMBS = (
-    (11, 12), (6, 0), (5, 3), (6, 4),    # hip-hip, nose/ear-shoulder
-    (5, 9), (6, 10),                     # shoulder-wrist
-    (11, 15), (12, 16),                  # hip-ankle
-    (7, 11), (8, 12),                    # elbow-hip
-    (13, 14),                            # knee-knee
-    (5, 1), (6, 2),                      # eye-shoulder
-)
+__all__ = ['PartAffinityField']
 
 
 def _as_pairs(limbs, name) -> Tuple[Tuple[int, int], ...]:
@@ -128,14 +96,23 @@ class PartAffinityField(BaseKeypointCodec):
             ``exp(-d^2 / sigma^2)``. Default 1.0 (8 input px at stride 8;
             the reference's ``exp(-d^2 / (2 * 7^2))`` at stride 8 is
             sigma = 1.24).
-        limbs (sequence): spanning tree as (a, b) keypoint index pairs; the
-            PAF of a limb points from a to b. Default
-            :data:`COCO_PAF_LIMBS`.
-        redundant_limbs (sequence): extra pairs (cycles); they get PAF
-            channels after the tree's and may only merge partial skeletons
-            at decoding. Default :data:`COCO_PAF_REDUNDANT_LIMBS` when
-            ``limbs`` is not given, else none.
-        num_keypoints (int, optional): K; inferred as ``max index + 1``.
+        body_model (str | dict, optional): metainfo file (name or
+            ``dict(from_file=...)``) defining the parts and limbs
+            (``paf_limbs``, ``paf_redundant_limbs``) and, optionally, how
+            the parts are made from the dataset's keypoints
+            (:class:`~kp_ext.codecs.paf_body_model.PAFBodyModel`):
+            ``'coco.py'`` (the default when ``limbs`` is not given: COCO's
+            17 keypoints, 16 + 13 limbs) or ``'coco_openpose18.py'`` (the
+            paper's 18 parts with the neck, 17 + 2 limbs; ``encode`` takes
+            and ``decode`` returns COCO's 17 keypoints).
+        limbs (sequence): instead of a body model: the spanning tree as
+            (a, b) keypoint index pairs; the PAF of a limb points from a to
+            b.
+        redundant_limbs (sequence): with ``limbs``: extra pairs (cycles);
+            they get PAF channels after the tree's and may only merge
+            partial skeletons at decoding.
+        num_keypoints (int, optional): with ``limbs``: K; inferred as
+            ``max index + 1``.
         limb_width (float): half width sigma_l of the PAF band (heatmap px).
         limb_end_margin (float): extension of the band past each end of the
             limb (heatmap px); 0 is the paper's definition. Default 1.0, which
@@ -158,11 +135,22 @@ class PartAffinityField(BaseKeypointCodec):
         distance_prior (float | None): penalty ``min(r * H / len - 1, 0)``
             with r = this value (0.5 in the reference), None to disable.
         matching (str): 'hungarian' or 'greedy'.
+        min_score_per_part (float, optional): drop people whose summed
+            peak and connection scores divided by their number of parts is
+            below this (the reference demo's ``subset[-2] / subset[-1] <
+            0.4`` filter); None: no such filter.
         min_parts (int): minimum number of parts of a person. Default 1:
             COCO counts people with one or two labelled parts, and the
             low-scored fragments rank last, so they cost no AP; use 3-4 for
             display.
         min_mean_score (float): minimum mean peak score of a person.
+        max_peaks (int | None): keep at most this many peaks per part, the
+            highest (OpenPose's ``POSE_MAX_PEOPLE`` = 127); None keeps all.
+            With the cap, decoding costs at most ``L * max_peaks**2`` limb
+            candidates whatever the maps hold (noise included).
+        chunk_pairs (int): limb candidates scored at a time; bounds the
+            scoring's working memory (~1.5 kB per pair at 10 samples, 25 MB
+            at the default 16384); results do not depend on it.
     """
 
     auxiliary_encode_keys = {'invalid_segs'}
@@ -175,6 +163,7 @@ class PartAffinityField(BaseKeypointCodec):
                  input_size: Tuple[int, int],
                  heatmap_size: Tuple[int, int],
                  sigma: float = 1.0,
+                 body_model=None,
                  limbs: Optional[Sequence[Sequence[int]]] = None,
                  redundant_limbs: Optional[Sequence[Sequence[int]]] = None,
                  num_keypoints: Optional[int] = None,
@@ -192,7 +181,10 @@ class PartAffinityField(BaseKeypointCodec):
                  distance_prior: Optional[float] = 0.5,
                  matching: str = 'hungarian',
                  min_parts: int = 1,
-                 min_mean_score: float = 0.2):
+                 min_mean_score: float = 0.2,
+                 min_score_per_part: Optional[float] = None,
+                 max_peaks: Optional[int] = 127,
+                 chunk_pairs: int = 16384):
         self.input_size = tuple(int(v) for v in input_size)
         self.heatmap_size = tuple(int(v) for v in heatmap_size)
         if len(self.input_size) != 2 or len(self.heatmap_size) != 2 or \
@@ -205,10 +197,21 @@ class PartAffinityField(BaseKeypointCodec):
             raise ValueError('sigma and limb_width must be > 0, '
                              'limb_end_margin >= 0')
         self.sigma = float(sigma)
+        if limbs is not None and body_model is not None:
+            raise ValueError('give either body_model or limbs, not both')
         if limbs is None:
-            limbs = COCO_PAF_LIMBS
-            if redundant_limbs is None:
-                redundant_limbs = COCO_PAF_REDUNDANT_LIMBS
+            self.body_model = resolve_body_model(body_model or 'coco.py')
+            limbs = self.body_model.limbs
+            redundant_limbs = self.body_model.redundant_limbs
+            if num_keypoints is not None and \
+                    num_keypoints != self.body_model.num_parts:
+                raise ValueError(
+                    f'num_keypoints={num_keypoints} but body model '
+                    f'{self.body_model.where} has '
+                    f'{self.body_model.num_parts} parts')
+            num_keypoints = self.body_model.num_parts
+        else:
+            self.body_model = None
         self.limbs = _as_pairs(limbs, 'limbs')
         self.redundant_limbs = _as_pairs(redundant_limbs or (),
                                          'redundant_limbs')
@@ -221,6 +224,14 @@ class PartAffinityField(BaseKeypointCodec):
             raise ValueError(f'limb index {max_idx} >= num_keypoints '
                              f'{num_keypoints}')
         self.num_keypoints = int(num_keypoints)
+        #: keypoints encode() takes and decode() returns (the dataset's)
+        self.num_dataset_keypoints = (
+            self.body_model.num_dataset_keypoints
+            if self.body_model is not None else self.num_keypoints)
+        #: left/right swap of the parts (None without a body model: the
+        #: dataset's metainfo then gives it)
+        self.flip_indices = (list(self.body_model.flip_indices)
+                             if self.body_model is not None else None)
         self.all_limbs = self.limbs + self.redundant_limbs
         self.num_limbs = len(self.all_limbs)
         self.limb_width = float(limb_width)
@@ -236,7 +247,16 @@ class PartAffinityField(BaseKeypointCodec):
             num_samples=int(num_samples), paf_threshold=float(paf_threshold),
             min_above_fraction=float(min_above_fraction),
             distance_prior=distance_prior, matching=matching,
-            min_parts=int(min_parts), min_mean_score=float(min_mean_score))
+            min_parts=int(min_parts), min_mean_score=float(min_mean_score),
+            min_score_per_part=None if min_score_per_part is None else
+            float(min_score_per_part),
+            max_peaks=None if max_peaks is None else int(max_peaks),
+            chunk_pairs=int(chunk_pairs))
+        if max_peaks is not None and self.decode_cfg['max_peaks'] < 1:
+            raise ValueError(f'max_peaks must be >= 1 or None, got '
+                             f'{max_peaks}')
+        if self.decode_cfg['chunk_pairs'] < 1:
+            raise ValueError(f'chunk_pairs must be >= 1, got {chunk_pairs}')
 
     # ------------------------------------------------------------ encode
     def _to_map(self, keypoints: np.ndarray) -> np.ndarray:
@@ -294,18 +314,32 @@ class PartAffinityField(BaseKeypointCodec):
     def encode(self, keypoints: np.ndarray,
                keypoints_visible: Optional[np.ndarray] = None,
                invalid_segs=None, heatmap_mask=None, **kwargs) -> dict:
-        """Encode keypoints (N, K, 2) in input pixels.
+        """Encode the dataset's keypoints (N, Kd, 2) in input pixels (with
+        a body model whose parts are made from them, e.g. the neck, the
+        parts are made first).
 
         Returns dict(heatmaps (K[+1], H, W), pafs (2L, H, W),
-        heatmap_mask (H, W), keypoint_weights (N, K)), all float32.
+        heatmap_mask (H, W), keypoint_weights (N, Kd)), all float32.
         """
         keypoints = np.asarray(keypoints, np.float64)
+        kd = self.num_dataset_keypoints
         if keypoints.ndim == 2 and keypoints.shape[0] == 0:
-            keypoints = keypoints.reshape(0, self.num_keypoints, 2)
+            keypoints = keypoints.reshape(0, kd, 2)
         if keypoints.ndim != 3 or keypoints.shape[2] != 2 or \
-                keypoints.shape[1] != self.num_keypoints:
-            raise ValueError(f'keypoints must be (N, {self.num_keypoints}, '
-                             f'2), got {keypoints.shape}')
+                keypoints.shape[1] != kd:
+            raise ValueError(f'keypoints must be (N, {kd}, 2), got '
+                             f'{keypoints.shape}')
+        body = self.body_model
+        if body is not None and not body.is_identity:
+            if keypoints_visible is None:
+                keypoints_visible = np.ones(keypoints.shape[:2])
+            keypoints_visible = np.asarray(keypoints_visible)
+            if keypoints_visible.shape != keypoints.shape[:2]:
+                raise ValueError(f'keypoints_visible shape '
+                                 f'{keypoints_visible.shape} != '
+                                 f'{keypoints.shape[:2]}')
+            keypoints, keypoints_visible = body.to_parts(
+                keypoints, keypoints_visible)
         valid = self._valid_keypoints(keypoints, keypoints_visible)
         w, h = self.heatmap_size
         k_num = self.num_keypoints
@@ -366,7 +400,9 @@ class PartAffinityField(BaseKeypointCodec):
             heatmaps=heat,
             pafs=pafs,
             heatmap_mask=self._loss_mask(invalid_segs, heatmap_mask),
-            keypoint_weights=valid.astype(np.float32))
+            keypoint_weights=(valid.astype(np.float32) if body is None
+                              else body.weights_to_dataset(
+                                  valid.astype(np.float32))))
 
     # ------------------------------------------------------------ decode
     def _split(self, encoded, pafs=None):
@@ -402,8 +438,10 @@ class PartAffinityField(BaseKeypointCodec):
         other sizes are rescaled proportionally).
 
         Returns:
-            keypoints (N, K, 2) float32 in input pixels, keypoint_scores
-            (N, K), instance_scores (N,), sorted by instance score.
+            keypoints (N, Kd, 2) float32 in input pixels (the dataset's
+            keypoints: with a body model like ``coco_openpose18.py`` the
+            parts are mapped back, the neck dropped), keypoint_scores
+            (N, Kd), instance_scores (N,), sorted by instance score.
         """
         heatmaps, pafs = self._split(encoded, pafs)
         kpts, kscores, inst = group_people(
@@ -412,6 +450,8 @@ class PartAffinityField(BaseKeypointCodec):
         h, w = heatmaps.shape[1:]
         stride = np.array(self.input_size, np.float64) / np.array([w, h])
         kpts = ((kpts + 0.5) * stride - 0.5).astype(np.float32)
+        if self.body_model is not None:
+            kpts, kscores = self.body_model.to_dataset(kpts, kscores)
         return kpts, kscores, inst
 
     def decode(self, encoded, pafs=None) -> Tuple[np.ndarray, np.ndarray]:

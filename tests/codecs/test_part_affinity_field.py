@@ -15,13 +15,14 @@ from scipy.optimize import linear_sum_assignment
 
 from kp_ext.codecs import PartAffinityField
 from kp_ext.codecs import paf_grouping as G
-from kp_ext.codecs.part_affinity_field import (COCO_PAF_LIMBS,
-                                               COCO_PAF_REDUNDANT_LIMBS)
+from kp_ext.codecs.paf_body_model import PAFBodyModel
 from kp_ext.registry import KEYPOINT_CODECS
 
 from conftest import REPO, shared_data
 
 STRIDE = 8
+COCO_PAF_LIMBS = PAFBodyModel('coco.py').limbs
+COCO_PAF_REDUNDANT_LIMBS = PAFBodyModel('coco.py').redundant_limbs
 
 
 def to_input(u):
@@ -283,6 +284,77 @@ def test_plateau_gives_one_peak_and_nans_are_ignored():
     assert xy[0, 0] == pytest.approx(3.5) and xy[0, 1] == pytest.approx(4)
 
 
+def test_max_peaks_keeps_the_highest_peaks_of_each_part_in_raster_order():
+    maps = np.zeros((2, 12, 12), np.float32)
+    for (y, x), v in zip([(1, 1), (1, 8), (5, 4), (9, 1), (9, 9)],
+                         [0.3, 0.9, 0.5, 0.9, 0.2]):
+        maps[0, y, x] = v
+    maps[1, 6, 6] = 0.7
+    prep = G.prepare_heatmaps(maps)
+    xy, val, part, starts = G.find_peaks(prep, refine=None, max_peaks=3)
+    assert list(starts) == [0, 3, 4]
+    # part 0: the three highest (0.9, 0.9, 0.5), still in raster order
+    np.testing.assert_array_equal(xy[:3], [[8, 1], [4, 5], [1, 9]])
+    np.testing.assert_allclose(val[:3], [0.9, 0.5, 0.9])
+    # ties are broken by raster order
+    xy1, val1, _, _ = G.find_peaks(prep, refine=None, max_peaks=1)
+    np.testing.assert_array_equal(xy1, [[8, 1], [6, 6]])
+    # a cap above the peak count changes nothing
+    full = G.find_peaks(prep, refine=None, max_peaks=None)
+    same = G.find_peaks(prep, refine=None, max_peaks=5)
+    for a, b in zip(full, same):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match='max_peaks'):
+        G.find_peaks(prep, max_peaks=0)
+    with pytest.raises(ValueError, match='max_peaks'):
+        codec368(max_peaks=0)
+    with pytest.raises(ValueError, match='chunk_pairs'):
+        codec368(chunk_pairs=0)
+
+
+def test_noise_maps_decode_with_bounded_candidates_time_and_memory():
+    """Issue 12: 96x96 noise maps (configs/openpose/hourglass_paf_coco.py's
+    map size) needed > 21 GB before the cap and the chunked scoring."""
+    import time
+    import tracemalloc
+    rng = np.random.default_rng(0)
+    n, cap = 96, 40
+    hm = rng.random((17, n, n)).astype(np.float32)
+    pafs = rng.uniform(-1, 1, (58, n, n)).astype(np.float32)
+    prep = G.prepare_heatmaps(hm)
+    _, _, _, raw = G.find_peaks(prep)
+    assert np.diff(raw).min() > 400           # noise: hundreds per part
+    xy, val, part, starts = G.find_peaks(prep, max_peaks=cap)
+    assert np.diff(starts).max() == cap
+    codec = PartAffinityField((8 * n, 8 * n), (n, n), max_peaks=cap,
+                              chunk_pairs=4096)
+    tracemalloc.start()
+    t0 = time.process_time()
+    kp, ks, inst = codec.decode_with_scores((hm, pafs))
+    cpu = time.process_time() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert kp.shape[1:] == (17, 2) and len(kp) <= 17 * cap
+    assert (ks > 0).sum() <= 17 * cap          # every person's parts: peaks
+    assert peak < 64 * 2**20, peak / 2**20
+    assert cpu < 10, cpu
+
+
+def test_cap_and_chunks_leave_normal_maps_unchanged():
+    codec = codec368()
+    rng = np.random.default_rng(5)
+    kp = random_crowd(rng, 8)
+    vis = (rng.random((8, 17)) > 0.1).astype(float)
+    ref = _roundtrip(codec368(max_peaks=None, chunk_pairs=1 << 30), kp, vis)
+    for kw in (dict(), dict(chunk_pairs=1), dict(chunk_pairs=7),
+               dict(max_peaks=8, chunk_pairs=50)):
+        got = _roundtrip(codec368(**kw), kp, vis)
+        for a, b in zip(ref, got):
+            np.testing.assert_array_equal(a, b)
+    assert codec.decode_cfg['max_peaks'] == 127
+    assert len(ref[0]) >= 8
+
+
 # ---------------------------------------------------------------- scoring
 
 
@@ -453,6 +525,39 @@ def test_min_parts_and_min_mean_score_filter():
     assert len(_roundtrip(codec368(), kp, vis)[0]) == 2
     assert len(_roundtrip(codec368(min_parts=3), kp, vis)[0]) == 1
     assert len(_roundtrip(codec368(min_mean_score=1.01), kp, vis)[0]) == 0
+
+
+def test_reference_grouping_filters_hand_made():
+    """The reference demo's filters: >= 4 parts and (peak scores +
+    connection scores) / parts >= 0.4. Chain body 0-1-2-3-4; person A is
+    full strength, B has 3 parts, C has peaks of 0.15 and a field of 0.1:
+    (5 * 0.15 + 4 * 0.1) / 5 = 0.23 per part."""
+    chain = [(0, 1), (1, 2), (2, 3), (3, 4)]
+    kw = dict(limbs=chain, redundant_limbs=(), matching='greedy',
+              min_mean_score=0.0, refine=None)
+    codec = codec368(**kw)
+    line = np.array([[0, -60], [0, -30], [0, 0], [0, 30], [0, 60]], float)
+    a, b, c = line + [80, 180], line + [184, 180], line + [288, 180]
+    vis_b = np.array([[1, 1, 1, 0, 0]])
+    ea = codec.encode(a[None], np.ones((1, 5)))
+    eb = codec.encode(b[None], vis_b)
+    ec = codec.encode(c[None], np.ones((1, 5)))
+    hm = ea['heatmaps'] + eb['heatmaps'] + 0.15 * ec['heatmaps']
+    pafs = ea['pafs'] + eb['pafs'] + 0.1 * ec['pafs']
+
+    def people(**filters):
+        kp, ks, _ = codec368(**kw, **filters).decode_with_scores((hm, pafs))
+        x = [k[s > 0][:, 0].mean() for k, s in zip(kp, ks)]
+        assert all(min(abs(v - 80), abs(v - 184), abs(v - 288)) < 5
+                   for v in x)
+        return ''.join(sorted('ABC'[int(v > 130) + int(v > 240)]
+                              for v in x))
+
+    assert people() == 'ABC'
+    assert people(min_parts=4) == 'AC'
+    assert people(min_parts=4, min_score_per_part=0.4) == 'A'
+    assert people(min_parts=4, min_score_per_part=0.18) == 'AC'
+    assert people(min_score_per_part=0.4) == 'AB'   # B: (3 + 2) / 3
 
 
 def test_missing_parts_placed_at_person_mean():

@@ -231,13 +231,13 @@ def test_natural_sort_key():
     ]
 
 
-def test_coco_paf_limbs_match_codec_defaults():
-    """The metainfo's PAF limbs are the codec's defaults (one definition
-    of the COCO limb set for configs that read either)."""
-    from kp_ext.codecs.part_affinity_field import (COCO_PAF_LIMBS,
-                                                    COCO_PAF_REDUNDANT_LIMBS)
+def test_coco_paf_limbs_are_the_codec_defaults():
+    """The metainfo is the only definition of the PAF limbs: the codec's
+    default body model reads them from coco.py."""
+    from kp_ext.codecs import PartAffinityField
     from kp_ext.datasets.utils import parse_pose_metainfo
     meta = parse_pose_metainfo(dict(from_file='coco.py'))
-    assert [tuple(p) for p in meta['paf_limbs']] == list(COCO_PAF_LIMBS)
+    codec = PartAffinityField((368, 368), (46, 46))
+    assert [tuple(p) for p in meta['paf_limbs']] == list(codec.limbs)
     assert [tuple(p) for p in meta['paf_redundant_limbs']] == \
-        list(COCO_PAF_REDUNDANT_LIMBS)
+        list(codec.redundant_limbs)

@@ -17,7 +17,9 @@ from mmengine.registry import init_default_scope
 
 from conftest import REPO, shared_data
 
-COCO_CONFIGS = ['configs/openpose_coco.py',
+PAPER_CONFIG = 'configs/openpose_coco.py'
+COCO_CONFIGS = [PAPER_CONFIG,
+                'configs/openpose/openpose_kpext_coco.py',
                 'configs/openpose/openpose2019_coco.py',
                 'configs/openpose/hourglass_paf_coco.py']
 
@@ -47,7 +49,8 @@ def _shrink(cfg, input_size, heatmap_size):
         if d.get('type') == 'PartAffinityField':
             d['input_size'] = input_size
             d['heatmap_size'] = heatmap_size
-        elif d.get('type') in ('BottomupRandomAffine', 'BottomupResize'):
+        elif d.get('type') in ('BottomupRandomAffine', 'BottomupResize',
+                               'PersonCentredRandomAffine'):
             d['input_size'] = input_size
 
     for key in ('model', 'train_dataloader', 'val_dataloader',
@@ -82,7 +85,8 @@ def _coco_cfg(path, work_dir):
     _shrink(cfg, *sizes)
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         dl = cfg[key]
-        dl.update(batch_size=2, num_workers=0, persistent_workers=False)
+        dl.update(batch_size=2, num_workers=0, persistent_workers=False,
+                  sampler=dict(type='DefaultSampler', shuffle=False))
         dl.dataset.update(
             data_root=str(root) + '/',
             ann_file='annotations/person_keypoints_train2017.json',
@@ -92,6 +96,7 @@ def _coco_cfg(path, work_dir):
     cfg.test_evaluator = cfg.val_evaluator
     cfg.train_cfg = dict(by_epoch=True, max_epochs=1, val_interval=1)
     cfg.param_scheduler = []
+    cfg.log_processor = dict(type='LogProcessor', by_epoch=True)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1)
     cfg.default_hooks.visualization = dict(
@@ -104,40 +109,46 @@ def _coco_cfg(path, work_dir):
 
 
 @pytest.mark.parametrize('path', COCO_CONFIGS)
-def test_coco_config_builds_and_has_paper_settings(path):
+def test_coco_config_builds_and_has_its_settings(path):
     cfg = Config.fromfile(str(REPO / path))
     assert cfg.default_scope == 'kp_ext'
-    codec = cfg.model.head.decoder
-    num_limbs = len(codec.limbs) + len(codec.redundant_limbs)
-    assert cfg.model.head.num_limbs == num_limbs
+    init_default_scope('kp_ext')
+    from kp_ext.registry import KEYPOINT_CODECS, MODELS
+    codec = KEYPOINT_CODECS.build(copy.deepcopy(cfg.model.head.decoder))
     stride = codec.input_size[0] / codec.heatmap_size[0]
     if cfg.model.head.arch is None:
         assert stride == 4
-        assert cfg.model.backbone.out_channels == 2 * num_limbs + 17
+        assert cfg.model.backbone.out_channels == \
+            2 * codec.num_limbs + codec.num_keypoints
     else:
         assert tuple(codec.input_size) == (368, 368) and stride == 8
-    assert cfg.model.test_cfg.flip_test
     assert cfg.train_dataloader.dataset.data_mode == 'bottomup'
     names = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
+    crop = 'PersonCentredRandomAffine' if path == PAPER_CONFIG \
+        else 'BottomupRandomAffine'
     assert names.index('GenerateInvalidMask') < names.index('RandomFlip') < \
-        names.index('BottomupRandomAffine') < names.index('GenerateTarget')
+        names.index(crop) < names.index('GenerateTarget')
     flip = cfg.train_dataloader.dataset.pipeline[names.index('RandomFlip')]
     assert 'invalid_mask' in flip['mask_keys']
-    # the val resize yields exactly the codec's input size
     resize = [t for t in cfg.val_dataloader.dataset.pipeline
               if t['type'] == 'BottomupResize'][0]
     f = resize['size_factor']
     assert all(s % f == 0 for s in resize['input_size'])
     assert tuple(resize['input_size']) == tuple(codec.input_size)
+    if path == PAPER_CONFIG:
+        assert (codec.num_keypoints, codec.num_limbs) == (18, 19)
+        assert not cfg.model.test_cfg.flip_test
+        assert resize['resize_mode'] == 'height'
+    else:
+        assert (codec.num_keypoints, codec.num_limbs) == (17, 29)
+        assert cfg.model.test_cfg.flip_test
     # the full-size model builds (no weights are fetched here)
-    init_default_scope('kp_ext')
-    from kp_ext.registry import MODELS
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg.backbone.pop('init_cfg', None)
     if cfg.model.head.arch == '2019':
         assert model_cfg.head.num_paf_stages == 5
     model = MODELS.build(model_cfg)
-    assert model.head.num_limbs == num_limbs
+    assert model.head.num_limbs == codec.num_limbs
 
 
 @pytest.mark.parametrize('path', COCO_CONFIGS)

@@ -175,12 +175,19 @@ def _full_res_maps(kpts, size):
     return _maps(fine.encode(kpts))
 
 
-def test_multiscale_test_same_people():
+def _full_res_scene():
+    """Two people in a 192x128 input, their stride-1 maps (1, C, H, W) and
+    the metainfo of an identity input -> image mapping."""
     size = (192, 128)
     kpts = _people(scale=2.0, size=size)
     x = _full_res_maps(kpts, size)[None]
     meta = dict(input_size=size, input_center=np.array([96., 64.]),
-                input_scale=np.array(size, np.float32))  # identity mapping
+                input_scale=np.array(size, np.float32))
+    return size, kpts, x, meta
+
+
+def test_multiscale_test_same_people():
+    size, kpts, x, meta = _full_res_scene()
     codec = dict(type='PartAffinityField', input_size=size,
                  heatmap_size=(24, 16), sigma=1.0)
 
@@ -210,6 +217,60 @@ def test_multiscale_test_same_people():
     _assert_people(other.pred_instances.keypoints, kpts, 6.0, body)
     with pytest.raises(ValueError, match='> 0'):
         run(multiscale_test=[0.0, 1.0])
+
+
+@MODELS.register_module(force=True)
+class _WidthValueBackboneForTest(nn.Module):
+    """Stride-8 'maps' that all hold the input's width in pixels: the
+    average over scales is then known by hand."""
+
+    def forward(self, x):
+        b, _, h, w = x.shape
+        return (torch.full((b, 2 * L + K, h // 8, w // 8), float(w)), )
+
+
+def test_multiscale_at_input_resolution_hand_made_average():
+    """The reference test procedure: scales {0.5, 1, 1.5, 2}, every
+    scale's maps upsampled to the input's size, averaged there. A 48x32
+    input runs at widths 24, 48, 72, 96 (multiples of 8): every averaged
+    map pixel is (24 + 48 + 72 + 96) / 4 = 60."""
+    model = _estimator(backbone=dict(type='_WidthValueBackboneForTest'),
+                       multiscale_test=[0.5, 1.0, 1.5, 2.0],
+                       multiscale_resolution='input', output_heatmaps=True)
+    x = torch.zeros(1, 3, 32, 48)
+    meta = dict(input_size=(48, 32), input_center=np.array([24., 16.]),
+                input_scale=np.array([48., 32.], np.float32))
+    out = model(x, [PoseDataSample(metainfo=meta)], mode='predict')[0]
+    assert out.pred_fields.heatmaps.shape == (K, 32, 48)
+    assert out.pred_fields.pafs.shape == (2 * L, 32, 48)
+    np.testing.assert_allclose(out.pred_fields.heatmaps.numpy(), 60.0,
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match='multiscale_resolution'):
+        _estimator(multiscale_resolution='image')(
+            x, [PoseDataSample(metainfo=meta)], mode='predict')
+
+
+def test_multiscale_at_input_resolution_finds_the_people():
+    size, kpts, x, meta = _full_res_scene()
+    codec = dict(type='PartAffinityField', input_size=size,
+                 heatmap_size=(24, 16), sigma=1.0, smooth_sigma=3.0,
+                 refine=None)
+    model = BottomupPoseEstimator(
+        backbone=dict(type='_Stride8PoolBackboneForTest'),
+        head=dict(type='PartAffinityFieldHead', arch=None, decoder=codec),
+        test_cfg=dict(multiscale_test=[0.5, 1.0, 1.5, 2.0],
+                      multiscale_resolution='input', output_heatmaps=True))
+    out = model(x, [PoseDataSample(metainfo=meta)], mode='predict')[0]
+    hm = out.pred_fields.heatmaps.numpy()
+    assert hm.shape == (K, 128, 192)
+    # each person's left hip: the averaged map peaks within 2 input px
+    for person in kpts:
+        px, py = person[11]
+        win = hm[11, int(py) - 12:int(py) + 13, int(px) - 12:int(px) + 13]
+        dy, dx = np.unravel_index(win.argmax(), win.shape)
+        assert np.hypot(int(px) - 12 + dx - px, int(py) - 12 + dy - py) < 2
+    body = slice(5, 17)
+    _assert_people(out.pred_instances.keypoints, kpts, 3.0, body)
 
 
 def test_empty_image_gives_empty_prediction():

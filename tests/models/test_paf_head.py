@@ -337,6 +337,13 @@ def test_head_predict_recovers_keypoints_and_flip_test():
     _match(preds[0].keypoints, kpts, 1.0)
     assert fields[0].heatmaps.shape == (K, MAP[1], MAP[0])
     assert fields[0].pafs.shape == (2 * L, MAP[1], MAP[0])
+    # the decoder's body model (coco.py) gives the parts' flip indices;
+    # a decoder with bare limbs needs them in the metainfo
+    assert head.decoder.flip_indices == COCO_FLIP
+    preds = head.predict([(_maps_of(enc), ), (_maps_of(enc_f), )],
+                         [PoseDataSample()], dict(flip_test=True))
+    _match(preds[0].keypoints, kpts, 1.0)
+    head.decoder.flip_indices = None
     with pytest.raises(ValueError, match='flip_indices'):
         head.predict([(_maps_of(enc), ), (_maps_of(enc_f), )],
                      [PoseDataSample()], dict(flip_test=True))

@@ -12,8 +12,9 @@ list is in breadth-first order (every limb's first point is already
 connected when the limb is reached). ``paf_redundant_limbs`` close cycles
 that bridge often-unlabelled parts (hip-hip, nose/ear/eye-shoulder,
 shoulder-wrist, hip-ankle, elbow-hip, knee-knee), as OpenPose's redundant
-ear-shoulder PAFs do. Both equal the ``PartAffinityField`` codec's defaults
-(``COCO_PAF_LIMBS`` / ``COCO_PAF_REDUNDANT_LIMBS``), chosen by oracle AP
+ear-shoulder PAFs do. They are kp_ext's PAF body model (the
+``PartAffinityField`` codec's default ``body_model``; the paper's 18-part
+model is ``coco_openpose18.py``), chosen by oracle AP
 (benchmarks/RESULTS_paf.md): the nose-rooted tree scored 0.73 on coco_mini.
 """
 dataset_info = dict(

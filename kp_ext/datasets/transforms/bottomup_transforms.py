@@ -423,7 +423,9 @@ class BottomupResize(BaseTransform):
     input is the resized image's size rounded up to a multiple of
     ``size_factor``. The resized image is centred in the input (image
     centre ``(W/2, H/2)`` on input centre ``(w_pad/2, h_pad/2)``), the rest
-    is ``pad_val``.
+    is ``pad_val``. ``'height'``: ``r = h_in / H`` (the reference OpenPose
+    test procedure: image height -> 368, width proportional); the input is
+    the resized image's size rounded up to a multiple of ``size_factor``.
 
     Sets ``input_size = (w_pad, h_pad)``, ``input_center = (W/2, H/2)`` and
     ``input_scale = (w_pad, h_pad) / r``, so that exactly::
@@ -443,7 +445,7 @@ class BottomupResize(BaseTransform):
         input_size (tuple[int, int]): target (w, h).
         size_factor (int): the input size is a multiple of this (the
             network's total stride). Default 8.
-        resize_mode (str): 'fit' or 'expand'.
+        resize_mode (str): 'fit', 'expand' or 'height'.
         pad_val (float | tuple): border value.
     """
 
@@ -457,9 +459,9 @@ class BottomupResize(BaseTransform):
         if int(size_factor) != size_factor or size_factor < 1:
             raise ValueError(f'size_factor must be a positive int, got '
                              f'{size_factor}')
-        if resize_mode not in ('fit', 'expand'):
-            raise ValueError("resize_mode must be 'fit' or 'expand', got "
-                             f'{resize_mode!r}')
+        if resize_mode not in ('fit', 'expand', 'height'):
+            raise ValueError("resize_mode must be 'fit', 'expand' or "
+                             f"'height', got {resize_mode!r}")
         self.size_factor = int(size_factor)
         self.resize_mode = resize_mode
         self.pad_val = pad_val
@@ -475,7 +477,8 @@ class BottomupResize(BaseTransform):
             r = min(w / img_w, h / img_h)
             padded = (self._ceil(w), self._ceil(h))
         else:
-            r = max(w / img_w, h / img_h)
+            r = max(w / img_w, h / img_h) if self.resize_mode == 'expand' \
+                else h / img_h
             padded = (self._ceil(img_w * r), self._ceil(img_h * r))
         center = np.array([img_w / 2., img_h / 2.], np.float64)
         scale = np.array(padded, np.float64) / r

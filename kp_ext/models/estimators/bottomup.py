@@ -23,6 +23,17 @@ Test-time augmentation (``test_cfg``):
   with the scale, so they are averaged as they are. The scaled inputs
   cover the same image extent as the original, so the averaged maps stay
   on the original map grid.
+- ``multiscale_resolution`` (``'map'`` | ``'input'``, default ``'map'``):
+  where the scales' maps are averaged and grouped. ``'map'``: on the map
+  grid of the unscaled input (above). ``'input'``: every scale's maps are
+  resized bicubically to the unscaled input's size (h, w) and averaged
+  there, and the peaks are searched at that resolution: the reference
+  test procedure (ZheC/Realtime_Multi-Person_Pose_Estimation
+  ``testing/python/demo`` and ``applyModel.m``: heatmaps and PAFs
+  upsampled by the stride with cubic interpolation, averaged over
+  ``scale_search = [0.5, 1, 1.5, 2]``; there on the original image, here on
+  the network input, whose height the paper config sets to 368). Also
+  applies with a single scale.
 - ``output_heatmaps`` (bool): also store the (averaged) maps as
   ``pred_fields`` (heatmaps, pafs).
 
@@ -75,8 +86,8 @@ class BottomupPoseEstimator(BasePoseEstimator):
         return max(divisor, int(round(size * factor / divisor)) * divisor)
 
     def _multiscale_maps(self, inputs: Tensor, data_samples: list,
-                         scales: Sequence[float], flip: bool
-                         ) -> Tuple[Tensor, Tensor]:
+                         scales: Sequence[float], flip: bool,
+                         resolution: str = 'map') -> Tuple[Tensor, Tensor]:
         divisor = int(self.test_cfg.get('size_divisor', 8))
         if divisor < 1:
             raise ValueError(f'size_divisor must be >= 1, got {divisor}')
@@ -98,17 +109,23 @@ class BottomupPoseEstimator(BasePoseEstimator):
                 self._feats(x, flip), data_samples,
                 dict(self.test_cfg, flip_test=flip))
             results.append((x.shape[-2:], hm, paf))
-        # map size of the unscaled input: stride taken from a scale's run
-        (xh, xw), hm0, _ = (next((r for r in results
-                                  if tuple(r[0]) == (h, w)), results[0]))
-        base = (max(1, int(round(h * hm0.shape[-2] / xh))),
-                max(1, int(round(w * hm0.shape[-1] / xw))))
+        if resolution == 'input':
+            base, mode = (int(h), int(w)), 'bicubic'
+        else:
+            # map size of the unscaled input: stride taken from a scale's
+            # run
+            (xh, xw), hm0, _ = (next((r for r in results
+                                      if tuple(r[0]) == (h, w)),
+                                     results[0]))
+            base = (max(1, int(round(h * hm0.shape[-2] / xh))),
+                    max(1, int(round(w * hm0.shape[-1] / xw))))
+            mode = 'bilinear'
         hm_sum, paf_sum = 0, 0
         for _, hm, paf in results:
             if tuple(hm.shape[-2:]) != base:
-                hm = F.interpolate(hm, size=base, mode='bilinear',
+                hm = F.interpolate(hm, size=base, mode=mode,
                                    align_corners=False)
-                paf = F.interpolate(paf, size=base, mode='bilinear',
+                paf = F.interpolate(paf, size=base, mode=mode,
                                     align_corners=False)
             hm_sum = hm_sum + hm
             paf_sum = paf_sum + paf
@@ -131,9 +148,15 @@ class BottomupPoseEstimator(BasePoseEstimator):
         if scales is not None and not isinstance(scales, (list, tuple)):
             raise TypeError('multiscale_test must be a list of scale '
                             f'factors, got {scales!r}')
-        if scales and [float(s) for s in scales] != [1.0]:
-            hm, paf = self._multiscale_maps(inputs, data_samples, scales,
-                                            flip)
+        resolution = self.test_cfg.get('multiscale_resolution', 'map')
+        if resolution not in ('map', 'input'):
+            raise ValueError("test_cfg.multiscale_resolution must be 'map' "
+                             f"or 'input', got {resolution!r}")
+        if (scales and [float(s) for s in scales] != [1.0]) or \
+                resolution == 'input':
+            hm, paf = self._multiscale_maps(inputs, data_samples,
+                                            scales or [1.0], flip,
+                                            resolution)
             preds = self.head.predict_from_maps(hm, paf, data_samples,
                                                 self.test_cfg)
         else:

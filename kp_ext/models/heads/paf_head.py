@@ -133,11 +133,12 @@ class PartAffinityFieldHead(BaseHead):
         in_channels (int, optional): channels of the backbone features
             ``F`` (required unless ``arch=None``; with ``arch=None`` it is
             checked against ``2L + K'`` when given).
-        num_keypoints (int, optional): K; default: the decoder's.
+        num_keypoints (int, optional): K, the body model's parts (e.g. 18
+            for the paper's COCO model); default: the decoder's.
         num_limbs (int, optional): L (tree + redundant limbs), 2L PAF
-            channels; default: the decoder's.
-        with_background (bool): confidence maps have a background channel
-            (K' = K + 1). Default: False.
+            channels; default: the decoder's (its body model's limbs).
+        with_background (bool, optional): confidence maps have a background
+            channel (K' = K + 1). Default: the decoder's, else False.
         arch (str | None): ``'2017'``, ``'2019'`` or None. Default: '2017'.
         num_stages (int, optional): ``'2017'``: total stages (default 6);
             ``None``: number of backbone outputs expected (unchecked when
@@ -169,7 +170,7 @@ class PartAffinityFieldHead(BaseHead):
                  in_channels: Optional[int] = None,
                  num_keypoints: Optional[int] = None,
                  num_limbs: Optional[int] = None,
-                 with_background: bool = False,
+                 with_background: Optional[bool] = None,
                  arch: Optional[str] = '2017',
                  num_stages: Optional[int] = None,
                  num_paf_stages: int = 4,
@@ -193,6 +194,9 @@ class PartAffinityFieldHead(BaseHead):
             num_keypoints = getattr(self.decoder, 'num_keypoints', None)
         if num_limbs is None:
             num_limbs = getattr(self.decoder, 'num_limbs', None)
+        if with_background is None:
+            with_background = bool(
+                getattr(self.decoder, 'with_background', False))
         if num_keypoints is None or num_limbs is None:
             raise ValueError('give num_keypoints and num_limbs (or a '
                              'decoder to take them from)')
@@ -480,8 +484,12 @@ class PartAffinityFieldHead(BaseHead):
                              f'{self.num_limbs}')
         return limbs
 
-    @staticmethod
-    def _flip_indices(batch_data_samples) -> List[int]:
+    def _flip_indices(self, batch_data_samples) -> List[int]:
+        """The parts' flip indices: the decoder's body model's, else the
+        data samples' metainfo (the dataset's keypoints are the parts)."""
+        own = getattr(self.decoder, 'flip_indices', None)
+        if own is not None:
+            return [int(i) for i in own]
         if not batch_data_samples or \
                 'flip_indices' not in batch_data_samples[0].metainfo:
             raise ValueError('flip_test needs `flip_indices` in the data '
@@ -551,7 +559,10 @@ class PartAffinityFieldHead(BaseHead):
         hm_np = to_numpy(heatmaps.float())
         paf_np = to_numpy(pafs.float())
         codec_in = np.array(self.decoder.input_size, np.float64)
-        k = self.num_keypoints
+        # the decoder returns the dataset's keypoints (its body model maps
+        # the parts back, e.g. 18 -> COCO's 17)
+        k = int(getattr(self.decoder, 'num_dataset_keypoints',
+                        self.num_keypoints))
         preds = []
         for i, ds in enumerate(batch_data_samples):
             kpts, kscores, inst = self.decoder.decode_with_scores(
