@@ -114,6 +114,9 @@ class VideoFrames:
         self.size = (frame.shape[1], frame.shape[0])
         self.num_frames = max(0, int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT)))
 
+    def close(self) -> None:
+        self._cap.release()
+
     def __iter__(self) -> Iterator[np.ndarray]:
         try:
             frame, self._first = self._first, None
