@@ -105,7 +105,7 @@ def main(argv=None) -> int:
     bar = ProgressBar(total, file=sys.stderr) if total > 1 else None
     used, failures, written = set(), [], 0
     writers, jsonl, stems = {}, {}, {}
-    many = len(sources) > 1
+    many = len(sources) > 1 or osp.isdir(args.input)
     try:
         for rec in inferencer.iter_results(
                 sources, return_vis=True, kpt_thr=args.show_kpt_thr,

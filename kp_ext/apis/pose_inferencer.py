@@ -16,6 +16,7 @@ with kp_ext's ``PoseLocalVisualizer``.
 import copy
 import itertools
 import logging
+import os
 from typing import Iterator, List, Optional
 
 import cv2
@@ -37,8 +38,8 @@ __all__ = ['PoseInferencer', 'prediction_to_dict']
 _counter = itertools.count()
 
 
-def _as_list(x) -> list:
-    return np.asarray(x, dtype=np.float64).round(3).tolist()
+def _as_list(x, decimals: int = 3) -> list:
+    return np.asarray(x, dtype=np.float64).round(decimals).tolist()
 
 
 def prediction_to_dict(sample) -> dict:
@@ -72,10 +73,11 @@ def prediction_to_dict(sample) -> dict:
             box_score = (float(np.asarray(inst.bbox_scores).reshape(-1)[i])
                          if 'bbox_scores' in inst else 1.0)
             score = box_score * float(scores[i].mean())
-        triplets = np.concatenate([kpts[i], scores[i][:, None]], axis=1)
-        one = dict(keypoints=_as_list(triplets.reshape(-1)),
-                   keypoint_scores=_as_list(scores[i]),
-                   score=round(score, 5))
+        triplets = np.concatenate([kpts[i].round(3),
+                                   scores[i][:, None].round(5)], axis=1)
+        one = dict(keypoints=triplets.reshape(-1).tolist(),
+                   keypoint_scores=_as_list(scores[i], 5),
+                   score=round(score, 6))
         if 'bboxes' in inst:
             one['bbox'] = _as_list(np.asarray(inst.bboxes).reshape(-1, 4)[i])
         out['instances'].append(one)
@@ -96,6 +98,9 @@ class PoseInferencer(BaseInferencer):
             ``model``.
         det_score_thr (float): people of ``det_model`` with a lower
             instance score are dropped. Default 0.
+        det_min_size (float): people of ``det_model`` whose keypoint box
+            is narrower or lower than this (image px; e.g. a person of one
+            part) are dropped: such a box cannot be cropped. Default 4.
         show_progress (bool): mmengine's progress display in ``__call__``.
     """
 
@@ -111,12 +116,14 @@ class PoseInferencer(BaseInferencer):
                  det_model=None,
                  det_weights: Optional[str] = None,
                  det_score_thr: float = 0.0,
+                 det_min_size: float = 4.0,
                  show_progress: bool = False) -> None:
         super().__init__(model=model, weights=weights, device=device,
                          scope='kp_ext', show_progress=show_progress)
         self.kind = model_kind(self.model)
         self.det_model = None
         self.det_score_thr = float(det_score_thr)
+        self.det_min_size = float(det_min_size)
         if det_model is not None:
             if self.kind != 'topdown':
                 raise ValueError(f'det_model gives person boxes to a '
@@ -160,7 +167,9 @@ class PoseInferencer(BaseInferencer):
         det = inference_bottomup(self.det_model, img)[0].pred_instances
         boxes = np.asarray(det.bboxes, np.float32).reshape(-1, 4)
         scores = np.asarray(det.scores, np.float32).reshape(-1)
-        keep = scores >= self.det_score_thr
+        size = boxes[:, 2:] - boxes[:, :2]
+        keep = (scores >= self.det_score_thr) & \
+            (size.min(axis=1) >= self.det_min_size)
         return np.concatenate([boxes[keep], scores[keep, None]], axis=1)
 
     def predict_one(self, img, bboxes=None):
@@ -195,7 +204,11 @@ class PoseInferencer(BaseInferencer):
 
     def draw(self, image_bgr: np.ndarray, sample, kpt_thr: float = 0.3,
              draw_bbox: Optional[bool] = None) -> np.ndarray:
-        """The prediction drawn on the image; returns BGR uint8."""
+        """The prediction drawn on the image; returns BGR uint8. Every
+        unsupervised landmark is drawn (its score is a peak probability of
+        the order of 1 / map area, not a confidence to threshold)."""
+        if self.kind == 'landmarks':
+            kpt_thr = -np.inf
         if draw_bbox is None:
             draw_bbox = self.kind == 'topdown'
         rgb = np.ascontiguousarray(image_bgr[..., ::-1])
@@ -253,8 +266,8 @@ class PoseInferencer(BaseInferencer):
 
         Keyword args: ``bboxes`` (top-down / landmarks: boxes for every
         image), ``return_vis`` (drawings), ``kpt_thr``, ``draw_bbox``.
-        With several images, one that cannot be read or used is skipped and
-        listed in ``failures``; a single input raises.
+        With a folder or a list, an image that cannot be read or used is
+        skipped and listed in ``failures``; a single input raises.
 
         Returns:
             dict(predictions=[one per image / frame], visualization=[BGR
@@ -262,7 +275,8 @@ class PoseInferencer(BaseInferencer):
         """
         pre, fwd, vis, post = self._dispatch_kwargs(**kwargs)
         sources = resolve_inputs(inputs)
-        many = len(sources) > 1
+        many = len(sources) > 1 or isinstance(inputs, (list, tuple)) or (
+            isinstance(inputs, (str, os.PathLike)) and os.path.isdir(inputs))
         records = list(self.iter_results(
             sources, bboxes=fwd.get('bboxes'),
             return_vis=vis.get('return_vis', False),
