@@ -15,7 +15,7 @@ from conftest import REPO
 from kp_ext.apis import (CheckpointMismatchError, InputError, PoseInferencer,
                          inference_bottomup, inference_landmarks,
                          inference_topdown, init_model, model_kind,
-                         prediction_to_dict)
+                         infer_command, prediction_to_dict)
 from kp_ext.registry import INFERENCERS
 from tiny_models import people_image, trained
 
@@ -356,3 +356,19 @@ def test_cli_video_and_random_weights_warning(tmp_path, capsys):
     assert tool.main([config, ckpt, str(tmp_path / 'empty.mp4'),
                       '--out-dir', str(tmp_path / 'o3')]) == 2
     assert 'empty.mp4' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('kind', KINDS)
+def test_quickstart_infer_command_runs(tmp_path, kind):
+    """The command the quickstarts print runs as it is, on the trained
+    config (dumped) and a held-out image of its test set."""
+    import shlex
+    config, ckpt = trained(kind)
+    cmd = infer_command(Config.fromfile(config), ckpt, str(tmp_path), 1)
+    args = shlex.split(cmd)
+    assert args[:2] == ['python', 'tools/infer.py'] and ckpt in args
+    assert _load_tool('infer').main(args[2:]) == 0
+    assert os.listdir(tmp_path / 'infer' / 'vis') == ['infer_demo.png']
+    pred = json.loads(
+        (tmp_path / 'infer' / 'predictions' / 'infer_demo.json').read_text())
+    assert pred['img_path'] == str(tmp_path / 'infer_demo.png')
