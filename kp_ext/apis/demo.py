@@ -10,12 +10,12 @@ import shlex
 
 import cv2
 
-__all__ = ['infer_command']
+__all__ = ['infer_command', 'first_test_image']
 
 
-def _demo_image(cfg, path: str) -> str:
-    """First image of the config's test dataset, written to ``path`` (or
-    its file path when the dataset reads files)."""
+def first_test_image(cfg):
+    """The first image of the config's test dataset: a numpy image for
+    in-memory (synthetic) datasets, else its file path."""
     from mmengine.registry import init_default_scope
 
     from kp_ext.registry import DATASETS
@@ -23,9 +23,15 @@ def _demo_image(cfg, path: str) -> str:
     init_default_scope(cfg.get('default_scope', 'kp_ext'))
     ds_cfg = dict(_test_dataset_cfg(cfg), pipeline=[])
     info = DATASETS.build(ds_cfg)[0]
-    if info.get('img') is None:
-        return info['img_path']
-    if not cv2.imwrite(path, info['img']):
+    return info['img'] if info.get('img') is not None else info['img_path']
+
+
+def _demo_image(cfg, path: str) -> str:
+    """:func:`first_test_image`, written to ``path`` when in memory."""
+    img = first_test_image(cfg)
+    if isinstance(img, str):
+        return img
+    if not cv2.imwrite(path, img):
         raise OSError(f'cannot write the demo image {path!r}')
     return path
 
