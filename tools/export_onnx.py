@@ -26,8 +26,7 @@ import kp_ext  # noqa: F401  (weights-only-safe checkpoint types)
 from kp_ext.apis import (ExportableNetwork, export_onnx, first_test_image,
                          inference_bottomup, inference_landmarks,
                          inference_topdown, init_model, model_kind,
-                         onnx_estimator)
-from kp_ext.apis.inference import _pipeline
+                         network_input_size, onnx_estimator)
 
 INFER = dict(topdown=inference_topdown, bottomup=inference_bottomup,
              landmarks=inference_landmarks)
@@ -52,16 +51,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def input_size(model):
-    """(w, h) network input of the config's test pipeline."""
-    for t in _pipeline(model).transforms:
-        size = getattr(t, 'input_size', None)
-        if size is not None:
-            return tuple(int(v) for v in size)
-    raise ValueError('the test pipeline has no transform with an '
-                     'input_size (TopdownAffine / BottomupResize)')
-
-
 def _as_tuple(x):
     return x if isinstance(x, tuple) else (x, )
 
@@ -71,7 +60,7 @@ def main(argv=None) -> dict:
     torch.set_num_threads(args.threads)
     model = init_model(args.config, args.checkpoint)
     kind = model_kind(model)
-    w, h = input_size(model)
+    w, h = network_input_size(model)
     info = export_onnx(model, args.out, (1, 3, h, w), opset=args.opset)
     print(f'exported {type(model).__name__} ({kind}) -> {args.out}; input '
           f'(batch, 3, {h}, {w}); outputs {info["output_names"]}')

@@ -26,7 +26,8 @@ from kp_ext.registry import DATASETS, MODELS
 __all__ = [
     'init_model', 'inference_topdown', 'inference_bottomup',
     'inference_landmarks', 'model_kind', 'dataset_meta_from_config',
-    'merge_data_samples', 'CheckpointMismatchError'
+    'merge_data_samples', 'CheckpointMismatchError', 'network_input_size',
+    'network_stride'
 ]
 
 ImageType = Union[str, np.ndarray]
@@ -215,6 +216,17 @@ def _pipeline(model) -> Compose:
         pipeline = Compose(copy.deepcopy(_test_dataset_cfg(cfg)['pipeline']))
         model._kp_ext_test_pipeline = pipeline
     return pipeline
+
+
+def network_input_size(model):
+    """(w, h) network input of the config's test pipeline (the
+    ``input_size`` of its TopdownAffine / BottomupResize)."""
+    for t in _pipeline(model).transforms:
+        size = getattr(t, 'input_size', None)
+        if size is not None:
+            return tuple(int(v) for v in size)
+    raise ValueError('the test pipeline has no transform with an '
+                     'input_size (TopdownAffine / BottomupResize)')
 
 
 def network_stride(model) -> int:
