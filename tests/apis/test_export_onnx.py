@@ -1,7 +1,6 @@
 """tools/export_onnx.py: every network kind exports with a dynamic batch
 axis, onnxruntime (CPU) matches PyTorch, and the numpy decode / grouping on
 the onnxruntime maps gives the PyTorch path's keypoints."""
-import importlib.util
 
 import cv2
 import numpy as np
@@ -9,22 +8,14 @@ import pytest
 from mmengine.config import Config
 
 from conftest import REPO
-from tiny_models import people_image, trained
+from tiny_models import load_script, people_image, trained
 
 onnx = pytest.importorskip(
     'onnx', reason='needs onnx (scripts/install.sh installs it)')
-pytest.importorskip('onnxruntime',
-                    reason='needs onnxruntime (scripts/install.sh installs it)')
+pytest.importorskip(
+    'onnxruntime', reason='needs onnxruntime (scripts/install.sh installs it)')
 
 pytestmark = pytest.mark.slow
-
-
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'export_onnx', REPO / 'tools' / 'export_onnx.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _loose_paf(tmp_path):
@@ -71,7 +62,8 @@ def test_export_matches_pytorch_end_to_end(tmp_path, case, capsys):
     image = str(tmp_path / 'people.png')
     cv2.imwrite(image, people_image(96, 80))
     out = str(tmp_path / f'{case}.onnx')
-    res = _tool().main(args + ['--out', out, '--image', image])
+    tool = load_script('tools/export_onnx.py')
+    res = tool.main(args + ['--out', out, '--image', image])
     assert res['ok']
     assert max(res['map_diff'].values()) < 1e-4
     assert res['kpt_diff'] < 1e-2
@@ -92,7 +84,8 @@ def test_mismatch_is_reported(tmp_path, monkeypatch):
     config, ckpt = trained('landmarks')
     image = str(tmp_path / 'people.png')
     cv2.imwrite(image, people_image(64, 64))
-    res = _tool().main([config, ckpt, '--out', str(tmp_path / 'm.onnx'),
+    tool = load_script('tools/export_onnx.py')
+    res = tool.main([config, ckpt, '--out', str(tmp_path / 'm.onnx'),
                         '--image', image, '--atol', '0', '--kpt-atol', '0'])
     exact = max(res['map_diff'].values()) == 0 and res['kpt_diff'] == 0
     assert res['ok'] == exact

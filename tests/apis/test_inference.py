@@ -1,7 +1,6 @@
 """kp_ext.apis on tiny trained checkpoints of the three model kinds:
 init_model, inference_*, PoseInferencer (two-stage included) and
 tools/infer.py, plus every kind of bad input."""
-import importlib.util
 import json
 import os
 
@@ -17,21 +16,13 @@ from kp_ext.apis import (CheckpointMismatchError, InputError, PoseInferencer,
                          inference_topdown, init_model, model_kind,
                          infer_command, prediction_to_dict)
 from kp_ext.registry import INFERENCERS
-from tiny_models import people_image, trained
+from tiny_models import load_script, people_image, trained
 
 pytestmark = pytest.mark.slow  # trains three tiny models once (~10 s)
 
 KINDS = ['topdown', 'bottomup', 'landmarks']
 INFER = dict(topdown=inference_topdown, bottomup=inference_bottomup,
              landmarks=inference_landmarks)
-
-
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        name, REPO / 'tools' / f'{name}.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _loose_det_cfg():
@@ -125,6 +116,23 @@ def test_landmarks_follow_the_box():
                                atol=1e-3)
 
 
+def test_landmarks_default_box_is_the_datasets_centre_square():
+    """With bbox_mode='center_square' in the config's test dataset (as
+    configs/fse_faces.py) the default box is the dataset's: the largest
+    centred square; otherwise the whole image."""
+    config, ckpt = trained('landmarks')
+    img = people_image(96, 64)
+    whole = inference_landmarks(init_model(config, ckpt), img)[0]
+    np.testing.assert_allclose(whole.pred_instances.bboxes,
+                               [[0, 0, 95, 63]])
+    cfg = Config.fromfile(config)
+    cfg.test_dataloader.dataset.test.bbox_mode = 'center_square'
+    square = inference_landmarks(init_model(cfg, ckpt), img)[0]
+    # centre (47.5, 31.5), side min(W, H) = 64
+    np.testing.assert_allclose(square.pred_instances.bboxes,
+                               [[15.5, -0.5, 79.5, 63.5]])
+
+
 def test_bottomup_api_matches_the_evaluation_pipeline():
     """inference_bottomup on an image gives the maps (and people) of the
     dataset -> val pipeline -> test_step path that tools/test.py scores."""
@@ -203,7 +211,8 @@ def test_prediction_to_dict_is_coco_style():
     np.testing.assert_allclose(kpts[:, 2], inst['keypoint_scores'])
     scores = sample[0].pred_instances.keypoint_scores
     np.testing.assert_allclose(inst['keypoint_scores'], scores[0], atol=1e-5)
-    np.testing.assert_allclose(kpts[:, :2], sample[0].pred_instances.keypoints[0],
+    np.testing.assert_allclose(kpts[:, :2],
+                               sample[0].pred_instances.keypoints[0],
                                atol=1e-3)
     assert inst['score'] == pytest.approx(0.5 * scores.mean(), abs=1e-6)
     json.dumps(d)
@@ -316,8 +325,8 @@ def test_cli_writes_pictures_and_json(tmp_path, kind, capsys):
         cv2.imwrite(str(folder / f'p{i}.png'), people_image(96, 80, seed=i))
     (folder / 'broken.png').write_bytes(b'\x89PNG\r\n\x1a\nxx')
     out = tmp_path / 'out'
-    rc = _load_tool('infer').main([config, ckpt, str(folder), '--out-dir',
-                                   str(out), '--threads', '1'])
+    rc = load_script('tools/infer.py').main(
+        [config, ckpt, str(folder), '--out-dir', str(out), '--threads', '1'])
     assert rc == 0
     assert sorted(os.listdir(out / 'vis')) == ['p0.png', 'p1.png']
     assert sorted(os.listdir(out / 'predictions')) == ['p0.json', 'p1.json']
@@ -338,7 +347,7 @@ def test_cli_video_and_random_weights_warning(tmp_path, capsys):
     frames = [people_image(96, 80, seed=i) for i in range(3)]
     _write_video(tmp_path / 'clip.mp4', frames)
     out = tmp_path / 'out'
-    tool = _load_tool('infer')
+    tool = load_script('tools/infer.py')
     assert tool.main([config, ckpt, str(tmp_path / 'clip.mp4'),
                       '--out-dir', str(out), '--frame-pictures']) == 0
     lines = (out / 'predictions' / 'clip.jsonl').read_text().splitlines()
@@ -367,7 +376,7 @@ def test_quickstart_infer_command_runs(tmp_path, kind):
     cmd = infer_command(Config.fromfile(config), ckpt, str(tmp_path), 1)
     args = shlex.split(cmd)
     assert args[:2] == ['python', 'tools/infer.py'] and ckpt in args
-    assert _load_tool('infer').main(args[2:]) == 0
+    assert load_script('tools/infer.py').main(args[2:]) == 0
     assert os.listdir(tmp_path / 'infer' / 'vis') == ['infer_demo.png']
     pred = json.loads(
         (tmp_path / 'infer' / 'predictions' / 'infer_demo.json').read_text())

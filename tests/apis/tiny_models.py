@@ -1,7 +1,8 @@
 """Tiny trained checkpoints of the three model kinds (trained once per
-test process, shared by the test modules of tests/apis): each quickstart config shrunk to a few-thousand-parameter net on
-64x64 inputs, trained 2 iterations by mmengine's Runner in a temporary
-folder; the shrunk config is dumped beside its checkpoint."""
+test process, shared by the test modules of tests/apis): each quickstart
+config shrunk to a net of a few thousand parameters on 64x64 inputs,
+trained 2 iterations by mmengine's Runner in a temporary folder; the
+shrunk config is dumped beside its checkpoint."""
 import atexit
 import functools
 import glob
@@ -45,25 +46,42 @@ def _common(cfg, work_dir, iters=2):
     return cfg
 
 
+def _small_inputs(cfg, stride, resize_types):
+    """Codec and pipelines at SIZE x SIZE inputs (maps SIZE / stride) on
+    4 synthetic 96x96 images."""
+    codec = dict(cfg.model.head.decoder, input_size=(SIZE, SIZE),
+                 heatmap_size=(SIZE // stride, SIZE // stride))
+    cfg.model.head.decoder = codec
+
+    def loader(dl):
+        dl.dataset.update(num_samples=4, img_size=(96, 96))
+        for t in dl.dataset.pipeline:
+            if t['type'] in resize_types:
+                t['input_size'] = (SIZE, SIZE)
+            if t['type'] == 'GenerateTarget':
+                t['encoder'] = codec
+    _loaders(cfg, loader)
+    return cfg
+
+
+def load_script(relpath):
+    """A script of the repository (tools/..., benchmarks/...) as a module.
+    """
+    import importlib.util
+    path = REPO / relpath
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def tiny_hourglass_cfg(work_dir):
     cfg = Config.fromfile(
         str(REPO / 'configs/quickstart/hourglass_synthetic.py'))
     cfg = _common(cfg, work_dir)
     cfg.model.backbone.update(num_stacks=1, num_channels=16, depth=2)
     cfg.model.head.num_stages = 1
-    codec = dict(cfg.model.head.decoder, input_size=(SIZE, SIZE),
-                 heatmap_size=(SIZE // 4, SIZE // 4))
-    cfg.model.head.decoder = codec
-
-    def loader(dl):
-        dl.dataset.update(num_samples=4, img_size=(96, 96))
-        for t in dl.dataset.pipeline:
-            if t['type'] == 'TopdownAffine':
-                t['input_size'] = (SIZE, SIZE)
-            if t['type'] == 'GenerateTarget':
-                t['encoder'] = codec
-    _loaders(cfg, loader)
-    return cfg
+    return _small_inputs(cfg, 4, ('TopdownAffine', ))
 
 
 def tiny_openpose_cfg(work_dir):
@@ -77,19 +95,7 @@ def tiny_openpose_cfg(work_dir):
     cfg.model.head.update(in_channels=16, stage_channels=8, mid_channels=16,
                           num_paf_stages=1, num_cm_stages=1,
                           num_dense_blocks=1)
-    codec = dict(cfg.model.head.decoder, input_size=(SIZE, SIZE),
-                 heatmap_size=(SIZE // 8, SIZE // 8))
-    cfg.model.head.decoder = codec
-
-    def loader(dl):
-        dl.dataset.update(num_samples=4, img_size=(96, 96))
-        for t in dl.dataset.pipeline:
-            if t['type'] in ('BottomupRandomAffine', 'BottomupResize'):
-                t['input_size'] = (SIZE, SIZE)
-            if t['type'] == 'GenerateTarget':
-                t['encoder'] = codec
-    _loaders(cfg, loader)
-    return cfg
+    return _small_inputs(cfg, 8, ('BottomupRandomAffine', 'BottomupResize'))
 
 
 def tiny_fse_cfg(work_dir):
