@@ -24,8 +24,8 @@ import cv2
 from mmengine.utils import ProgressBar
 
 import kp_ext  # noqa: F401  (weights-only-safe checkpoint types)
-from kp_ext.apis import (InputError, PoseInferencer, prediction_to_dict,
-                         resolve_inputs)
+from kp_ext.apis import (CheckpointMismatchError, InputError, PoseInferencer,
+                         prediction_to_dict, resolve_inputs)
 from kp_ext.apis.inputs import VideoFrames
 from kp_ext.utils.threads import default_num_threads, set_num_threads
 
@@ -92,10 +92,14 @@ def main(argv=None) -> int:
     if args.checkpoint is None:
         print(f'WARNING: no checkpoint given: {args.config} runs with RANDOM '
               'weights; the predictions are meaningless', file=sys.stderr)
-    inferencer = PoseInferencer(args.config, args.checkpoint,
-                                device=args.device,
-                                det_model=args.det_config,
-                                det_weights=args.det_checkpoint)
+    try:
+        inferencer = PoseInferencer(args.config, args.checkpoint,
+                                    device=args.device,
+                                    det_model=args.det_config,
+                                    det_weights=args.det_checkpoint)
+    except (CheckpointMismatchError, FileNotFoundError, ValueError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
     vis_dir = osp.join(args.out_dir, 'vis')
     pred_dir = osp.join(args.out_dir, 'predictions')
     os.makedirs(vis_dir, exist_ok=True)

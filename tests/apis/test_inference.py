@@ -360,6 +360,12 @@ def test_cli_video_and_random_weights_warning(tmp_path, capsys):
     assert tool.main([config, str(tmp_path / 'clip.mp4'), '--out-dir',
                       str(tmp_path / 'o2')]) == 0
     assert 'RANDOM weights' in capsys.readouterr().err
+    # a checkpoint of another model kind: the keys, not a traceback
+    assert tool.main([config, trained('landmarks')[1],
+                      str(tmp_path / 'clip.mp4'), '--out-dir',
+                      str(tmp_path / 'o4')]) == 2
+    err = capsys.readouterr().err
+    assert 'does not fit the model' in err and 'missing keys' in err
     # an empty video fails with its name, before any work
     (tmp_path / 'empty.mp4').write_bytes(b'')
     assert tool.main([config, ckpt, str(tmp_path / 'empty.mp4'),
