@@ -85,7 +85,8 @@ VISBACKENDS = Registry(
     locations=['kp_ext.visualization'])
 
 LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS)
-INFERENCERS = Registry('inferencer', parent=MMENGINE_INFERENCERS)
+INFERENCERS = Registry(
+    'inferencer', parent=MMENGINE_INFERENCERS, locations=['kp_ext.apis'])
 FUNCTIONS = Registry(
     'function', parent=MMENGINE_FUNCTIONS, locations=['kp_ext.datasets'])
 

@@ -25,6 +25,12 @@ if ! $PY -c 'from xtcocotools.cocoeval import COCOeval; from xtcocotools import 
     $PIP --force-reinstall --no-deps --no-build-isolation \
         --no-binary xtcocotools xtcocotools
 fi
+# ONNX export (tools/export_onnx.py, benchmarks/inference.py) and its tests;
+# torch's TorchScript exporter (dynamo=False) needs only onnx
+if ! $PY -c 'import onnx, onnxruntime' 2>/dev/null; then
+    echo '[install] onnx, onnxruntime (ONNX export and its check)'
+    $PIP onnx onnxruntime
+fi
 # (re)install when kp_ext is missing or imports from another checkout
 # (checked from / so that the current directory does not shadow the install)
 here=$(pwd)

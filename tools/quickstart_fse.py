@@ -21,6 +21,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401
+from kp_ext.apis import infer_command
+from kp_ext.utils.threads import default_num_threads, set_num_threads
 from kp_ext.visualization.landmark_drawing import (draw_landmark_grid,
                                                    fse_pair_figure,
                                                    landmark_colors)
@@ -35,7 +37,9 @@ def parse_args():
     parser.add_argument('--max-iters', type=int, default=None,
                         help="override the config's training length")
     parser.add_argument('--threads', type=int, default=None,
-                        help='torch CPU threads (default: all cores)')
+                        help='torch CPU threads (default: the free cores, '
+                        'at most 2: more threads than free cores made a '
+                        'shared machine 1.5-2.5x slower per iteration)')
     parser.add_argument('--num-vis', type=int, default=16,
                         help='test images in the landmark grid')
     return parser.parse_args()
@@ -80,8 +84,7 @@ def draw_figures(runner, out_dir: str, num: int) -> list:
 
 def main():
     args = parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    threads = set_num_threads(args.threads or default_num_threads())
     repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
     os.chdir(repo)
     cfg = Config.fromfile(args.config)
@@ -124,6 +127,11 @@ def main():
           'inter-eye distance):')
     for k, v in metrics.items():
         print(f'  {k:<20s} {float(v):.2f}')
+    print(f'torch threads: {threads}')
+    if ckpt:
+        print('run the checkpoint on your own images or videos (here: a '
+              'held-out synthetic image):')
+        print('  ' + infer_command(cfg, ckpt, cfg.work_dir, threads))
     print('=' * 70)
 
 

@@ -25,7 +25,9 @@ from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401
+from kp_ext.apis import infer_command
 from kp_ext.utils.run_outputs import run_outputs
+from kp_ext.utils.threads import default_num_threads, set_num_threads
 from kp_ext.visualization.paf_drawing import paf_panel
 from kp_ext.visualization.utils import tensor_to_image
 
@@ -41,7 +43,9 @@ def parse_args(argv=None):
     parser.add_argument('--num-panels', type=int, default=4,
                         help='test images drawn with their maps and PAFs')
     parser.add_argument('--threads', type=int, default=None,
-                        help='torch CPU threads (default: all cores)')
+                        help='torch CPU threads (default: the free cores, '
+                        'at most 2: more threads than free cores made a '
+                        'shared machine 1.5-2.5x slower per iteration)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         default=None,
                         help='override config settings, e.g. '
@@ -89,8 +93,7 @@ def draw_panels(runner, cfg, out_dir: str, num: int) -> list:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    threads = set_num_threads(args.threads or default_num_threads())
     repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
     os.chdir(repo)
     cfg = Config.fromfile(args.config)
@@ -137,6 +140,11 @@ def main(argv=None) -> dict:
     print('COCO keypoint metrics on held-out synthetic crowds:')
     for k, v in metrics.items():
         print(f'  {k:<16s} {float(v):.4f}')
+    print(f'torch threads: {threads}')
+    if ckpt:
+        print('run the checkpoint on your own images or videos (here: a '
+              'held-out synthetic image):')
+        print('  ' + infer_command(cfg, ckpt, cfg.work_dir, threads))
     print('=' * 70)
     return dict(metrics=summary, vis_dir=vis_dir, pictures=pictures,
                 panels=panels, checkpoint=ckpt)

@@ -201,7 +201,7 @@ def test_coco_crowds_are_masked_in_targets():
     assert fields.heatmaps.max() > 0.5
 
 
-def test_quickstart_tool_small_run(tmp_path):
+def test_quickstart_tool_small_run(tmp_path, capsys):
     tool = _load_tool()
     opts = [
         'train_dataloader.dataset.num_samples=8',
@@ -222,3 +222,7 @@ def test_quickstart_tool_small_run(tmp_path):
     assert len(res['panels']) == 2
     assert all(osp.getsize(p) > 0 for p in res['panels'])
     assert res['checkpoint'] and osp.exists(res['checkpoint'])
+    # it ends with the tools/infer.py command for its checkpoint
+    out = capsys.readouterr().out
+    assert f"tools/infer.py {tmp_path / 'qs' / 'infer_config.py'} " \
+        f"{res['checkpoint']}" in out

@@ -1,0 +1,311 @@
+"""``PoseInferencer``: one entry point for every kp_ext model kind.
+
+The kind comes from the config's estimator: top-down (hourglass), bottom-up
+(OpenPose / PAF) or unsupervised landmarks (FSE). Inputs are anything
+:func:`kp_ext.apis.inputs.resolve_inputs` accepts (image path, folder,
+list, numpy image, video file). Top-down models take person boxes from
+``bboxes``, else from a bottom-up ``det_model`` (a PAF model finds the
+people, the top-down model refines each of them: MMPose's detector +
+pose-model pattern without a detector), else use the whole image.
+
+Results: ``PoseDataSample`` s (keypoints in image pixels) or, by default,
+JSON-ready dicts (:func:`prediction_to_dict`, COCO-style
+``[x, y, score, ...]`` keypoints with a person score); drawings on request
+with kp_ext's ``PoseLocalVisualizer``.
+"""
+import copy
+import itertools
+import logging
+import os
+from typing import Iterator, List, Optional
+
+import cv2
+import numpy as np
+from mmengine.config import Config
+from mmengine.infer import BaseInferencer
+from mmengine.logging import print_log
+from mmengine.structures import InstanceData
+
+from kp_ext.registry import INFERENCERS
+from kp_ext.structures import PoseDataSample
+from .inference import (_pipeline, inference_bottomup, inference_landmarks,
+                        inference_topdown, init_model, merge_data_samples,
+                        model_kind)
+from .inputs import InputError, Source, VideoFrames, resolve_inputs
+
+__all__ = ['PoseInferencer', 'prediction_to_dict']
+
+_counter = itertools.count()
+
+
+def _as_list(x, decimals: int = 3) -> list:
+    return np.asarray(x, dtype=np.float64).round(decimals).tolist()
+
+
+def prediction_to_dict(sample) -> dict:
+    """JSON-ready predictions of one image (or frame).
+
+    Each instance: ``keypoints`` flattened ``[x1, y1, s1, x2, ...]`` (image
+    pixels, COCO results layout), ``keypoint_scores``, ``score`` (the
+    person score: the grouping's instance score for bottom-up models, else
+    the box score times the mean keypoint score) and ``bbox`` xyxy.
+    """
+    meta = sample.metainfo
+    inst = sample.get('pred_instances', InstanceData())
+    out = dict(img_path=meta.get('img_path'),
+               height=int(meta['ori_shape'][0]) if 'ori_shape' in meta
+               else None,
+               width=int(meta['ori_shape'][1]) if 'ori_shape' in meta
+               else None,
+               instances=[])
+    if 'keypoints' not in inst:
+        return out
+    kpts = np.asarray(inst.keypoints, dtype=np.float64)
+    if len(kpts) == 0:
+        return out
+    kpts = kpts.reshape(len(kpts), -1, kpts.shape[-1])[..., :2]
+    scores = np.asarray(inst.keypoint_scores,
+                        dtype=np.float64).reshape(kpts.shape[:2])
+    for i in range(len(kpts)):
+        if 'scores' in inst:
+            score = float(np.asarray(inst.scores).reshape(-1)[i])
+        else:
+            box_score = (float(np.asarray(inst.bbox_scores).reshape(-1)[i])
+                         if 'bbox_scores' in inst else 1.0)
+            score = box_score * float(scores[i].mean())
+        triplets = np.concatenate([kpts[i].round(3),
+                                   scores[i][:, None].round(5)], axis=1)
+        one = dict(keypoints=triplets.reshape(-1).tolist(),
+                   keypoint_scores=_as_list(scores[i], 5),
+                   score=round(score, 6))
+        if 'bboxes' in inst:
+            one['bbox'] = _as_list(np.asarray(inst.bboxes).reshape(-1, 4)[i])
+        out['instances'].append(one)
+    return out
+
+
+@INFERENCERS.register_module()
+class PoseInferencer(BaseInferencer):
+    """Keypoints (or landmarks) of images and videos with a kp_ext model.
+
+    Args:
+        model (str | Config): config of the pose (or landmark) model.
+        weights (str, optional): its checkpoint (strictly checked by
+            :func:`init_model`); None keeps random weights (with a warning).
+        device (str): torch device. Default 'cpu'.
+        det_model, det_weights (optional): config and checkpoint of a
+            bottom-up (PAF) model whose people give the boxes of a top-down
+            ``model``.
+        det_score_thr (float): people of ``det_model`` with a lower
+            instance score are dropped. Default 0.
+        det_min_size (float): people of ``det_model`` whose keypoint box
+            is narrower or lower than this (image px; e.g. a person of one
+            part) are dropped: such a box cannot be cropped. Default 4.
+        show_progress (bool): mmengine's progress display in ``__call__``.
+    """
+
+    preprocess_kwargs: set = set()
+    forward_kwargs: set = {'bboxes'}
+    visualize_kwargs: set = {'return_vis', 'kpt_thr', 'draw_bbox'}
+    postprocess_kwargs: set = set()
+
+    def __init__(self,
+                 model,
+                 weights: Optional[str] = None,
+                 device: str = 'cpu',
+                 det_model=None,
+                 det_weights: Optional[str] = None,
+                 det_score_thr: float = 0.0,
+                 det_min_size: float = 4.0,
+                 show_progress: bool = False) -> None:
+        super().__init__(model=model, weights=weights, device=device,
+                         scope='kp_ext', show_progress=show_progress)
+        self.kind = model_kind(self.model)
+        self.det_model = None
+        self.det_score_thr = float(det_score_thr)
+        self.det_min_size = float(det_min_size)
+        if det_model is not None:
+            if self.kind != 'topdown':
+                raise ValueError(f'det_model gives person boxes to a '
+                                 f'top-down model; this model is {self.kind}')
+            self.det_model = init_model(det_model, det_weights, device)
+            if model_kind(self.det_model) != 'bottomup':
+                raise ValueError(
+                    f'det_model {det_model!r} must be a bottom-up (PAF) '
+                    f'model, got a {type(self.det_model).__name__}')
+
+    # ------------------------------------------------ BaseInferencer hooks
+    def _init_model(self, cfg, weights, device):
+        if not cfg:
+            raise ValueError('PoseInferencer needs a config (model=...)')
+        if weights is None:
+            print_log(f'PoseInferencer: no checkpoint given for '
+                      f'{cfg.filename or "the config"}: the weights are '
+                      'RANDOM, the predictions meaningless',
+                      logger='current', level=logging.WARNING)
+        return init_model(cfg if isinstance(cfg, Config) else Config(cfg),
+                          weights, device)
+
+    def _init_pipeline(self, cfg):
+        return _pipeline(self.model)
+
+    def _init_visualizer(self, cfg):
+        from kp_ext.visualization import PoseLocalVisualizer, landmark_colors
+        vis = PoseLocalVisualizer(name=f'kp_ext_infer_{next(_counter)}',
+                                  radius=3, line_width=2)
+        if model_kind(self.model) == 'landmarks':
+            k = self.model.head.num_keypoints
+            vis.kpt_color = [tuple(int(v) for v in c)
+                             for c in landmark_colors(k)]
+        else:
+            vis.set_dataset_meta(self.model.dataset_meta)
+        return vis
+
+    # ------------------------------------------------------------ running
+    def _people_boxes(self, img) -> np.ndarray:
+        """(N, 5) boxes + scores of the people ``det_model`` finds."""
+        det = inference_bottomup(self.det_model, img)[0].pred_instances
+        boxes = np.asarray(det.bboxes, np.float32).reshape(-1, 4)
+        scores = np.asarray(det.scores, np.float32).reshape(-1)
+        size = boxes[:, 2:] - boxes[:, :2]
+        keep = (scores >= self.det_score_thr) & \
+            (size.min(axis=1) >= self.det_min_size)
+        return np.concatenate([boxes[keep], scores[keep, None]], axis=1)
+
+    def predict_one(self, img, bboxes=None):
+        """One merged :class:`PoseDataSample` for one image (path or array).
+        """
+        if self.kind == 'bottomup':
+            return inference_bottomup(self.model, img)[0]
+        if self.kind == 'topdown':
+            if bboxes is None and self.det_model is not None:
+                bboxes = self._people_boxes(img)
+            samples = inference_topdown(self.model, img, bboxes)
+        else:
+            samples = inference_landmarks(self.model, img, bboxes)
+        if samples:
+            return merge_data_samples(samples)
+        return self._empty_sample(img)
+
+    def _empty_sample(self, img):
+        """A sample without people (no boxes)."""
+        loaded = _pipeline(self.model).transforms[0](
+            dict(img_path=img) if isinstance(img, str) else
+            dict(img=img, img_path=None))
+        k = int((self.model.dataset_meta or {}).get('num_keypoints', 0))
+        sample = PoseDataSample(metainfo=dict(
+            img_path=loaded.get('img_path'), ori_shape=loaded['ori_shape']))
+        sample.pred_instances = InstanceData(
+            keypoints=np.zeros((0, k, 2), np.float32),
+            keypoint_scores=np.zeros((0, k), np.float32),
+            bboxes=np.zeros((0, 4), np.float32),
+            bbox_scores=np.zeros((0, ), np.float32))
+        return sample
+
+    def draw(self, image_bgr: np.ndarray, sample, kpt_thr: float = 0.3,
+             draw_bbox: Optional[bool] = None) -> np.ndarray:
+        """The prediction drawn on the image; returns BGR uint8. Every
+        unsupervised landmark is drawn (its score is a peak probability of
+        the order of 1 / map area, not a confidence to threshold)."""
+        if self.kind == 'landmarks':
+            kpt_thr = -np.inf
+        if draw_bbox is None:
+            draw_bbox = self.kind == 'topdown'
+        rgb = np.ascontiguousarray(image_bgr[..., ::-1])
+        drawn = self.visualizer.add_datasample(
+            'prediction', rgb, sample, draw_gt=False, draw_pred=True,
+            draw_bbox=draw_bbox, kpt_thr=kpt_thr)
+        return np.ascontiguousarray(drawn[..., ::-1])
+
+    def iter_results(self, sources: List[Source], bboxes=None,
+                     return_vis: bool = False, kpt_thr: float = 0.3,
+                     draw_bbox: Optional[bool] = None,
+                     skip_failures: bool = False) -> Iterator[dict]:
+        """One record per image or video frame: ``source`` (the
+        :class:`Source`), ``frame`` (index, None for images), ``sample``,
+        ``drawing`` (BGR, when ``return_vis``), ``error`` (message of a
+        failed image when ``skip_failures``; its other fields are None) and
+        for frames ``video`` (the :class:`VideoFrames`).
+        """
+        from kp_ext.datasets.transforms import LoadImage
+        loader = LoadImage()
+        for source in sources:
+            if source.kind == 'video':
+                video = VideoFrames(source.value)
+                for index, frame in enumerate(video):
+                    sample = self.predict_one(frame, bboxes)
+                    sample.set_metainfo(dict(img_path=source.value,
+                                             frame_index=index))
+                    yield dict(source=source, frame=index, sample=sample,
+                               video=video, error=None,
+                               drawing=self.draw(frame, sample, kpt_thr,
+                                                 draw_bbox)
+                               if return_vis else None)
+                continue
+            try:
+                image = loader(dict(img_path=source.value)
+                               if source.kind == 'image' else
+                               dict(img=source.value))['img']
+                sample = self.predict_one(
+                    source.value if source.kind == 'image' else image,
+                    bboxes)
+                drawing = (self.draw(image, sample, kpt_thr, draw_bbox)
+                           if return_vis else None)
+            except (OSError, ValueError, TypeError) as e:
+                if not skip_failures:
+                    raise
+                yield dict(source=source, frame=None, sample=None,
+                           drawing=None, video=None, error=str(e))
+                continue
+            yield dict(source=source, frame=None, sample=sample,
+                       drawing=drawing, video=None, error=None)
+
+    def __call__(self, inputs, return_datasamples: bool = False,
+                 batch_size: int = 1, **kwargs) -> dict:
+        """Predictions of ``inputs`` (see module doc).
+
+        Keyword args: ``bboxes`` (top-down / landmarks: boxes for every
+        image), ``return_vis`` (drawings), ``kpt_thr``, ``draw_bbox``.
+        With a folder or a list, an image that cannot be read or used is
+        skipped and listed in ``failures``; a single input raises.
+
+        Returns:
+            dict(predictions=[one per image / frame], visualization=[BGR
+            images] or [], failures=[(name, message)]).
+        """
+        pre, fwd, vis, post = self._dispatch_kwargs(**kwargs)
+        sources = resolve_inputs(inputs)
+        many = len(sources) > 1 or isinstance(inputs, (list, tuple)) or (
+            isinstance(inputs, (str, os.PathLike)) and os.path.isdir(inputs))
+        records = list(self.iter_results(
+            sources, bboxes=fwd.get('bboxes'),
+            return_vis=vis.get('return_vis', False),
+            kpt_thr=vis.get('kpt_thr', 0.3),
+            draw_bbox=vis.get('draw_bbox'), skip_failures=many))
+        failures = [(r['source'].name, r['error']) for r in records
+                    if r['error'] is not None]
+        done = [r for r in records if r['error'] is None]
+        if many and not done:
+            raise InputError('no input could be processed:\n' + '\n'.join(
+                f'  {n}: {m}' for n, m in failures))
+        for name, message in failures:
+            print_log(f'PoseInferencer: skipped {name}: {message}',
+                      logger='current', level=logging.WARNING)
+        result = self.postprocess([r['sample'] for r in done],
+                                  [r['drawing'] for r in done],
+                                  return_datasamples)
+        result['failures'] = failures
+        return result
+
+    def visualize(self, inputs: list, preds: list, **kwargs) -> list:
+        """Drawings (BGR) of predictions on their images (numpy BGR)."""
+        return [self.draw(img, pred, **kwargs)
+                for img, pred in zip(inputs, preds)]
+
+    def postprocess(self, preds, visualization, return_datasample=False,
+                    **kwargs) -> dict:
+        predictions = (list(preds) if return_datasample else
+                       [prediction_to_dict(p) for p in preds])
+        return dict(predictions=predictions,
+                    visualization=[v for v in visualization
+                                   if v is not None])

@@ -1,0 +1,101 @@
+"""Export a kp_ext network to ONNX and check it against PyTorch.
+
+    python tools/export_onnx.py CONFIG CHECKPOINT --out model.onnx
+        [--image IMG] [--atol 1e-4] [--opset 17]
+
+The graph maps the normalised input (dynamic batch axis) to the last
+stage's maps (``kp_ext.apis.onnx_export``). Checks, printed:
+
+1. onnxruntime (CPU) against PyTorch on a random batch of 2 (the dynamic
+   batch axis in use): largest absolute difference of every output;
+2. end to end on an image (``--image``, default the first image of the
+   config's test set): the config's pipeline, onnxruntime maps, kp_ext's
+   numpy decode / PAF grouping, image coordinates, against the PyTorch
+   path: largest keypoint difference (px) and the number of people.
+
+Exits with status 1 when a difference exceeds ``--atol`` (maps) or
+``--kpt-atol`` (keypoints, px). Needs ``pip install onnx onnxruntime``.
+"""
+import argparse
+import sys
+
+import numpy as np
+import torch
+
+import kp_ext  # noqa: F401  (weights-only-safe checkpoint types)
+from kp_ext.apis import (ExportableNetwork, export_onnx, first_test_image,
+                         inference_bottomup, inference_landmarks,
+                         inference_topdown, init_model, model_kind,
+                         network_input_size, onnx_estimator)
+
+INFER = dict(topdown=inference_topdown, bottomup=inference_bottomup,
+             landmarks=inference_landmarks)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint', nargs='?', default=None,
+                        help='omit only to check the export of random '
+                        'weights')
+    parser.add_argument('--out', required=True, help='the .onnx file')
+    parser.add_argument('--image', default=None,
+                        help='image for the end-to-end check (default: '
+                        'the first image of the config\'s test set)')
+    parser.add_argument('--opset', type=int, default=17)
+    parser.add_argument('--atol', type=float, default=1e-4,
+                        help='largest allowed map difference')
+    parser.add_argument('--kpt-atol', type=float, default=1e-2,
+                        help='largest allowed keypoint difference (px)')
+    parser.add_argument('--threads', type=int, default=1)
+    return parser.parse_args(argv)
+
+
+def _as_tuple(x):
+    return x if isinstance(x, tuple) else (x, )
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    model = init_model(args.config, args.checkpoint)
+    kind = model_kind(model)
+    w, h = network_input_size(model)
+    info = export_onnx(model, args.out, (1, 3, h, w), opset=args.opset)
+    print(f'exported {type(model).__name__} ({kind}) -> {args.out}; input '
+          f'(batch, 3, {h}, {w}); outputs {info["output_names"]}')
+
+    ort_model = onnx_estimator(model, args.out, threads=args.threads)
+    x = torch.randn(2, 3, h, w, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        ref = _as_tuple(ExportableNetwork(model)(x))
+    outs = ort_model.extract_feat.run(x.numpy())
+    map_diff = {}
+    for name, a, b in zip(info['output_names'], ref, outs):
+        if tuple(a.shape) != tuple(b.shape):
+            raise RuntimeError(f'{name}: onnxruntime shape {b.shape}, '
+                               f'PyTorch {tuple(a.shape)}')
+        map_diff[name] = float(np.abs(a.numpy() - b).max())
+        print(f'onnxruntime vs PyTorch, batch 2, {name} {tuple(b.shape)}: '
+              f'max abs difference {map_diff[name]:.3g}')
+
+    img = args.image if args.image else first_test_image(model.cfg)
+    torch_res = INFER[kind](model, img)
+    ort_res = INFER[kind](ort_model, img)
+    kp_t = np.concatenate([r.pred_instances.keypoints for r in torch_res])
+    kp_o = np.concatenate([r.pred_instances.keypoints for r in ort_res])
+    same_people = kp_t.shape == kp_o.shape
+    kpt_diff = float(np.abs(kp_t - kp_o).max()) if same_people and \
+        kp_t.size else (0.0 if same_people else float('inf'))
+    print(f'end to end (pipeline, onnxruntime maps, numpy decode): '
+          f'{len(kp_o)} vs {len(kp_t)} instance(s) (PyTorch); max keypoint '
+          f'difference {kpt_diff:.3g} px')
+    ok = max(map_diff.values()) <= args.atol and kpt_diff <= args.kpt_atol
+    print('OK' if ok else 'MISMATCH: differences above the tolerances')
+    return dict(ok=ok, map_diff=map_diff, kpt_diff=kpt_diff,
+                num_instances=(len(kp_t), len(kp_o)), onnx=args.out,
+                input_shape=(h, w), **info)
+
+
+if __name__ == '__main__':
+    sys.exit(0 if main()['ok'] else 1)

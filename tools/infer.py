@@ -1,0 +1,170 @@
+"""Run a trained model on images, folders or videos.
+
+    python tools/infer.py CONFIG [CHECKPOINT] INPUT --out-dir DIR
+        [--device cpu] [--show-kpt-thr 0.3] [--threads N]
+        [--det-config CFG --det-checkpoint CKPT] [--frame-pictures]
+
+INPUT is an image, a folder of images or a video. For every image it writes
+``DIR/vis/<name>`` (skeletons, or landmarks, drawn) and
+``DIR/predictions/<stem>.json``; for a video ``DIR/vis/<stem>.mp4`` (every
+frame drawn) and ``DIR/predictions/<stem>.jsonl`` (one JSON line per
+frame). Keypoints are COCO-style ``[x, y, score, ...]`` with a person
+``score`` (``kp_ext.apis.prediction_to_dict``). A top-down model takes its
+person boxes from a bottom-up model with ``--det-config`` /
+``--det-checkpoint``, else uses the whole image. Images of a folder that
+cannot be read are skipped and listed at the end.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+import cv2
+from mmengine.utils import ProgressBar
+
+import kp_ext  # noqa: F401  (weights-only-safe checkpoint types)
+from kp_ext.apis import (CheckpointMismatchError, InputError, PoseInferencer,
+                         prediction_to_dict, resolve_inputs)
+from kp_ext.apis.inputs import VideoFrames
+from kp_ext.utils.threads import default_num_threads, set_num_threads
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Keypoints of images, folders or videos with a kp_ext '
+        'model', usage='%(prog)s CONFIG [CHECKPOINT] INPUT --out-dir DIR '
+        '[options]')
+    parser.add_argument('config', help='model config file')
+    parser.add_argument('paths', nargs='+', metavar='[CHECKPOINT] INPUT',
+                        help='checkpoint (optional) and input (image, '
+                        'folder of images, or video)')
+    parser.add_argument('--out-dir', required=True,
+                        help='where pictures and predictions go')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--show-kpt-thr', type=float, default=0.3,
+                        help='draw keypoints scoring above this')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch/OpenCV CPU threads (default: free cores,'
+                        ' at most 2)')
+    parser.add_argument('--det-config', default=None,
+                        help='bottom-up (PAF) config giving person boxes to '
+                        'a top-down model')
+    parser.add_argument('--det-checkpoint', default=None)
+    parser.add_argument('--frame-pictures', action='store_true',
+                        help='also write every video frame as a picture')
+    args = parser.parse_args(argv)
+    if len(args.paths) > 2:
+        parser.error(f'expected [CHECKPOINT] INPUT, got {args.paths}')
+    args.checkpoint = args.paths[0] if len(args.paths) == 2 else None
+    args.input = args.paths[-1]
+    return args
+
+
+def _unique(name: str, used: set) -> str:
+    stem = osp.splitext(name)[0]
+    if stem in used:
+        stem = name.replace('.', '_')
+    used.add(stem)
+    return stem
+
+
+def _count(sources, videos) -> int:
+    total = 0
+    for s in sources:
+        total += videos[s.name].num_frames if s.kind == 'video' else 1
+    return total
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    threads = set_num_threads(args.threads or default_num_threads())
+    try:
+        sources = resolve_inputs(args.input)
+        # open videos first: an unreadable one fails before any work
+        videos = {s.name: VideoFrames(s.value) for s in sources
+                  if s.kind == 'video'}
+        for video in videos.values():
+            video.close()
+    except InputError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
+    if args.checkpoint is None:
+        print(f'WARNING: no checkpoint given: {args.config} runs with RANDOM '
+              'weights; the predictions are meaningless', file=sys.stderr)
+    try:
+        inferencer = PoseInferencer(args.config, args.checkpoint,
+                                    device=args.device,
+                                    det_model=args.det_config,
+                                    det_weights=args.det_checkpoint)
+    except (CheckpointMismatchError, FileNotFoundError, ValueError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
+    vis_dir = osp.join(args.out_dir, 'vis')
+    pred_dir = osp.join(args.out_dir, 'predictions')
+    os.makedirs(vis_dir, exist_ok=True)
+    os.makedirs(pred_dir, exist_ok=True)
+
+    total = _count(sources, videos)
+    bar = ProgressBar(total, file=sys.stderr) if total > 1 else None
+    used, failures, written = set(), [], 0
+    writers, jsonl, stems = {}, {}, {}
+    many = len(sources) > 1 or osp.isdir(args.input)
+    try:
+        for rec in inferencer.iter_results(
+                sources, return_vis=True, kpt_thr=args.show_kpt_thr,
+                skip_failures=many):
+            src = rec['source']
+            if bar is not None:
+                bar.update()
+            if rec['error'] is not None:
+                failures.append((src.name, rec['error']))
+                continue
+            pred = prediction_to_dict(rec['sample'])
+            if src.kind != 'video':
+                stem = _unique(osp.basename(src.name), used)
+                ext = osp.splitext(src.name)[1] or '.png'
+                cv2.imwrite(osp.join(vis_dir, stem + ext), rec['drawing'])
+                with open(osp.join(pred_dir, stem + '.json'), 'w') as f:
+                    json.dump(pred, f)
+                written += 1
+                continue
+            if src.name not in writers:
+                stems[src.name] = _unique(osp.basename(src.name), used)
+                video = rec['video']
+                writers[src.name] = cv2.VideoWriter(
+                    osp.join(vis_dir, stems[src.name] + '.mp4'),
+                    cv2.VideoWriter_fourcc(*'mp4v'), video.fps,
+                    (rec['drawing'].shape[1], rec['drawing'].shape[0]))
+                jsonl[src.name] = open(
+                    osp.join(pred_dir, stems[src.name] + '.jsonl'), 'w')
+            writers[src.name].write(rec['drawing'])
+            pred['frame_index'] = rec['frame']
+            jsonl[src.name].write(json.dumps(pred) + '\n')
+            if args.frame_pictures:
+                frame_dir = osp.join(vis_dir, stems[src.name])
+                os.makedirs(frame_dir, exist_ok=True)
+                cv2.imwrite(osp.join(frame_dir, f'{rec["frame"]:06d}.jpg'),
+                            rec['drawing'])
+            written += 1
+    except (InputError, OSError, ValueError) as e:
+        print(f'\nerror: {e}', file=sys.stderr)
+        return 2
+    finally:
+        for w in writers.values():
+            w.release()
+        for f in jsonl.values():
+            f.close()
+    if bar is not None:
+        sys.stderr.write('\n')
+    print(f'{written} image(s)/frame(s) done with {threads} thread(s): '
+          f'pictures in {vis_dir}, predictions in {pred_dir}')
+    if failures:
+        print(f'{len(failures)} input(s) failed:', file=sys.stderr)
+        for name, message in failures:
+            print(f'  {name}: {message}', file=sys.stderr)
+    return 0 if written else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
