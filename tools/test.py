@@ -3,11 +3,11 @@ import argparse
 import os
 import os.path as osp
 
-import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401  (registers weights-only-safe checkpoint types)
+from kp_ext.engine.launch import setup_distributed
 
 
 def parse_args():
@@ -45,7 +45,6 @@ def parse_args():
 
 
 def merge_args(cfg, args):
-    cfg.launcher = args.launcher
     cfg.load_from = args.checkpoint
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -54,9 +53,6 @@ def merge_args(cfg, args):
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-    if not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-        cfg.env_cfg.dist_cfg['backend'] = 'gloo'
     if args.show or args.show_dir:
         vis = cfg.default_hooks.visualization
         vis.enable = True
@@ -80,6 +76,7 @@ def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
+    setup_distributed(cfg, args.launcher)  # gloo + CPU DDP without CUDA
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     if args.out:

@@ -33,15 +33,14 @@ import glob
 import os
 import os.path as osp
 
-import torch
 from mmengine.dist import all_reduce_params, is_distributed, is_main_process
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook as _MMEngineCheckpointHook
 
+from kp_ext.engine.non_finite import first_non_finite
 from kp_ext.registry import HOOKS
 
-__all__ = ['CheckpointHook', 'AtomicLocalBackend', 'write_atomic',
-           'first_non_finite']
+__all__ = ['CheckpointHook', 'AtomicLocalBackend', 'write_atomic']
 
 ATOMIC_BACKEND = 'kp_ext_atomic_local'
 PARTIAL_SUFFIX = '.partial'
@@ -86,17 +85,6 @@ class AtomicLocalBackend(LocalBackend):
 
 
 register_backend(ATOMIC_BACKEND, AtomicLocalBackend, force=True)
-
-
-def first_non_finite(state_dict: dict):
-    """``(name, n_bad, n_total)`` of the first floating tensor of
-    ``state_dict`` holding NaN/inf, or ``None``."""
-    for name, value in state_dict.items():
-        if torch.is_tensor(value) and value.is_floating_point():
-            finite = torch.isfinite(value)
-            if not bool(finite.all()):
-                return name, int((~finite).sum()), value.numel()
-    return None
 
 
 class _DeferredRemoval:
