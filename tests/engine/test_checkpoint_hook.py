@@ -5,10 +5,12 @@ With ``max_keep_ckpts=1`` mmengine's hook deleted ``iter_2.pth`` before
 writing ``iter_3.pth``; a kill during that write left nothing to resume
 from. The kill is made deterministic here by raising from inside the save
 at each step of it (during the write, after the rename, after
-``last_checkpoint`` is updated); ``tests/e2e`` has the same with a real
-SIGKILL of ``tools/train.py``.
+``last_checkpoint`` is updated); ``test_sigkill_while_saving_then_resume``
+does it with a real SIGKILL of ``tools/train.py``.
 """
 import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -21,6 +23,7 @@ import kp_ext  # noqa: F401
 from kp_ext.engine.hooks import checkpoint_hook
 from kp_ext.engine.hooks.checkpoint_hook import CheckpointHook, write_atomic
 from kp_ext.engine.non_finite import first_non_finite
+from conftest import REPO, tiny_hourglass_synthetic_cfg
 from kp_ext.registry import HOOKS, MODELS
 
 
@@ -166,3 +169,46 @@ def test_first_non_finite():
               b=torch.tensor([1.0, float('nan'), float('inf')]))
     assert first_non_finite(sd) == ('b', 2, 3)
     assert first_non_finite(dict(a=torch.ones(2))) is None
+
+
+_KILLING_TRAIN = """
+import os, runpy, signal, sys
+real_replace = os.replace
+def replace(src, dst):
+    # SIGKILL while iter_2.pth is being written: its data is in
+    # iter_2.pth.partial, iter_1.pth is the newest complete checkpoint
+    if str(dst).endswith('iter_2.pth'):
+        os.kill(os.getpid(), signal.SIGKILL)
+    real_replace(src, dst)
+os.replace = replace
+sys.argv = ['tools/train.py'] + sys.argv[1:]
+runpy.run_path('tools/train.py', run_name='__main__')
+"""
+
+
+@pytest.mark.slow
+def test_sigkill_while_saving_then_resume(tmp_path):
+    """The issue's case: max_keep_ckpts=1, SIGKILL while the new checkpoint
+    is written; ``tools/train.py --resume`` continues from the previous
+    one (mmengine's hook had already deleted it: FileNotFoundError)."""
+    work = tmp_path / 'work'
+    cfg = tiny_hourglass_synthetic_cfg(work, iters=3, num_samples=4)
+    cfg_file = tmp_path / 'tiny.py'
+    cfg.dump(str(cfg_file))
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
+    run = dict(cwd=str(REPO), env=env, capture_output=True, text=True,
+               timeout=600)
+    killed = subprocess.run(
+        [sys.executable, '-c', _KILLING_TRAIN, str(cfg_file)], **run)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    assert os.path.basename(_last(work)) == 'iter_1.pth'
+    assert (work / 'iter_1.pth').exists()
+
+    resumed = subprocess.run(
+        [sys.executable, 'tools/train.py', str(cfg_file), '--resume'], **run)
+    out = resumed.stdout + resumed.stderr
+    assert resumed.returncode == 0, out[-3000:]
+    assert 'Resumed' in out or 'resumed' in out
+    assert os.path.basename(_last(work)) == 'iter_3.pth'
+    assert sorted(p.name for p in work.glob('*.pth')) == ['iter_3.pth']
+    assert not list(work.glob('*.partial'))
