@@ -15,6 +15,7 @@ import sys
 import pytest
 import torch
 import torch.nn as nn
+from mmengine.evaluator import BaseMetric
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from torch.utils.data import Dataset
@@ -24,7 +25,7 @@ from kp_ext.engine.hooks import checkpoint_hook
 from kp_ext.engine.hooks.checkpoint_hook import CheckpointHook, write_atomic
 from kp_ext.engine.non_finite import first_non_finite
 from conftest import REPO, tiny_hourglass_synthetic_cfg
-from kp_ext.registry import HOOKS, MODELS
+from kp_ext.registry import HOOKS, METRICS, MODELS
 
 
 class _Killed(BaseException):
@@ -55,7 +56,9 @@ class _CkptToyRegressor(BaseModel):
         return out
 
 
-def _runner(work_dir, max_iters, name, lr=0.05, **kw):
+def _runner(work_dir, max_iters, name, lr=0.05, best=None, **kw):
+    checkpoint = dict(type='CheckpointHook', interval=1, by_epoch=False,
+                      max_keep_ckpts=1, **(best or {}))
     return Runner(
         model=dict(type='_CkptToyRegressor'),
         work_dir=str(work_dir),
@@ -65,10 +68,10 @@ def _runner(work_dir, max_iters, name, lr=0.05, **kw):
             batch_size=4, num_workers=0,
             collate_fn=dict(type='default_collate')),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=lr)),
-        train_cfg=dict(by_epoch=False, max_iters=max_iters),
+        train_cfg=dict(by_epoch=False, max_iters=max_iters,
+                       val_interval=1),
         default_hooks=dict(
-            checkpoint=dict(type='CheckpointHook', interval=1,
-                            by_epoch=False, max_keep_ckpts=1),
+            checkpoint=checkpoint,
             logger=dict(type='LoggerHook', interval=1)),
         default_scope='kp_ext', experiment_name=name,
         randomness=dict(seed=0), **kw)
@@ -153,6 +156,49 @@ def test_old_checkpoint_deleted_only_after_new_one(tmp_path):
     assert sorted(p.name for p in tmp_path.glob('iter_*.pth')) == [
         'iter_3.pth']
     assert os.path.basename(_last(tmp_path)) == 'iter_3.pth'
+
+
+@METRICS.register_module(force=True)
+class _Improving(BaseMetric):
+    """A score that improves at every evaluation (1, 2, 3, ...)."""
+
+    calls = 0
+
+    def process(self, data_batch, data_samples):
+        self.results.append(0)
+
+    def compute_metrics(self, results):
+        type(self).calls += 1
+        return dict(score=float(type(self).calls))
+
+
+def test_previous_best_removed_only_after_new_best(tmp_path, monkeypatch):
+    _Improving.calls = 0
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if os.path.basename(str(dst)) == 'best_score_iter_3.pth':
+            raise _Killed  # while the new best is written
+        real_replace(src, dst)
+
+    def runner(name, **kw):
+        return _runner(
+            tmp_path, 3, name,
+            val_dataloader=dict(
+                dataset=_ToyData(),
+                sampler=dict(type='DefaultSampler', shuffle=False),
+                batch_size=8, collate_fn=dict(type='default_collate')),
+            val_cfg=dict(), val_evaluator=dict(type='_Improving'),
+            best=dict(save_best='score', rule='greater'), **kw)
+
+    monkeypatch.setattr(checkpoint_hook.os, 'replace', replace)
+    with pytest.raises(_Killed):
+        runner('ck_best').train()
+    monkeypatch.undo()
+    # the previous best is still there, complete
+    (best, ) = tmp_path.glob('best_*.pth')
+    assert best.name == 'best_score_iter_2.pth'
+    assert torch.load(best, weights_only=True)['meta']['iter'] == 2
 
 
 def test_non_finite_weights_are_never_saved(tmp_path):
