@@ -84,8 +84,12 @@ def _last(work_dir):
 def test_config_name_builds_the_kp_ext_hook(tmp_path):
     hook = HOOKS.build(dict(type='CheckpointHook', interval=1))
     assert isinstance(hook, CheckpointHook)
+    assert hook.backend_args == dict(backend='kp_ext_atomic_local')
     runner = _runner(tmp_path, 1, 'ck_build')
     assert any(isinstance(h, CheckpointHook) for h in runner.hooks)
+    # an object store keeps mmengine's backend (whole-object puts)
+    remote = CheckpointHook(interval=1, out_dir='s3://bucket/ckpts')
+    assert remote.backend_args is None
 
 
 def test_write_atomic_keeps_old_file_when_interrupted(tmp_path, monkeypatch):

@@ -113,7 +113,8 @@ class CheckpointHook(_MMEngineCheckpointHook):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         backend_args = self.backend_args
-        if self.file_client_args is None and (
+        local_dir = self.out_dir is None or '://' not in str(self.out_dir)
+        if self.file_client_args is None and local_dir and (
                 backend_args is None
                 or backend_args == dict(backend='local')):
             self.backend_args = dict(backend=ATOMIC_BACKEND)
