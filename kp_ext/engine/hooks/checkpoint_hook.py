@@ -135,7 +135,9 @@ class CheckpointHook(_MMEngineCheckpointHook):
     # ------------------------------------------------- buffers and NaNs
     def _sync_buffers(self, runner) -> None:
         if is_distributed() and self._last_synced_iter != runner.iter:
-            all_reduce_params(runner.model.buffers(), op='mean')
+            buffers = list(runner.model.buffers())
+            if buffers:
+                all_reduce_params(buffers, op='mean')
             self._last_synced_iter = runner.iter
 
     def before_val_epoch(self, runner) -> None:
