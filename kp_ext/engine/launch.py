@@ -39,7 +39,13 @@ def setup_distributed(cfg, launcher: str) -> None:
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
     if launcher != 'pytorch':
-        return  # slurm / mpi: mmengine's own set-up (CUDA-free there)
+        # mmengine's slurm / mpi set-up calls torch.cuda.set_device
+        raise ValueError(
+            f'--launcher {launcher} needs CUDA (mmengine sets a GPU per '
+            'process); on CPUs start the processes with torchrun: '
+            '`bash tools/dist_train.sh CONFIG NUM_PROCESSES` (--launcher '
+            'pytorch; NNODES/NODE_RANK/MASTER_ADDR/PORT for several '
+            'machines)')
     if not torch_dist.is_initialized():
         missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR',
                                'MASTER_PORT') if k not in os.environ]
