@@ -75,6 +75,56 @@ def tiny_fse_synthetic_cfg(work_dir, iters, *, val_interval=100,
     return cfg
 
 
+def tiny_hourglass_synthetic_cfg(work_dir, *, epochs=None, iters=None,
+                                 num_samples=8, num_workers=0,
+                                 checkpoint_interval=1):
+    """configs/quickstart/hourglass_synthetic.py shrunk for a real Runner in
+    seconds: a 2-stack, 8-channel hourglass on 64x64 crops of 64x64
+    synthetic people, batch 4, the quickstart's train pipeline (random flip
+    and box transform) and schedule types, an epoch-based (``epochs``) or
+    iteration-based (``iters``) loop without validation, a log line per
+    iteration; the checkpoint hook is the quickstart's (``max_keep_ckpts=1``)
+    every ``checkpoint_interval`` epochs/iterations."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(
+        str(REPO / 'configs/quickstart/hourglass_synthetic.py'))
+    cfg.work_dir = str(work_dir)
+    if epochs is not None:
+        cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs,
+                             val_interval=10**6)
+    else:
+        cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
+                             val_interval=10**6)
+        cfg.train_dataloader.sampler = dict(type='InfiniteSampler',
+                                            shuffle=True)
+        cfg.log_processor = dict(by_epoch=False)
+        cfg.default_hooks.checkpoint.by_epoch = False
+        for sched in cfg.param_scheduler:
+            sched.by_epoch = False
+    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+    cfg.test_dataloader = cfg.test_cfg = cfg.test_evaluator = None
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.default_hooks.checkpoint.update(interval=checkpoint_interval,
+                                        save_best=None)
+    cfg.env_cfg.dist_cfg = dict(backend='gloo')
+    size = (64, 64)
+    cfg.model.backbone.num_channels = 8
+    for codec in (cfg.model.head.decoder, cfg.codec):
+        codec.update(input_size=size, heatmap_size=(16, 16))
+    for step in cfg.train_pipeline:
+        if step['type'] == 'TopdownAffine':
+            step['input_size'] = size
+        if step['type'] == 'GenerateTarget':
+            step['encoder'] = cfg.codec
+    cfg.train_dataloader.update(
+        batch_size=4, num_workers=num_workers,
+        persistent_workers=num_workers > 0)
+    cfg.train_dataloader.dataset.update(
+        num_samples=num_samples, img_size=(64, 64),
+        pipeline=cfg.train_pipeline)
+    return cfg
+
+
 _E2E = Path(__file__).resolve().parent / 'e2e'
 
 

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Distributed testing through torchrun (mmengine's DDP; gloo on CPU):
-#   bash tools/dist_train.sh CONFIG GPUS [test.py args...]
+# Distributed testing through torchrun + mmengine DDP, the same command on
+# GPUs (nccl, one process per GPU) and on a CPU-only torch (gloo):
+#   bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCESSES [test.py args...]
+# Several machines: on each, NNODES=<machines> NODE_RANK=<0..NNODES-1>
+# MASTER_ADDR=<address of node 0> PORT=<free port> bash tools/dist_...
+# (NUM_PROCESSES per machine).
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3

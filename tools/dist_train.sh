@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Distributed training through torchrun (mmengine's DDP; gloo on CPU):
-#   bash tools/dist_train.sh CONFIG GPUS [train.py args...]
+# Distributed training through torchrun + mmengine DDP, the same command on
+# GPUs (nccl, one process per GPU) and on a CPU-only torch (gloo):
+#   bash tools/dist_train.sh CONFIG NUM_PROCESSES [train.py args...]
+# Several machines: on each, NNODES=<machines> NODE_RANK=<0..NNODES-1>
+# MASTER_ADDR=<address of node 0> PORT=<free port> bash tools/dist_...
+# (NUM_PROCESSES per machine).
 CONFIG=$1
 GPUS=$2
 NNODES=${NNODES:-1}

@@ -5,12 +5,12 @@ import os
 import os.path as osp
 import sys
 
-import torch
 from mmengine.config import Config
 from mmengine.hooks import LoggerHook
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401  (registers weights-only-safe checkpoint types)
+from kp_ext.engine.launch import setup_distributed
 from kp_ext.utils import DatasetNotFoundError, check_dataset_files
 from kp_ext.utils.checkpoint import check_state_dict_matches
 from kp_ext.utils.cli import CfgOptionsAction, check_config
@@ -61,7 +61,6 @@ def parse_args():
 
 
 def merge_args(cfg, args):
-    cfg.launcher = args.launcher
     cfg.load_from = args.checkpoint
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -70,9 +69,6 @@ def merge_args(cfg, args):
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-    if not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-        cfg.env_cfg.dist_cfg['backend'] = 'gloo'
     if args.show or args.show_dir:
         vis = cfg.default_hooks.visualization
         vis.enable = True
@@ -114,6 +110,7 @@ def main():
         check_dataset_files(cfg, ('test', ), args.config)
     except DatasetNotFoundError as e:
         sys.exit(str(e))
+    setup_distributed(cfg, args.launcher)  # gloo + CPU DDP without CUDA
     runner = Runner.from_cfg(cfg)
     log_test_progress(runner)
     if not args.non_strict:

@@ -14,6 +14,7 @@ from mmengine.runner import Runner
 import kp_ext  # noqa: F401  (registers weights-only-safe checkpoint types)
 from kp_ext.utils import DatasetNotFoundError, check_dataset_files
 from kp_ext.utils.cli import CfgOptionsAction, check_config
+from kp_ext.engine.launch import check_train_schedule, setup_distributed
 
 
 def parse_args():
@@ -71,20 +72,15 @@ def parse_args():
 
 def merge_args(cfg, args):
     """Merge CLI arguments into the config."""
-    cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    check_train_schedule(cfg)
 
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-
-    if not torch.cuda.is_available():
-        # nccl needs GPUs; gloo runs DDP on the CPU
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-        cfg.env_cfg.dist_cfg['backend'] = 'gloo'
 
     if args.amp:
         if torch.cuda.is_available():
@@ -124,8 +120,14 @@ def main():
         check_dataset_files(cfg, ('train', 'val'), args.config)
     except DatasetNotFoundError as e:
         sys.exit(str(e))
+    # gloo + CPU DDP without CUDA, mmengine's set-up with it
+    setup_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
-    runner.train()
+    try:
+        runner.train()
+    except FloatingPointError as e:  # diverged (kp_ext.engine.non_finite)
+        runner.logger.error(f'training stopped: {e}')
+        raise SystemExit(1)
 
 
 if __name__ == '__main__':

@@ -67,6 +67,7 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 from scipy.stats import truncnorm
 
+from kp_ext.datasets.sample_rng import sample_rng
 from kp_ext.registry import TRANSFORMS
 from kp_ext.structures import apply_affine, get_warp_matrix
 from kp_ext.structures.mask import segs_to_mask
@@ -346,22 +347,23 @@ class BottomupRandomAffine(BaseTransform):
         self.pad_val = pad_val
 
     @staticmethod
-    def _truncnorm(size=None) -> np.ndarray:
-        return truncnorm.rvs(-1., 1., size=size)
+    def _truncnorm(rng, size=None) -> np.ndarray:
+        return truncnorm.rvs(-1., 1., size=size, random_state=rng)
 
     @cache_randomness
-    def _get_transform_params(self) -> Tuple[np.ndarray, float, float]:
+    def _get_transform_params(self, rng) -> Tuple[np.ndarray, float,
+                                                  float]:
         """(offset (2,) as fraction of the image, scale, rotate degrees)."""
         offset = np.zeros(2)
-        if self.shift_factor > 0 and np.random.rand() < self.shift_prob:
-            offset = self._truncnorm(size=2) * self.shift_factor
+        if self.shift_factor > 0 and rng.random() < self.shift_prob:
+            offset = self._truncnorm(rng, size=2) * self.shift_factor
         scale = 1.0
         lo, hi = self.scale_factor
-        if np.random.rand() < self.scale_prob:
-            scale = lo + (hi - lo) * (float(self._truncnorm()) + 1) / 2
+        if rng.random() < self.scale_prob:
+            scale = lo + (hi - lo) * (float(self._truncnorm(rng)) + 1) / 2
         rotate = 0.0
-        if self.rotate_factor > 0 and np.random.rand() < self.rotate_prob:
-            rotate = float(self._truncnorm()) * self.rotate_factor
+        if self.rotate_factor > 0 and rng.random() < self.rotate_prob:
+            rotate = float(self._truncnorm(rng)) * self.rotate_factor
         return np.asarray(offset, np.float64), float(scale), float(rotate)
 
     def _region_size(self, img_w: int, img_h: int,
@@ -379,7 +381,8 @@ class BottomupRandomAffine(BaseTransform):
                            f'{_describe(results)}')
         img_h, img_w = _image_hw(results)
         w, h = self.input_size
-        offset, scale_rate, rotate = self._get_transform_params()
+        offset, scale_rate, rotate = self._get_transform_params(
+            sample_rng(results))
         center = np.array([img_w / 2., img_h / 2.]) + offset * [img_w, img_h]
         region = self._region_size(img_w, img_h, scale_rate)
         warp_mat = get_warp_matrix(center.astype(np.float32),

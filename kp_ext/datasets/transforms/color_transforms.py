@@ -12,6 +12,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 
+from kp_ext.datasets.sample_rng import sample_rng
 from kp_ext.registry import TRANSFORMS
 from .loading import _describe
 
@@ -57,11 +58,13 @@ class RandomChannelScale(BaseTransform):
         self.prob = float(prob)
 
     @cache_randomness
-    def _get_factors(self, num_channels: int):
-        if np.random.rand() >= self.prob:
+    def _get_factors(self, num_channels: int, rng):
+        """Drawn from the sample's generator
+        (:mod:`kp_ext.datasets.sample_rng`)."""
+        if rng.random() >= self.prob:
             return None
         low, high = self.factor_range
-        return np.random.uniform(low, high, num_channels).astype(np.float32)
+        return rng.uniform(low, high, num_channels).astype(np.float32)
 
     def transform(self, results: dict) -> dict:
         img = results.get('img')
@@ -70,7 +73,7 @@ class RandomChannelScale(BaseTransform):
                              f'C) array, got {type(img).__name__} '
                              f'{getattr(img, "shape", "")} for '
                              f'{_describe(results)}')
-        factors = self._get_factors(img.shape[2])
+        factors = self._get_factors(img.shape[2], sample_rng(results))
         if factors is None:
             results['channel_scale'] = np.ones(img.shape[2], np.float32)
             return results

@@ -16,6 +16,7 @@ from mmcv.transforms.utils import cache_randomness
 from mmengine.logging import print_log
 from scipy.stats import truncnorm
 
+from kp_ext.datasets.sample_rng import sample_rng
 from kp_ext.registry import KEYPOINT_CODECS, TRANSFORMS
 from kp_ext.structures import bbox_xyxy2cs, flip_keypoints
 from .loading import _describe
@@ -169,9 +170,9 @@ class RandomFlip(BaseTransform):
         self._probs = probs + [max(0., 1. - sum(probs))]
 
     @cache_randomness
-    def _choose_direction(self) -> Optional[str]:
+    def _choose_direction(self, rng) -> Optional[str]:
         p = np.asarray(self._probs, dtype=np.float64)
-        idx = np.random.choice(len(self._directions), p=p / p.sum())
+        idx = rng.choice(len(self._directions), p=p / p.sum())
         return self._directions[idx]
 
     def _flip_mask(self, mask: np.ndarray, img_hw, direction: str, key):
@@ -184,7 +185,7 @@ class RandomFlip(BaseTransform):
                          f'image of shape {tuple(img_hw)}')
 
     def transform(self, results: dict) -> dict:
-        direction = self._choose_direction()
+        direction = self._choose_direction(sample_rng(results))
         if direction is None:
             results['flip'] = False
             results['flip_direction'] = None
@@ -284,18 +285,18 @@ class RandomHalfBody(BaseTransform):
         self.upper_prioritized_prob = upper_prioritized_prob
 
     @cache_randomness
-    def _select(self, visible: np.ndarray, upper_ids, lower_ids):
+    def _select(self, visible: np.ndarray, upper_ids, lower_ids, rng):
         chosen = []
         for vis in visible:
             if vis.sum() < self.min_total_keypoints or \
-                    np.random.rand() > self.prob:
+                    rng.random() > self.prob:
                 chosen.append(None)
                 continue
             upper = [i for i in upper_ids if vis[i] > 0]
             lower = [i for i in lower_ids if vis[i] > 0]
             ok_upper = len(upper) >= self.min_upper_keypoints
             ok_lower = len(lower) >= self.min_lower_keypoints
-            prefer_upper = np.random.rand() < self.upper_prioritized_prob
+            prefer_upper = rng.random() < self.upper_prioritized_prob
             if ok_upper and (prefer_upper or not ok_lower):
                 chosen.append(upper)
             elif ok_lower:
@@ -315,7 +316,8 @@ class RandomHalfBody(BaseTransform):
             visible = visible[..., 0]
         visible = np.where(np.isfinite(keypoints).all(-1), visible, 0)
         chosen = self._select(visible, results['upper_body_ids'],
-                              results['lower_body_ids'])
+                              results['lower_body_ids'],
+                              sample_rng(results))
         centers = np.array(results['bbox_center'], dtype=np.float32)
         scales = np.array(results['bbox_scale'], dtype=np.float32)
         for i, ids in enumerate(chosen):
@@ -435,40 +437,42 @@ class RandomBBoxTransform(BaseTransform):
         self.rotate_prob = rotate_prob
 
     @staticmethod
-    def _truncnorm(size) -> np.ndarray:
-        return truncnorm.rvs(-1., 1., size=size).astype(np.float32)
+    def _truncnorm(size, rng) -> np.ndarray:
+        return truncnorm.rvs(-1., 1., size=size,
+                             random_state=rng).astype(np.float32)
 
     @staticmethod
-    def _clipped_normal(size) -> np.ndarray:
-        return np.clip(np.random.standard_normal(size), -2.,
+    def _clipped_normal(size, rng) -> np.ndarray:
+        return np.clip(rng.standard_normal(size), -2.,
                        2.).astype(np.float32)
 
     @cache_randomness
-    def _get_transform_params(self, num_bboxes: int):
+    def _get_transform_params(self, num_bboxes: int, rng):
         if self.noise == 'truncnorm':
-            t = self._truncnorm((num_bboxes, 4))
+            t = self._truncnorm((num_bboxes, 4), rng)
         else:
-            t = self._clipped_normal((num_bboxes, 4))
+            t = self._clipped_normal((num_bboxes, 4), rng)
         offset = t[:, :2] * self.shift_factor
         offset = np.where(
-            np.random.rand(num_bboxes, 1) < self.shift_prob, offset, 0.)
+            rng.random((num_bboxes, 1)) < self.shift_prob, offset, 0.)
         if self.scale_mode == 'log2':
             scale = np.exp2(t[:, 2:3] * self.scale_factor)
         else:
             lo, hi = self.scale_factor
             scale = t[:, 2:3] * (hi - lo) * 0.5 + (hi + lo) * 0.5
         scale = np.where(
-            np.random.rand(num_bboxes, 1) < self.scale_prob, scale, 1.)
+            rng.random((num_bboxes, 1)) < self.scale_prob, scale, 1.)
         rotate = t[:, 3] * self.rotate_factor
         rotate = np.where(
-            np.random.rand(num_bboxes) < self.rotate_prob, rotate, 0.)
+            rng.random(num_bboxes) < self.rotate_prob, rotate, 0.)
         return (offset.astype(np.float32), scale.astype(np.float32),
                 rotate.astype(np.float32))
 
     def transform(self, results: dict) -> dict:
         scale = np.asarray(results['bbox_scale'], dtype=np.float32)
         center = np.asarray(results['bbox_center'], dtype=np.float32)
-        offset, factor, rotate = self._get_transform_params(scale.shape[0])
+        offset, factor, rotate = self._get_transform_params(
+            scale.shape[0], sample_rng(results))
         results['bbox_center'] = center + offset * scale
         results['bbox_scale'] = scale * factor
         results['bbox_rotation'] = rotate

@@ -32,6 +32,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 
+from kp_ext.datasets.sample_rng import sample_rng
 from kp_ext.registry import TRANSFORMS
 from kp_ext.structures import get_warp_matrix
 from .bottomup_transforms import (_check_size, _image_hw, _warp_image,
@@ -126,18 +127,18 @@ class PersonCentredRandomAffine(BaseTransform):
         return np.flatnonzero(ok)
 
     @cache_randomness
-    def _draw(self, num_candidates: int) -> Tuple[int, float, float,
-                                                  np.ndarray]:
+    def _draw(self, num_candidates: int, rng) -> Tuple[int, float, float,
+                                                       np.ndarray]:
         """(candidate index or -1, scale multiplier, rotation degrees,
-        centre offset (2,) in crop px)."""
-        pick = int(np.random.randint(num_candidates)) \
-            if num_candidates else -1
+        centre offset (2,) in crop px), drawn from the sample's generator
+        (:mod:`kp_ext.datasets.sample_rng`)."""
+        pick = int(rng.integers(num_candidates)) if num_candidates else -1
         mult = 1.0
-        if np.random.rand() < self.scale_prob:
+        if rng.random() < self.scale_prob:
             lo, hi = self.scale_range
-            mult = lo + (hi - lo) * np.random.rand()
-        rotate = (np.random.rand() * 2 - 1) * self.rotate_factor
-        offset = (np.random.rand(2) * 2 - 1) * self.center_shift
+            mult = lo + (hi - lo) * rng.random()
+        rotate = (rng.random() * 2 - 1) * self.rotate_factor
+        offset = (rng.random(2) * 2 - 1) * self.center_shift
         return pick, float(mult), float(rotate), offset
 
     def transform(self, results: dict) -> dict:
@@ -147,7 +148,8 @@ class PersonCentredRandomAffine(BaseTransform):
         img_h, img_w = _image_hw(results)
         w, h = self.input_size
         cands = self.main_persons(results)
-        pick, mult, rotate, offset = self._draw(len(cands))
+        pick, mult, rotate, offset = self._draw(len(cands),
+                                                sample_rng(results))
         if pick >= 0:
             person = int(cands[pick])
             x0, y0, x1, y1 = np.asarray(results['bbox'],

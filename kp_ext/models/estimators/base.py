@@ -21,6 +21,7 @@ import torch
 from mmengine.model import BaseModel
 from torch import Tensor
 
+from kp_ext.engine.non_finite import check_finite_losses
 from kp_ext.models.utils import to_numpy
 from kp_ext.registry import MODELS
 
@@ -125,6 +126,13 @@ class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
             return self._forward(inputs)
         raise ValueError(f'invalid mode {mode!r}; use "loss", "predict" '
                          'or "tensor"')
+
+    def parse_losses(self, losses: dict):
+        """mmengine's, then stop at the first NaN/inf loss term, before the
+        update is applied (``kp_ext.engine.non_finite``)."""
+        loss, log_vars = super().parse_losses(losses)
+        check_finite_losses(log_vars)
+        return loss, log_vars
 
     @abstractmethod
     def loss(self, inputs: Tensor, data_samples: list) -> dict:

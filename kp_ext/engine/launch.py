@@ -1,0 +1,79 @@
+"""What ``tools/train.py`` and ``tools/test.py`` settle before building the
+mmengine ``Runner``: the distributed set-up and a schedule that trains.
+
+**Distributed on GPUs and on the CPU with one command**
+(``bash tools/dist_train.sh CONFIG N``, torchrun + mmengine DDP).
+mmengine 0.10's ``init_dist('pytorch')`` calls ``torch.cuda.set_device``
+(``AttributeError: module 'torch._C' has no attribute '_cuda_setDevice'``
+on a CPU-only torch) and its DDP wrapper passes ``device_ids=[LOCAL_RANK]``
+(rejected for CPU modules). Without CUDA, :func:`setup_distributed`
+therefore initialises the ``gloo`` process group itself from torchrun's
+environment (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``;
+mmengine then finds it initialised) and asks for
+``MMDistributedDataParallel(device_ids=None)``. With CUDA nothing changes:
+the config's backend (``nccl``) and mmengine's own set-up.
+
+**A schedule that trains** (:func:`check_train_schedule`):
+``train_cfg.max_epochs=0`` / ``max_iters=0`` used to train nothing, save
+nothing and exit 0; it is refused with the key at fault.
+"""
+import os
+
+import torch
+import torch.distributed as torch_dist
+
+__all__ = ['setup_distributed', 'check_train_schedule']
+
+
+def setup_distributed(cfg, launcher: str) -> None:
+    """Set ``cfg.launcher`` and, for a CPU-only run, the gloo process group
+    and a CPU DDP wrapper (module doc)."""
+    cfg.launcher = launcher
+    if launcher == 'none' or torch.cuda.is_available():
+        return
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel', broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+    if launcher != 'pytorch':
+        # mmengine's slurm / mpi set-up calls torch.cuda.set_device
+        raise ValueError(
+            f'--launcher {launcher} needs CUDA (mmengine sets a GPU per '
+            'process); on CPUs start the processes with torchrun: '
+            '`bash tools/dist_train.sh CONFIG NUM_PROCESSES` (--launcher '
+            'pytorch; NNODES/NODE_RANK/MASTER_ADDR/PORT for several '
+            'machines)')
+    if not torch_dist.is_initialized():
+        missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR',
+                               'MASTER_PORT') if k not in os.environ]
+        if missing:
+            raise RuntimeError(
+                f'--launcher pytorch needs the environment variables '
+                f'{missing} that torchrun sets; start it with '
+                '`bash tools/dist_train.sh CONFIG NUM_PROCESSES`')
+        timeout = cfg.env_cfg.dist_cfg.get('timeout')
+        kwargs = {}
+        if timeout is not None:
+            from datetime import timedelta
+            kwargs['timeout'] = timedelta(seconds=timeout)
+        torch_dist.init_process_group(
+            backend='gloo', rank=int(os.environ['RANK']),
+            world_size=int(os.environ['WORLD_SIZE']), **kwargs)
+
+
+def check_train_schedule(cfg) -> None:
+    """Refuse a ``train_cfg`` whose loop would train nothing."""
+    train_cfg = cfg.get('train_cfg') or {}
+    for key in ('max_epochs', 'max_iters'):
+        value = train_cfg.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) \
+                or value < 1:
+            raise ValueError(
+                f'train_cfg.{key}={value!r} trains nothing and saves '
+                f'nothing: give a positive integer (to evaluate a '
+                'checkpoint use tools/test.py)')
