@@ -1,7 +1,7 @@
 # Stacked Hourglass, top-down on COCO keypoints (MMPose's hourglass
 # setting: 256x256 crops, 64x64 heatmaps, Adam 5e-4, 210 epochs).
 # Evaluation follows the COCO top-down protocol of MMPose and the papers
-# (docs/protocols/metrics.md): val/test crops come from person detections
+# (docs/PROTOCOLS.md): val/test crops come from person detections
 # (bbox_file, the detector of HRNet/MMPose: AP 56.4 on COCO val person),
 # every detection kept, predictions rescored by box score x mean keypoint
 # score above 0.2 and OKS-NMS'ed at 0.9. Ground-truth boxes instead:

@@ -2,7 +2,7 @@
 # and, where the paper is silent, its official code (princeton-vl/
 # pose-hg-train): 8 stacks, 256 channels, 256x256 input, 64x64 heatmaps,
 # RMSprop 2.5e-4 dropped once (x0.2), flip test, quarter-pixel decode,
-# PCKh@0.5. Every setting and its source: docs/protocols/hourglass.md.
+# PCKh@0.5. Every setting and its source: docs/PROTOCOLS.md.
 # kp_ext's improved recipe: configs/hourglass/hourglass_mpii_kpext.py.
 _base_ = [
     './_base_/default_runtime.py',
@@ -98,7 +98,7 @@ val_dataloader = dict(
         # MPII download (annotations/mpii_gt_val.mat, official evaluation
         # ground truth); a missing file is an error. headbox_file=None
         # falls back to |head_top - upper_neck|: NOT the official protocol
-        # (docs/protocols/metrics.md)
+        # (docs/PROTOCOLS.md)
         headbox_file='annotations/mpii_gt_val.mat',
         data_prefix=dict(img='images/'),
         test_mode=True,
@@ -106,6 +106,6 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 # PCKh@0.5; the reported number is 'PCKh/Mean' (+ the per-joint table and
-# 'PCKh/Mean@0.1'), docs/protocols/metrics.md
+# 'PCKh/Mean@0.1'), docs/PROTOCOLS.md
 val_evaluator = dict(type='MpiiPCKAccuracy', thr=0.5)
 test_evaluator = val_evaluator

@@ -29,7 +29,7 @@
 #   no flip.
 # kp_ext's variant: configs/openpose/openpose_kpext_coco.py (17 parts, 29
 # limbs, Hungarian grouping, flip test, Adam); the measured differences are
-# in docs/protocols/openpose.md.
+# in docs/PROTOCOLS.md.
 #   python tools/train.py configs/openpose_coco.py
 _base_ = ['_base_/default_runtime.py']
 

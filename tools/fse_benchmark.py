@@ -173,7 +173,7 @@ def with_protocol_split(evaluator):
     """The test evaluator plus the literature's protocol (``NME_mafl``) if
     missing and the same with a bias term (``mafl_bias/NME_mafl``), so the
     gap between the protocols splits into normaliser, ridge and bias on
-    the same predictions (docs/protocols/fse.md). Only for
+    the same predictions (docs/PROTOCOLS.md). Only for
     ``LandmarkRegressionMetric`` evaluators."""
     metrics = list(evaluator) if isinstance(evaluator, (list, tuple)) \
         else [evaluator]

@@ -3,7 +3,7 @@
 # MAFL with the literature's regression protocol.
 #
 # From the paper (and the public evaluation code of the papers that report
-# against it, docs/protocols/fse.md has the sources):
+# against it, docs/PROTOCOLS.md has the sources):
 # - data: CelebA aligned faces for training, without the MAFL test images
 #   (CelebAMAFLDataset split='celeba_train'); the regressor is fitted on
 #   the MAFL training list (19,000) and tested on the MAFL test list

@@ -3,7 +3,7 @@
 # head, 368x368 input, stride 8, masked L2 on every stage, COCO with
 # crowds masked, random flips). What it changes, each chosen
 # on the ground-truth oracle or for CPU-scale training (measured effects:
-# docs/protocols/openpose.md, benchmarks/RESULTS_paf.md):
+# docs/PROTOCOLS.md, benchmarks/RESULTS_paf.md):
 # - body model: COCO's 17 keypoints, no neck, 16 tree + 13 redundant limbs
 #   (kp_ext/datasets/metainfo/coco.py, 58 PAF channels), no background
 #   channel (the paper: 18 parts, 19 limbs, background);

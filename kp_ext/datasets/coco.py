@@ -55,7 +55,7 @@ class CocoDataset(BaseKeypointDataset):
             dummies (zeros, all visible), ``img_shape`` is set, and
             ``filter_cfg=dict(bbox_score_thr=...)`` drops low-scored
             detections (MMPose semantics). This is the COCO top-down
-            protocol of MMPose and the papers (docs/protocols/metrics.md).
+            protocol of MMPose and the papers (docs/PROTOCOLS.md).
         on_unused_annotation (str): ``'warn'`` or ``'raise'`` (see above).
         Others: see :class:`BaseKeypointDataset`.
     """

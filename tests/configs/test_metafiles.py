@@ -78,3 +78,11 @@ def test_every_result_is_a_number_of_the_readme():
         for result in model['Results']:
             for key, value in result['Metrics'].items():
                 assert float(value) in readme, (model['Name'], key, value)
+
+
+def test_every_config_is_in_a_metafile():
+    """A new config gets its metafile entry (and so its MODEL_ZOO row)."""
+    listed = {m['Config'] for _, _, m in _models()}
+    configs = {str(p.relative_to(REPO)) for p in
+               (REPO / 'configs').rglob('*.py') if '_base_' not in p.parts}
+    assert configs - listed == set()
