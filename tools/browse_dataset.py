@@ -32,13 +32,14 @@ from mmengine.registry import init_default_scope
 
 import kp_ext  # noqa: F401
 from kp_ext.registry import DATASETS, MODELS
-from kp_ext.utils import DatasetNotFoundError, check_dataset_files
+from kp_ext.utils import (DatasetNotFoundError, check_dataset_files,
+                          to_numpy)
 from kp_ext.visualization.landmark_drawing import (draw_warp_pair,
                                                    landmark_colors)
 from kp_ext.visualization.paf_drawing import draw_skeletons, paf_panel
 from kp_ext.visualization.utils import (heatmap_overlay,
                                         sample_to_input_space,
-                                        tensor_to_image, to_numpy)
+                                        tensor_to_image)
 
 __all__ = ['browse', 'render_sample', 'main']
 

@@ -14,24 +14,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from kp_ext.structures import keypoint_pck_accuracy
+from kp_ext.utils import to_numpy
+
 __all__ = [
-    'flip_heatmaps', 'get_heatmap_maximum', 'keypoint_pck_accuracy',
-    'pose_pck_accuracy'
+    'flip_heatmaps', 'get_heatmap_maximum', 'pose_pck_accuracy'
 ]
-
-
-def to_numpy(x) -> np.ndarray:
-    """Tensor (any device, maybe requiring grad) or array-like -> ndarray.
-
-    Half/bfloat16 tensors (autocast, ``--amp``) become float32: numpy has
-    no bfloat16.
-    """
-    if isinstance(x, Tensor):
-        x = x.detach()
-        if x.dtype in (torch.float16, torch.bfloat16):
-            x = x.float()
-        return x.cpu().numpy()
-    return np.asarray(x)
 
 
 def flip_heatmaps(heatmaps: Tensor,
@@ -81,33 +69,6 @@ def get_heatmap_maximum(heatmaps: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     return locs, vals
 
 
-def keypoint_pck_accuracy(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
-                          thr: float, norm_factor: np.ndarray):
-    """PCK of keypoints (N, K, 2) with a bool ``mask`` (N, K).
-
-    A keypoint counts as correct when ``||(pred - gt) / norm_factor|| < thr``
-    (``norm_factor`` (N, 2)). Instances with a zero norm factor are ignored.
-
-    Returns:
-        acc (K,) per-keypoint accuracy (-1 where no valid sample),
-        avg_acc (float) mean over keypoints with a valid sample,
-        cnt (int) number of such keypoints.
-    """
-    pred = np.asarray(pred, dtype=np.float64)
-    gt = np.asarray(gt, dtype=np.float64)
-    mask = np.asarray(mask, dtype=bool).copy()
-    norm_factor = np.asarray(norm_factor, dtype=np.float64)
-    mask[(norm_factor == 0).any(axis=1)] = False
-    safe_norm = np.where(norm_factor == 0, 1., norm_factor)
-    dist = np.linalg.norm((pred - gt) / safe_norm[:, None, :], axis=-1)
-    correct = (dist < thr) & mask
-    valid = mask.sum(axis=0)
-    acc = np.where(valid > 0, correct.sum(axis=0) / np.maximum(valid, 1), -1.)
-    cnt = int((valid > 0).sum())
-    avg_acc = float(acc[valid > 0].mean()) if cnt > 0 else 0.
-    return acc, avg_acc, cnt
-
-
 def pose_pck_accuracy(output: Union[Tensor, np.ndarray],
                       target: Union[Tensor, np.ndarray],
                       mask: Union[Tensor, np.ndarray],
@@ -123,7 +84,8 @@ def pose_pck_accuracy(output: Union[Tensor, np.ndarray],
             size (W, H).
 
     Returns:
-        (acc (K,), avg_acc, cnt) as in :func:`keypoint_pck_accuracy`.
+        (acc (K,), avg_acc, cnt) as in
+        :func:`kp_ext.structures.keypoint_pck_accuracy`.
     """
     output = to_numpy(output)
     target = to_numpy(target)

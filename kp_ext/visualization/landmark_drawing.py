@@ -20,6 +20,8 @@ from typing import List, Optional, Sequence
 import cv2
 import numpy as np
 
+from kp_ext.utils import to_numpy
+
 __all__ = [
     'landmark_colors', 'draw_landmarks', 'draw_landmark_grid',
     'draw_warp_pair', 'tensor_to_images', 'fse_pair_figure'
@@ -167,8 +169,7 @@ def tensor_to_images(inputs, mean: Optional[Sequence[float]] = None,
                      flip_channels: bool = False) -> List[np.ndarray]:
     """Normalised tensors (B, C, H, W) -> list of (H, W, C) uint8 images
     (``x * std + mean``; ``flip_channels`` reverses RGB <-> BGR)."""
-    arr = inputs.detach().cpu().float().numpy() if hasattr(
-        inputs, 'detach') else np.asarray(inputs, dtype=np.float32)
+    arr = to_numpy(inputs, np.float32)
     if arr.ndim != 4:
         raise ValueError(f'expected (B, C, H, W), got {arr.shape}')
     c = arr.shape[1]
@@ -214,7 +215,7 @@ def fse_pair_figure(model, inputs, num: int = 4, generator=None,
     im1 = tensor_to_images(x1, mean, std, flip_channels)
     im2 = tensor_to_images(x2, mean, std, flip_channels)
     colors = landmark_colors(lm1.shape[1])
-    rows = [draw_warp_pair(a, la.cpu().numpy(), b, lb.cpu().numpy(), colors,
+    rows = [draw_warp_pair(a, to_numpy(la), b, to_numpy(lb), colors,
                            scale=scale)
             for a, la, b, lb in zip(im1, lm1, im2, lm2)]
     return _tile(rows, 1, 0, 255)

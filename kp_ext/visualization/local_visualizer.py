@@ -8,7 +8,8 @@ from mmengine.structures import InstanceData, PixelData
 from mmengine.visualization import Visualizer
 
 from kp_ext.registry import VISUALIZERS
-from .utils import color_list, heatmap_overlay, to_numpy
+from kp_ext.utils import to_numpy
+from .utils import color_list, heatmap_overlay
 
 __all__ = ['PoseLocalVisualizer']
 

@@ -15,20 +15,14 @@ import cv2
 import numpy as np
 
 from kp_ext.structures import apply_affine, get_warp_matrix
+from kp_ext.utils import to_numpy
 
 __all__ = [
-    'to_numpy', 'color_list', 'heatmap_overlay', 'image_to_input_matrix',
+    'color_list', 'heatmap_overlay', 'image_to_input_matrix',
     'sample_to_input_space', 'warp_heatmaps_to_image', 'tensor_to_image'
 ]
 
 ColorType = Union[str, Sequence[int], np.ndarray]
-
-
-def to_numpy(x) -> np.ndarray:
-    """Tensor / array / list -> numpy (CPU)."""
-    if hasattr(x, 'detach'):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x)
 
 
 def color_list(color: Optional[ColorType], n: int,

@@ -6,8 +6,8 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from kp_ext.registry import METRICS
+from kp_ext.utils import to_numpy
 from ..functional import keypoint_nme
-from .pck import to_numpy
 
 __all__ = ['NME']
 

@@ -8,6 +8,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from kp_ext.registry import METRICS
+from kp_ext.utils import to_numpy
 from ..functional import keypoint_pck_accuracy
 
 __all__ = ['PCKAccuracy', 'MpiiPCKAccuracy', 'mpii_pckh_table']
@@ -38,14 +39,6 @@ MPII_NAMES = ('right_ankle', 'right_knee', 'right_hip', 'left_hip',
               'left_knee', 'left_ankle', 'pelvis', 'thorax', 'upper_neck',
               'head_top', 'right_wrist', 'right_elbow', 'right_shoulder',
               'left_shoulder', 'left_elbow', 'left_wrist')
-
-
-def to_numpy(x, dtype=None) -> np.ndarray:
-    """Tensor / list / array -> numpy array (on the CPU)."""
-    if hasattr(x, 'detach'):
-        x = x.detach().cpu().numpy()
-    x = np.asarray(x)
-    return x.astype(dtype) if dtype is not None else x
 
 
 def mpii_pckh_table(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,

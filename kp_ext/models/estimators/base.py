@@ -21,8 +21,8 @@ import torch
 from mmengine.model import BaseModel
 from torch import Tensor
 
-from kp_ext.models.utils import to_numpy
 from kp_ext.registry import MODELS
+from kp_ext.utils import to_numpy
 
 __all__ = ['BasePoseEstimator']
 

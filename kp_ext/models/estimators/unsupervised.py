@@ -41,8 +41,8 @@ import torch
 from torch import Tensor
 
 from kp_ext.models.estimators.base import BasePoseEstimator
-from kp_ext.models.utils import to_numpy
 from kp_ext.registry import MODELS
+from kp_ext.utils import to_numpy
 
 __all__ = ['UnsupervisedLandmarkEstimator']
 

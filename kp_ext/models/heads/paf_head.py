@@ -75,8 +75,9 @@ from torch import Tensor
 
 from kp_ext.models.heads.base_head import BaseHead
 from kp_ext.models.paf_utils import bboxes_from_keypoints, flip_pafs
-from kp_ext.models.utils import flip_heatmaps, to_numpy
+from kp_ext.models.utils import flip_heatmaps
 from kp_ext.registry import MODELS
+from kp_ext.utils import to_numpy
 
 __all__ = ['PartAffinityFieldHead']
 
