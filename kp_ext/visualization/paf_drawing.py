@@ -20,10 +20,11 @@ import cv2
 import numpy as np
 
 from kp_ext.utils import to_numpy
+from .utils import distinct_colors
 
 __all__ = [
     'direction_color', 'paf_to_rgb', 'draw_confidence_maps',
-    'draw_paf_arrows', 'draw_paf', 'distinct_colors', 'draw_skeletons',
+    'draw_paf_arrows', 'draw_paf', 'draw_skeletons',
     'paf_panel'
 ]
 
@@ -208,19 +209,6 @@ def draw_paf(image: np.ndarray, pafs, limb: Optional[int] = 0,
     return out
 
 
-def distinct_colors(n: int, saturation: float = 0.85,
-                    value: float = 1.0) -> list:
-    """``n`` well separated RGB colours (golden-ratio hue steps)."""
-    cols = []
-    for i in range(int(n)):
-        hue = ((i * 0.618033988749895) % 1.0) * 180
-        hsv = np.array([[[hue, saturation * 255, value * 255]]], np.float32)
-        rgb = cv2.cvtColor(np.round(hsv).astype(np.uint8),
-                           cv2.COLOR_HSV2RGB)[0, 0]
-        cols.append(tuple(int(c) for c in rgb))
-    return cols
-
-
 def draw_skeletons(image: np.ndarray, keypoints,
                    keypoint_scores=None,
                    skeleton: Sequence[Sequence[int]] = (),
@@ -239,7 +227,8 @@ def draw_skeletons(image: np.ndarray, keypoints,
         skeleton: (a, b) keypoint index pairs to link.
         color_by: 'person' (one distinct colour per person, keypoints and
             links) or 'limb' (colour per link from ``limb_colors`` or
-            :func:`distinct_colors`; keypoints in the person's colour).
+            :func:`kp_ext.visualization.utils.distinct_colors`; keypoints
+            in the person's colour).
         scale: multiplies the coordinates (e.g. drawing on an image of
             another size).
     """
@@ -261,9 +250,9 @@ def draw_skeletons(image: np.ndarray, keypoints,
         scores = to_numpy(keypoint_scores).astype(np.float64).reshape(n, k)
         ok = scores > kpt_thr
     ok &= np.isfinite(kpts[..., :2]).all(-1)
-    pcols = distinct_colors(n)
+    pcols = [tuple(c) for c in distinct_colors(n, saturation=0.85).tolist()]
     lcols = list(limb_colors) if limb_colors is not None else \
-        distinct_colors(len(skeleton), saturation=1.0)
+        distinct_colors(len(skeleton), saturation=1.0).tolist()
     if color_by == 'limb' and len(lcols) < len(skeleton):
         raise ValueError(f'{len(lcols)} limb colours for {len(skeleton)} '
                          'links')

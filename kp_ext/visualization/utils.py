@@ -8,6 +8,7 @@ image; heatmaps cover the input with stride ``input_size / heatmap_size``
 (heatmap pixel ``j`` <-> input coordinate ``j * stride``, as the
 Gaussian-heatmap codec encodes ``keypoints / stride``).
 """
+import colorsys
 import copy
 from typing import Optional, Sequence, Tuple, Union
 
@@ -18,8 +19,8 @@ from kp_ext.structures import apply_affine, get_warp_matrix
 from kp_ext.utils import to_numpy
 
 __all__ = [
-    'color_list', 'heatmap_overlay', 'image_to_input_matrix',
-    'sample_to_input_space', 'warp_heatmaps_to_image', 'tensor_to_image'
+    'color_list', 'distinct_colors', 'heatmap_overlay',
+    'image_to_input_matrix', 'sample_to_input_space', 'warp_heatmaps_to_image', 'tensor_to_image'
 ]
 
 ColorType = Union[str, Sequence[int], np.ndarray]
@@ -44,6 +45,20 @@ def color_list(color: Optional[ColorType], n: int,
         out.append(c if isinstance(c, str) else tuple(
             int(v) for v in np.asarray(c).reshape(-1)[:3]))
     return out
+
+
+def distinct_colors(n: int, saturation: float = 0.9,
+                    value: float = 1.0) -> np.ndarray:
+    """The toolbox's palette: ``n`` well separated colours (n, 3) uint8,
+    hues in golden-ratio steps (neighbouring indices get far-apart hues),
+    so colour ``i`` is the same for every ``n`` (FSE landmarks, people,
+    limbs)."""
+    if n < 0:
+        raise ValueError(f'n must be >= 0, got {n}')
+    hues = (np.arange(int(n)) * 0.618033988749895) % 1.0
+    cols = [colorsys.hsv_to_rgb(h, saturation, value) for h in hues]
+    return np.round(np.array(cols, dtype=np.float64).reshape(-1, 3) *
+                    255).astype(np.uint8)
 
 
 def heatmap_overlay(heatmaps, image: np.ndarray, alpha: float = 0.5,
