@@ -1,9 +1,10 @@
 """Normalised keypoint distances and PCK, pure numpy.
 
 The one implementation behind the training-time heatmap accuracy
-(:func:`kp_ext.models.utils.pose_pck_accuracy`, MMPose's ``acc_pose``) and
-the evaluation metrics (:mod:`kp_ext.evaluation.functional`: PCK, NME,
-EPE), with MMPose's semantics (``mmpose.evaluation.functional``).
+(:func:`kp_ext.models.utils.heatmap_accuracy.pose_pck_accuracy`, MMPose's
+``acc_pose``) and the evaluation metrics
+(:mod:`kp_ext.evaluation.functional`: PCK, NME, EPE), with MMPose's
+semantics (``mmpose.evaluation.functional``).
 
 Shapes: N instances, K keypoints, D = 2 coordinates.
 """

@@ -9,8 +9,8 @@ W) (already normalised by the data preprocessor) the warp module
 
     x1 = x o T1,   x2 = x1 o T2,   T2: pixels of x2 -> pixels of x1
 
-(``kp_ext.models.tps_warp``). Both images go through the *same* backbone in
-one batched forward pass (``cat([x1, x2])``, siamese with shared weights)
+(``kp_ext.models.utils.tps_warp``). Both images go through the *same*
+backbone in one batched forward pass (``cat([x1, x2])``, siamese with shared weights)
 and the head's FSE losses compare ``T2(Phi(x2))`` with ``Phi(x1)`` (the
 equivariance / alignment loss) plus the diversity loss on the maps.
 ``data_samples`` are **not read** by :meth:`loss`: ground-truth keypoints

@@ -9,7 +9,7 @@ Heatmap pixel (i, j) has input position ``((j + 0.5) s_x - 0.5,
 
 Training (no labels): the estimator builds a pair ``x1, x2`` with a known
 backward warp ``T2`` (pixels of ``x2`` -> pixels of ``x1``; see
-``kp_ext.models.tps_warp``) and calls::
+``kp_ext.models.utils.tps_warp``) and calls::
 
     losses = head.loss(feats1, feats2, warp=T2, train_cfg=train_cfg)
 

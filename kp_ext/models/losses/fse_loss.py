@@ -2,7 +2,7 @@
 
 Alignment (equivariance), eq. (4) of the paper, written with the backward
 warp ``T`` (pixels of the warped image ``x'`` -> pixels of ``x``, the map
-``grid_sample`` uses, see ``kp_ext.models.tps_warp``)::
+``grid_sample`` uses, see ``kp_ext.models.utils.tps_warp``)::
 
     coordinate form (default):
         L_align = 1/K sum_k || T(Phi_k(x')) - Phi_k(x) ||^2

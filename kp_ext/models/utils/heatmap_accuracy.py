@@ -1,49 +1,19 @@
-"""Model-side helpers: test-time flip of heatmaps and heatmap accuracy.
+"""Training-time accuracy of predicted heatmaps.
 
-- :func:`flip_heatmaps`: bring heatmaps predicted on a horizontally flipped
-  image back to the original frame (mirror + left/right channel swap, plus
-  MMPose's optional 1-px shift).
 - :func:`get_heatmap_maximum`: per-channel argmax locations and values.
 - :func:`pose_pck_accuracy`: PCK between the argmax of predicted and target
   heatmaps (MMPose's ``acc_pose`` training log), thresholded at a fraction
   of the heatmap size.
 """
-from typing import Optional, Sequence, Tuple, Union
+from typing import Optional, Tuple, Union
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from kp_ext.structures import keypoint_pck_accuracy
 from kp_ext.utils import to_numpy
 
-__all__ = [
-    'flip_heatmaps', 'get_heatmap_maximum', 'pose_pck_accuracy'
-]
-
-
-def flip_heatmaps(heatmaps: Tensor,
-                  flip_indices: Sequence[int],
-                  shift_heatmap: bool = False) -> Tensor:
-    """Undo a horizontal image flip on heatmaps (B, K, H, W).
-
-    The maps are mirrored along the width and channel ``k`` takes the map of
-    ``flip_indices[k]`` (left/right swap; ``flip_indices`` is its own
-    inverse). With ``shift_heatmap`` the result is moved right by one pixel
-    (column ``x`` takes column ``x - 1``), as MMPose does to compensate the
-    sub-pixel misalignment of flipping at a coarser stride.
-    """
-    if heatmaps.ndim != 4:
-        raise ValueError(f'heatmaps must be (B, K, H, W), got shape '
-                         f'{tuple(heatmaps.shape)}')
-    flip_indices = list(flip_indices)
-    if len(flip_indices) != heatmaps.shape[1]:
-        raise ValueError(f'{heatmaps.shape[1]} heatmap channels but '
-                         f'{len(flip_indices)} flip indices')
-    out = heatmaps.flip(-1)[:, flip_indices]
-    if shift_heatmap:
-        out = torch.cat([out[..., :1], out[..., :-1]], dim=-1)
-    return out
+__all__ = ['get_heatmap_maximum', 'pose_pck_accuracy']
 
 
 def get_heatmap_maximum(heatmaps: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
