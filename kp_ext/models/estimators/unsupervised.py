@@ -31,7 +31,8 @@ input coordinates; a sample with only some of them is an error
 For collapse monitoring (``LandmarkCollapseHook``) :meth:`loss` keeps the
 detached landmarks of ``x1`` of the last training batch in
 ``last_train_landmarks`` (B, K, 2) (input pixels) and the input size in
-``last_train_input_size``; this costs one soft-argmax of the maps.
+``last_train_input_size``, as ``LandmarkHead.loss_and_landmarks``
+returns them with the losses (no second head run).
 """
 import copy
 from typing import Optional, Tuple
@@ -133,13 +134,10 @@ class UnsupervisedLandmarkEstimator(BasePoseEstimator):
         x1, x2, t2 = self.make_pair(inputs, generator)
         feats = self.extract_feat(torch.cat([x1, x2], dim=0))
         feats1, feats2 = _split_feats(feats, b)
-        losses = self.head.loss(
+        losses, lm1 = self.head.loss_and_landmarks(
             feats1, feats2, warp=t2, train_cfg=self.train_cfg,
             input_size=(w, h))
-        with torch.no_grad():
-            lm1, _ = self.head.landmarks(
-                self.head.forward(feats1).detach(), (w, h))
-        self.last_train_landmarks = lm1.detach()
+        self.last_train_landmarks = lm1
         self.last_train_input_size = (w, h)
         return losses
 
