@@ -24,7 +24,10 @@ _base_ = ['_base_/iter_runtime.py']
 
 num_keypoints = 30          # K (paper: 10 / 30 / 50)
 input_size = (96, 96)       # (w, h) network input
-data_root = '../shared/data/youtube_faces_68lm_udacity/'
+# $KP_EXT_DATA, default the development machine's ../shared/data beside
+# the repository (configs/README.md)
+data_root = ('{{$KP_EXT_DATA:{{fileDirname}}/../../shared/data}}'
+             '/youtube_faces_68lm_udacity/')
 dataset_type = 'FaceLandmarkCSVDataset'
 crop_fraction = 0.6
 

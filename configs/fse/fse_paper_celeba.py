@@ -32,7 +32,8 @@ _base_ = ['../_base_/iter_runtime.py']
 
 num_keypoints = 30          # K (paper: 10 / 30 / 50)
 input_size = (100, 100)     # (w, h) network input
-data_root = 'data/celeba/'  # Anno/, Img/img_align_celeba/, Eval/, MAFL/
+# Anno/, Img/img_align_celeba/, Eval/, MAFL/ (data_root: configs/README.md)
+data_root = '{{$KP_EXT_DATA:{{fileDirname}}/../../data}}/celeba/'
 dataset_type = 'CelebAMAFLDataset'
 
 train_pipeline = [
