@@ -23,7 +23,7 @@ import torch
 
 from kp_ext.models.backbones.fse_convnet import FSEConvNet
 from kp_ext.models.heads.landmark_head import LandmarkHead
-from kp_ext.models.tps_warp import TPSWarp
+from kp_ext.models.utils.tps_warp import TPSWarp
 
 CONFIGS = dict(
     paper=dict(backbone=dict(arch='paper'), channels_last=False,

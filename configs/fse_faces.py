@@ -20,23 +20,14 @@
 #   metric reports the literature's protocol, NME_mafl, beside it);
 # - checkpoint chosen by NME_holdout, an EMA of the weights evaluated;
 #   6,000 iterations.
-# runtime written out (iteration-based loop; the default runtime is
-# epoch-based)
-default_scope = 'kp_ext'
-env_cfg = dict(
-    cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'))
-vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(
-    type='PoseLocalVisualizer', vis_backends=vis_backends, name='visualizer')
-log_level = 'INFO'
-load_from = None
-resume = False
+_base_ = ['_base_/iter_runtime.py']
 
 num_keypoints = 30          # K (paper: 10 / 30 / 50)
 input_size = (96, 96)       # (w, h) network input
-data_root = '../shared/data/youtube_faces_68lm_udacity/'
+# $KP_EXT_DATA, default the development machine's ../shared/data beside
+# the repository (configs/README.md)
+data_root = ('{{$KP_EXT_DATA:{{fileDirname}}/../../shared/data}}'
+             '/youtube_faces_68lm_udacity/')
 dataset_type = 'FaceLandmarkCSVDataset'
 crop_fraction = 0.6
 
@@ -132,13 +123,8 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50),
-    param_scheduler=dict(type='ParamSchedulerHook'),
     # keep the checkpoint that regresses best on the holdout identities
-    checkpoint=dict(type='CheckpointHook', interval=1000, by_epoch=False,
-                    save_best='NME_holdout', rule='less'),
-    visualization=dict(type='PoseVisualizationHook', enable=False))
+    checkpoint=dict(interval=1000, save_best='NME_holdout', rule='less'))
 custom_hooks = [
     dict(type='LandmarkCollapseHook', interval=50, radius=2.0),
     # evaluate (and checkpoint) an exponential moving average of the
@@ -150,5 +136,4 @@ custom_hooks = [
     dict(type='PersistentEMAHook', ema_type='ExponentialMovingAverage',
          momentum=0.005, update_buffers=True),
 ]
-log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)

@@ -44,7 +44,8 @@ model = dict(
 
 dataset_type = 'CocoDataset'
 data_mode = 'topdown'
-data_root = 'data/coco/'
+# $KP_EXT_DATA/coco/, default <repo>/data/coco/ (configs/README.md)
+data_root = '{{$KP_EXT_DATA:{{fileDirname}}/../data}}/coco/'
 
 train_pipeline = [
     dict(type='LoadImage'),

@@ -31,7 +31,7 @@
 # limbs, Hungarian grouping, flip test, Adam); the measured differences are
 # in docs/PROTOCOLS.md.
 #   python tools/train.py configs/openpose_coco.py
-_base_ = ['_base_/default_runtime.py']
+_base_ = ['_base_/iter_runtime.py']
 
 # ----------------------------------------------------------------- schedule
 max_iters = 600000
@@ -60,10 +60,8 @@ param_scheduler = [
          milestones=[136106, 272212, 408318, 544424], gamma=0.333),
 ]
 default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=20000,
-                    max_keep_ckpts=3, save_best='coco/AP', rule='greater'))
-log_processor = dict(by_epoch=False)
+    checkpoint=dict(interval=20000, max_keep_ckpts=3, save_best='coco/AP',
+                    rule='greater'))
 
 # -------------------------------------------------------------- body model
 input_size = (368, 368)
@@ -105,7 +103,8 @@ model = dict(
 # -------------------------------------------------------------------- data
 dataset_type = 'CocoDataset'
 data_mode = 'bottomup'
-data_root = 'data/coco/'
+# $KP_EXT_DATA/coco/, default <repo>/data/coco/ (configs/README.md)
+data_root = '{{$KP_EXT_DATA:{{fileDirname}}/../data}}/coco/'
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GenerateInvalidMask'),

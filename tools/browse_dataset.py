@@ -32,13 +32,13 @@ from mmengine.registry import init_default_scope
 
 import kp_ext  # noqa: F401
 from kp_ext.registry import DATASETS, MODELS
-from kp_ext.utils import DatasetNotFoundError, check_dataset_files
-from kp_ext.visualization.landmark_drawing import (draw_warp_pair,
-                                                   landmark_colors)
+from kp_ext.utils import (DatasetNotFoundError, check_dataset_files,
+                          to_numpy)
+from kp_ext.visualization.landmark_drawing import draw_warp_pair
 from kp_ext.visualization.paf_drawing import draw_skeletons, paf_panel
-from kp_ext.visualization.utils import (heatmap_overlay,
+from kp_ext.visualization.utils import (distinct_colors, heatmap_overlay,
                                         sample_to_input_space,
-                                        tensor_to_image, to_numpy)
+                                        tensor_to_image)
 
 __all__ = ['browse', 'render_sample', 'main']
 
@@ -121,7 +121,7 @@ def _fse_pair(warp, image, scale, generator, grid=6):
     as_img = [np.clip(t[0].permute(1, 2, 0).numpy(), 0, 255).astype(
         np.uint8) for t in (x1, x2)]
     return draw_warp_pair(as_img[0], to_numpy(t2u[0]), as_img[1],
-                          to_numpy(u[0]), landmark_colors(grid * grid),
+                          to_numpy(u[0]), distinct_colors(grid * grid),
                           scale=scale, pad=0)
 
 

@@ -24,8 +24,8 @@ import kp_ext  # noqa: F401
 from kp_ext.apis import infer_command
 from kp_ext.utils.threads import default_num_threads, set_num_threads
 from kp_ext.visualization.landmark_drawing import (draw_landmark_grid,
-                                                   fse_pair_figure,
-                                                   landmark_colors)
+                                                   fse_pair_figure)
+from kp_ext.visualization.utils import distinct_colors
 
 DEFAULT_CONFIG = 'configs/quickstart/fse_synthetic.py'
 
@@ -65,7 +65,7 @@ def draw_figures(runner, out_dir: str, num: int) -> list:
     with torch.no_grad():
         lms, _ = model.extract_landmarks(inputs)
     k = lms.shape[1]
-    colors = landmark_colors(k)
+    colors = distinct_colors(k)
     os.makedirs(out_dir, exist_ok=True)
     grid = draw_landmark_grid(images, lms.numpy(), colors=colors, ncols=8,
                               scale=3.0, radius=3)

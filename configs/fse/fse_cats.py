@@ -9,7 +9,8 @@ _base_ = ['../fse_faces.py']
 
 num_keypoints = 10
 input_size = (96, 96)
-data_root = '../shared/data/cat_dataset_sample/dataset/cats/'
+data_root = ('{{$KP_EXT_DATA:{{fileDirname}}/../../../shared/data}}'
+             '/cat_dataset_sample/dataset/cats/')  # configs/README.md
 dataset_type = 'CatDataset'
 
 train_pipeline = [

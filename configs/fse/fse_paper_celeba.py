@@ -28,21 +28,12 @@
 # - the fixed schedule has no checkpoint selection (the last weights are
 #   evaluated) and no weight average.
 # configs/fse_faces.py is kp_ext's faster, tuned variant (see its header).
-default_scope = 'kp_ext'
-env_cfg = dict(
-    cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'))
-vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(
-    type='PoseLocalVisualizer', vis_backends=vis_backends, name='visualizer')
-log_level = 'INFO'
-load_from = None
-resume = False
+_base_ = ['../_base_/iter_runtime.py']
 
 num_keypoints = 30          # K (paper: 10 / 30 / 50)
 input_size = (100, 100)     # (w, h) network input
-data_root = 'data/celeba/'  # Anno/, Img/img_align_celeba/, Eval/, MAFL/
+# Anno/, Img/img_align_celeba/, Eval/, MAFL/ (data_root: configs/README.md)
+data_root = '{{$KP_EXT_DATA:{{fileDirname}}/../../data}}/celeba/'
 dataset_type = 'CelebAMAFLDataset'
 
 train_pipeline = [
@@ -101,12 +92,6 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=60000,
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=5000, by_epoch=False),
-    visualization=dict(type='PoseVisualizationHook', enable=False))
+default_hooks = dict(checkpoint=dict(interval=5000))
 custom_hooks = [dict(type='LandmarkCollapseHook', interval=50, radius=2.0)]
-log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)

@@ -4,7 +4,8 @@
 # the box, as for the mean-shape baseline quoted in the README.
 _base_ = ['../_base_/default_runtime.py']
 
-data_root = '../shared/data/youtube_faces_68lm_udacity/'
+data_root = ('{{$KP_EXT_DATA:{{fileDirname}}/../../../shared/data}}'
+             '/youtube_faces_68lm_udacity/')  # configs/README.md
 
 # 60 epochs; the README's 22-minute CPU benchmark stops after ~27
 train_cfg = dict(by_epoch=True, max_epochs=60, val_interval=10)

@@ -3,8 +3,8 @@
 # split by range (first 80% train, last 20% val), never at random.
 _base_ = ['../_base_/default_runtime.py']
 
-data_root = ('../shared/data/deeplabcut_examples/examples/'
-             'openfield-Pranav-2018-10-30/')
+data_root = ('{{$KP_EXT_DATA:{{fileDirname}}/../../../shared/data}}'
+             '/deeplabcut_examples/examples/openfield-Pranav-2018-10-30/')
 ann_file = 'labeled-data/m4s1/CollectedData_Pranav.csv'
 
 train_cfg = dict(by_epoch=True, max_epochs=150, val_interval=25)

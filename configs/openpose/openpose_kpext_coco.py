@@ -72,7 +72,8 @@ model = dict(
 # people without keypoints become the invalid mask
 dataset_type = 'CocoDataset'
 data_mode = 'bottomup'
-data_root = 'data/coco/'
+# $KP_EXT_DATA/coco/, default <repo>/data/coco/ (configs/README.md)
+data_root = '{{$KP_EXT_DATA:{{fileDirname}}/../../data}}/coco/'
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GenerateInvalidMask'),

@@ -11,19 +11,7 @@
 # Stated result (tools/quickstart_fse.py, see benchmarks/RESULTS_fse.md):
 # regression NME ~15% of the inter-eye distance (measured 15.2%) against a
 # mean-shape baseline of 40.6%.
-# runtime written out (iteration-based loop; the default runtime is
-# epoch-based)
-default_scope = 'kp_ext'
-env_cfg = dict(
-    cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'))
-vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(
-    type='PoseLocalVisualizer', vis_backends=vis_backends, name='visualizer')
-log_level = 'INFO'
-load_from = None
-resume = False
+_base_ = ['../_base_/iter_runtime.py']
 
 num_keypoints = 16          # K discovered landmarks
 input_size = (64, 64)       # (w, h); rendered at this size, identity crop
@@ -83,12 +71,6 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=1000,
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1000, by_epoch=False),
-    visualization=dict(type='PoseVisualizationHook', enable=False))
+default_hooks = dict(checkpoint=dict(interval=1000))
 custom_hooks = [dict(type='LandmarkCollapseHook', interval=50, radius=1.5)]
-log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)

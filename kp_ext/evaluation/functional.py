@@ -3,7 +3,9 @@
 Same semantics as MMPose's ``mmpose.evaluation.functional`` so numbers are
 comparable between the two toolboxes:
 
-- :func:`keypoint_pck_accuracy`: per-joint PCK and its mean over joints.
+- :func:`keypoint_pck_accuracy`: per-joint PCK and its mean over joints
+  (defined with the distances it shares with the models' training accuracy
+  in :mod:`kp_ext.structures.keypoint_accuracy`).
 - :func:`keypoint_nme`: normalised mean error (a fraction, not percent).
 - :func:`keypoint_epe`: mean end-point error in pixels.
 - :func:`oks_iou`, :func:`oks_nms`, :func:`soft_oks_nms`: Object Keypoint
@@ -14,6 +16,9 @@ Shapes: N instances, K keypoints, D = 2 coordinates.
 from typing import List, Optional, Sequence
 
 import numpy as np
+
+from kp_ext.structures.keypoint_accuracy import (keypoint_pck_accuracy,
+                                                 normalized_distances)
 
 __all__ = [
     'keypoint_pck_accuracy', 'keypoint_nme', 'keypoint_epe', 'oks_iou',
@@ -27,73 +32,6 @@ COCO_PERSON_SIGMAS = np.array([
 ]) / 10.0
 
 
-def _normalized_distances(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
-                          norm_factor: np.ndarray) -> np.ndarray:
-    """Distances ``|pred - gt| / norm`` as a (K, N) array; -1 where invalid.
-
-    An entry is invalid when its ``mask`` is False or when the instance's
-    normalisation factor is not a positive finite number (zero, negative,
-    NaN or inf: e.g. an MPII person without a head size); such an instance
-    cannot be scored and is left out, never counted as wrong.
-    """
-    pred = np.asarray(pred, dtype=np.float64)
-    gt = np.asarray(gt, dtype=np.float64)
-    mask = np.asarray(mask).astype(bool)
-    norm_factor = np.asarray(norm_factor, dtype=np.float64)
-    if pred.shape != gt.shape or pred.ndim != 3:
-        raise ValueError(f'pred {pred.shape} and gt {gt.shape} must both be '
-                         '(N, K, D)')
-    N, K, D = pred.shape
-    if mask.shape != (N, K):
-        raise ValueError(f'mask must be (N, K) = {(N, K)}, got {mask.shape}')
-    norm_factor = np.broadcast_to(norm_factor.reshape(N, -1), (N, D)).copy()
-    usable = np.isfinite(norm_factor) & (norm_factor > 0)
-    valid = mask.copy()
-    valid[~np.all(usable, axis=1), :] = False
-    norm_factor[~usable] = 1.0
-    dist = np.full((N, K), -1.0, dtype=np.float64)
-    diff = (pred - gt) / norm_factor[:, None, :]
-    dist[valid] = np.linalg.norm(diff[valid], axis=-1)
-    return dist.T
-
-
-def _distance_accuracy(distances: np.ndarray, thr: float) -> float:
-    """Fraction of valid (!= -1) distances below ``thr``; -1 if none."""
-    valid = distances != -1
-    n = valid.sum()
-    if n == 0:
-        return -1.0
-    return float((distances[valid] < thr).sum() / n)
-
-
-def keypoint_pck_accuracy(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
-                          thr: float, norm_factor: np.ndarray):
-    """Percentage of Correct Keypoints.
-
-    A keypoint is correct when ``|pred - gt| / norm_factor < thr``.
-
-    Args:
-        pred, gt: (N, K, 2) coordinates.
-        mask: (N, K) bool, which keypoints are annotated.
-        thr: threshold on the normalised distance.
-        norm_factor: (N, 2) (or (N,) / (N, 1)) normalisation per instance,
-            e.g. bbox size, head size (PCKh) or torso size. An instance
-            whose factor is not positive and finite (0, NaN) is skipped.
-
-    Returns:
-        tuple: ``acc`` (K,) per-joint accuracy (-1 for joints without any
-        valid entry), ``avg_acc`` the mean of the valid per-joint accuracies
-        (MMPose semantics: mean over joints, not over all keypoints) and
-        ``cnt`` the number of joints with valid entries.
-    """
-    distances = _normalized_distances(pred, gt, mask, norm_factor)
-    acc = np.array([_distance_accuracy(d, thr) for d in distances])
-    valid_acc = acc[acc >= 0]
-    cnt = len(valid_acc)
-    avg_acc = float(valid_acc.mean()) if cnt > 0 else 0.0
-    return acc, avg_acc, cnt
-
-
 def keypoint_nme(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
                  normalize_factor: np.ndarray) -> float:
     """Normalised mean error: mean over all valid keypoints of
@@ -105,7 +43,7 @@ def keypoint_nme(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
         normalize_factor: (N, 2) or (N,) per-instance factor, e.g. the
             inter-ocular distance.
     """
-    distances = _normalized_distances(pred, gt, mask, normalize_factor)
+    distances = normalized_distances(pred, gt, mask, normalize_factor)
     valid = distances[distances != -1]
     return float(valid.sum() / max(1, len(valid)))
 
@@ -113,8 +51,8 @@ def keypoint_nme(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
 def keypoint_epe(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray) -> float:
     """Mean end-point error in pixels over the valid keypoints."""
     N = np.asarray(pred).shape[0]
-    distances = _normalized_distances(pred, gt, mask,
-                                      np.ones((N, 2), dtype=np.float32))
+    distances = normalized_distances(pred, gt, mask,
+                                     np.ones((N, 2), dtype=np.float32))
     valid = distances[distances != -1]
     return float(valid.sum() / max(1, len(valid)))
 

@@ -22,7 +22,7 @@ vector ``(vx, vy)`` to ``(-vx, vy)``. Hence, at mirrored pixel ``p'``::
 The mapping ``l -> m`` is an involution (flipping twice is the identity),
 so :func:`flip_pafs` also brings maps predicted on a flipped image back to
 the original frame (test-time flip), just like
-:func:`kp_ext.models.utils.flip_heatmaps` for the confidence maps.
+:func:`kp_ext.models.utils.tta.flip_heatmaps` for the confidence maps.
 
 :func:`bboxes_from_keypoints` gives bottom-up predictions a box: the
 extent of each person's found keypoints.

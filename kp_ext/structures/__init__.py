@@ -1,11 +1,18 @@
-from .bbox import (apply_affine, bbox_cs2xyxy, bbox_xywh2xyxy, bbox_xyxy2cs,
-                   bbox_xyxy2xywh, fix_aspect_ratio, get_warp_matrix)
+from .bbox import (apply_affine, bbox_affine, bbox_cs2xyxy, bbox_xywh2xyxy,
+                   bbox_xyxy2cs, bbox_xyxy2xywh, fix_aspect_ratio,
+                   get_warp_matrix, heatmap_to_image_matrix,
+                   image_to_input_matrix)
 from .keypoint import flip_keypoints
+from .keypoint_accuracy import (distance_accuracy, keypoint_pck_accuracy,
+                                normalized_distances)
 from .mask import decode_rle, rle_string_to_counts, segs_to_mask
 from .pose_data_sample import PoseDataSample
 
 __all__ = [
     'PoseDataSample', 'bbox_xyxy2xywh', 'bbox_xywh2xyxy', 'bbox_xyxy2cs',
     'bbox_cs2xyxy', 'fix_aspect_ratio', 'get_warp_matrix', 'apply_affine',
-    'flip_keypoints', 'decode_rle', 'rle_string_to_counts', 'segs_to_mask'
+    'bbox_affine', 'image_to_input_matrix', 'heatmap_to_image_matrix',
+    'flip_keypoints', 'normalized_distances', 'distance_accuracy',
+    'keypoint_pck_accuracy', 'decode_rle', 'rle_string_to_counts',
+    'segs_to_mask'
 ]

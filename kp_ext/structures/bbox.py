@@ -1,4 +1,5 @@
-"""Bounding-box helpers and the top-down affine warp.
+"""Bounding-box helpers and the top-down affine warp: the matrices between
+original-image, network-input and heatmap pixels of a sample.
 
 Boxes are ``xyxy`` (x1, y1, x2, y2) or ``xywh`` (x1, y1, w, h) in pixels;
 ``cs`` is (centre (2,), scale (2,)) where scale is the box (w, h) in pixels
@@ -6,6 +7,7 @@ Boxes are ``xyxy`` (x1, y1, x2, y2) or ``xywh`` (x1, y1, w, h) in pixels;
 (shape (4,)) or a stack (N, 4).
 """
 import math
+from typing import Optional, Tuple
 
 import cv2
 import numpy as np
@@ -96,3 +98,71 @@ def apply_affine(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Apply a 2x3 affine ``matrix`` to points (..., 2)."""
     points = np.asarray(points, dtype=np.float32)
     return points @ matrix[:, :2].T + matrix[:, 2]
+
+
+def _first_row(x, n: int = 2) -> np.ndarray:
+    return np.asarray(x, dtype=np.float32).reshape(-1, n)[0]
+
+
+def image_to_input_matrix(metainfo: dict,
+                          input_hw: Optional[Tuple[int, int]] = None
+                          ) -> np.ndarray:
+    """2x3 affine from original-image pixels to network-input pixels of a
+    sample (its metainfo).
+
+    The input (crop) of a top-down sample is the warp
+    ``get_warp_matrix(input_center, input_scale, 0, input_size)`` of the
+    image.
+
+    Uses ``input_center``/``input_scale``/``input_size`` (top-down crop)
+    when present; else scales ``ori_shape`` to ``input_hw`` (a resized
+    whole image); else the identity.
+    """
+    if all(k in metainfo for k in ('input_center', 'input_scale',
+                                   'input_size')):
+        size = _first_row(metainfo['input_size'])
+        return get_warp_matrix(
+            _first_row(metainfo['input_center']),
+            _first_row(metainfo['input_scale']), 0.,
+            (int(round(size[0])), int(round(size[1]))))
+    if 'ori_shape' in metainfo and input_hw is not None:
+        oh, ow = [float(v) for v in metainfo['ori_shape'][:2]]
+        ih, iw = input_hw
+        return np.array([[iw / ow, 0, 0], [0, ih / oh, 0]], np.float32)
+    return np.array([[1, 0, 0], [0, 1, 0]], np.float32)
+
+
+def bbox_affine(boxes, matrix: np.ndarray) -> np.ndarray:
+    """Axis-aligned hull (M, 4) of xyxy boxes under a 2x3 affine map."""
+    b = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+    corners = np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [0, 3]],
+                        b[:, [2, 3]]], axis=1)
+    c = apply_affine(corners, matrix)
+    return np.concatenate([c.min(axis=1), c.max(axis=1)], axis=1)
+
+
+def heatmap_to_image_matrix(metainfo: dict, heatmap_hw: Tuple[int, int]
+                            ) -> Optional[np.ndarray]:
+    """2x3 affine from heatmap pixels of a top-down crop to original-image
+    pixels, from the sample's ``input_center``/``input_scale``/
+    ``input_size``; None without those keys.
+
+    Heatmaps cover the input with stride ``input_size / heatmap_size``
+    (heatmap pixel ``j`` <-> input coordinate ``j * stride``, as the
+    Gaussian-heatmap codec encodes ``keypoints / stride``).
+    """
+    if not all(k in metainfo for k in ('input_center', 'input_scale',
+                                       'input_size')):
+        return None
+    h, w = heatmap_hw
+    size = _first_row(metainfo['input_size'])
+    stride = np.array([size[0] / w, size[1] / h])
+    inv = get_warp_matrix(
+        _first_row(metainfo['input_center']),
+        _first_row(metainfo['input_scale']), 0.,
+        (int(round(size[0])), int(round(size[1]))), inv=True)
+    # heatmap pixel -> input pixel (x * stride) -> image pixel
+    full = inv.astype(np.float64).copy()
+    full[:, 0] *= stride[0]
+    full[:, 1] *= stride[1]
+    return full

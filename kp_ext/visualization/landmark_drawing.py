@@ -14,30 +14,20 @@ Images are (H, W, 3) uint8 in the channel order of the caller (BGR for
 convention, so no offset is applied; sub-pixel positions are drawn with 4
 fractional bits).
 """
-import colorsys
 from typing import List, Optional, Sequence
 
 import cv2
 import numpy as np
 
+from kp_ext.utils import to_numpy
+from .utils import distinct_colors
+
 __all__ = [
-    'landmark_colors', 'draw_landmarks', 'draw_landmark_grid',
+    'draw_landmarks', 'draw_landmark_grid',
     'draw_warp_pair', 'tensor_to_images', 'fse_pair_figure'
 ]
 
 _SHIFT = 4
-
-
-def landmark_colors(num: int, saturation: float = 0.9,
-                    value: float = 1.0) -> np.ndarray:
-    """``num`` distinct colours (num, 3) uint8: hues evenly spaced in a
-    golden-ratio order (neighbouring indices get far-apart hues)."""
-    if num < 0:
-        raise ValueError(f'num must be >= 0, got {num}')
-    hues = (np.arange(num) * 0.618033988749895) % 1.0
-    cols = [colorsys.hsv_to_rgb(h, saturation, value) for h in hues]
-    return np.round(np.array(cols, dtype=np.float64).reshape(num, 3) *
-                    255).astype(np.uint8)
 
 
 def _as_image(img) -> np.ndarray:
@@ -60,7 +50,8 @@ def draw_landmarks(img, landmarks, colors: Optional[np.ndarray] = None,
     """Draw landmarks (K, 2) as filled discs on a copy of ``img``.
 
     Args:
-        colors: (K, 3) uint8; default :func:`landmark_colors(K)`.
+        colors: (K, 3) uint8; default ``distinct_colors(K)``
+            (:func:`kp_ext.visualization.utils.distinct_colors`).
         radius: disc radius in output pixels.
         outline: black ring around each disc (visible on any background).
         scale: resize the image by this factor first (landmarks follow:
@@ -79,7 +70,7 @@ def draw_landmarks(img, landmarks, colors: Optional[np.ndarray] = None,
         out = out.copy()
     k = len(pts)
     if colors is None:
-        colors = landmark_colors(k)
+        colors = distinct_colors(k)
     colors = np.asarray(colors).reshape(-1, 3)
     if len(colors) < k:
         raise ValueError(f'{len(colors)} colours for {k} landmarks')
@@ -138,7 +129,7 @@ def draw_landmark_grid(images: Sequence, landmarks, ncols: Optional[int]
     if len(images) == 0:
         raise ValueError('no images to draw')
     if colors is None:
-        colors = landmark_colors(lms.shape[1])
+        colors = distinct_colors(lms.shape[1])
     ncols = ncols or int(np.ceil(np.sqrt(len(images))))
     tiles = [draw_landmarks(img, lm, colors, radius, scale=scale)
              for img, lm in zip(images, lms)]
@@ -156,7 +147,7 @@ def draw_warp_pair(image, landmarks, warped_image, warped_landmarks,
     if lm.shape != wlm.shape:
         raise ValueError(f'landmark sets differ: {lm.shape} vs {wlm.shape}')
     if colors is None:
-        colors = landmark_colors(len(lm))
+        colors = distinct_colors(len(lm))
     left = draw_landmarks(image, lm, colors, radius, scale=scale)
     right = draw_landmarks(warped_image, wlm, colors, radius, scale=scale)
     return _tile([left, right], 2, pad, pad_value)
@@ -167,8 +158,7 @@ def tensor_to_images(inputs, mean: Optional[Sequence[float]] = None,
                      flip_channels: bool = False) -> List[np.ndarray]:
     """Normalised tensors (B, C, H, W) -> list of (H, W, C) uint8 images
     (``x * std + mean``; ``flip_channels`` reverses RGB <-> BGR)."""
-    arr = inputs.detach().cpu().float().numpy() if hasattr(
-        inputs, 'detach') else np.asarray(inputs, dtype=np.float32)
+    arr = to_numpy(inputs, np.float32)
     if arr.ndim != 4:
         raise ValueError(f'expected (B, C, H, W), got {arr.shape}')
     c = arr.shape[1]
@@ -213,8 +203,8 @@ def fse_pair_figure(model, inputs, num: int = 4, generator=None,
         model.train(was_training)
     im1 = tensor_to_images(x1, mean, std, flip_channels)
     im2 = tensor_to_images(x2, mean, std, flip_channels)
-    colors = landmark_colors(lm1.shape[1])
-    rows = [draw_warp_pair(a, la.cpu().numpy(), b, lb.cpu().numpy(), colors,
+    colors = distinct_colors(lm1.shape[1])
+    rows = [draw_warp_pair(a, to_numpy(la), b, to_numpy(lb), colors,
                            scale=scale)
             for a, la, b, lb in zip(im1, lm1, im2, lm2)]
     return _tile(rows, 1, 0, 255)

@@ -8,7 +8,9 @@ from mmengine.structures import InstanceData, PixelData
 from mmengine.visualization import Visualizer
 
 from kp_ext.registry import VISUALIZERS
-from .utils import color_list, heatmap_overlay, to_numpy
+from kp_ext.utils import to_numpy
+from .paf_drawing import draw_paf_arrows
+from .utils import color_list, heatmap_overlay
 
 __all__ = ['PoseLocalVisualizer']
 
@@ -195,44 +197,34 @@ class PoseLocalVisualizer(Visualizer):
                           step: int = 4, min_norm: float = 0.1,
                           color: Union[str, tuple] = (255, 255, 0),
                           length: Optional[float] = None) -> np.ndarray:
-        """Arrows of 2-D vector fields (part affinity fields).
+        """Arrows of 2-D vector fields (part affinity fields), each field
+        drawn by :func:`~kp_ext.visualization.paf_drawing.draw_paf_arrows`
+        (map pixel centres on image pixel centres).
 
         Args:
             field: (2 * L, H, W) (x, y channel pairs) or (L, 2, H, W),
-                covering the whole image (resampled to it).
+                covering the whole image.
             step: grid spacing of the arrows in field pixels.
             min_norm: vectors shorter than this are not drawn.
-            length: arrow length in image pixels (default: the grid spacing
-                in image pixels times the vector norm).
+            color: one RGB colour for every arrow (a colour name draws
+                yellow).
+            length: length in image pixels of a unit vector (default 0.9 x
+                the grid spacing in image pixels); arrows scale with the
+                vector length.
         """
         f = to_numpy(field).astype(np.float32)
-        if f.ndim == 3:
-            if f.shape[0] % 2:
-                raise ValueError(f'field {f.shape} must have x/y pairs')
-            f = f.reshape(-1, 2, *f.shape[1:])
-        if f.ndim != 4 or f.shape[1] != 2:
+        if f.ndim == 4 and f.shape[1] == 2:
+            f = f.reshape(-1, *f.shape[2:])
+        if f.ndim != 3 or f.shape[0] % 2:
             raise ValueError(f'field must be (2L, H, W) or (L, 2, H, W), '
                              f'got {to_numpy(field).shape}')
-        out = np.ascontiguousarray(image.copy())
-        fh, fw = f.shape[2:]
-        h, w = image.shape[:2]
-        sx, sy = w / fw, h / fh
         col = tuple(int(c) for c in color_list(color, 1)[0]) if not \
             isinstance(color, str) else (255, 255, 0)
-        for vec in f:
-            for y in range(step // 2, fh, step):
-                for x in range(step // 2, fw, step):
-                    vx, vy = vec[0, y, x], vec[1, y, x]
-                    norm = float(np.hypot(vx, vy))
-                    if norm < min_norm:
-                        continue
-                    scale = (length / norm if length is not None else
-                             step * max(sx, sy))
-                    p0 = np.array([(x + 0.5) * sx, (y + 0.5) * sy])
-                    p1 = p0 + scale * np.array([vx, vy])
-                    cv2.arrowedLine(out, tuple(int(v) for v in p0),
-                                    tuple(int(v) for v in p1), col, 1,
-                                    cv2.LINE_AA, tipLength=0.3)
+        out = image
+        for limb in range(f.shape[0] // 2):
+            out = draw_paf_arrows(out, f, limb, step=step, min_norm=min_norm,
+                                  color=col, arrow_length=length,
+                                  tip_length=0.3)
         return out
 
     # ------------------------------------------------------------------

@@ -19,19 +19,16 @@ from typing import Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from kp_ext.utils import to_numpy
+from .utils import distinct_colors
+
 __all__ = [
     'direction_color', 'paf_to_rgb', 'draw_confidence_maps',
-    'draw_paf_arrows', 'draw_paf', 'distinct_colors', 'draw_skeletons',
+    'draw_paf_arrows', 'draw_paf', 'draw_skeletons',
     'paf_panel'
 ]
 
 Color = Tuple[int, int, int]
-
-
-def _to_numpy(x) -> np.ndarray:
-    if hasattr(x, 'detach'):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x)
 
 
 def _rgb_image(image: np.ndarray) -> np.ndarray:
@@ -56,7 +53,7 @@ def direction_color(vx: float, vy: float, value: float = 1.0) -> Color:
 def paf_to_rgb(field_xy, max_norm: float = 1.0) -> np.ndarray:
     """Dense colour coding of a vector field (2, h, w) -> (h, w, 3) RGB:
     hue = direction, value = length / ``max_norm`` (clipped)."""
-    f = _to_numpy(field_xy).astype(np.float32)
+    f = to_numpy(field_xy).astype(np.float32)
     if f.ndim != 3 or f.shape[0] != 2:
         raise ValueError(f'field must be (2, h, w), got {f.shape}')
     f = np.nan_to_num(f)
@@ -103,7 +100,7 @@ def draw_confidence_maps(image: np.ndarray, heatmaps,
         vmax: value shown at full colour (None: the map's maximum).
     """
     image = _rgb_image(image)
-    hm = np.nan_to_num(_to_numpy(heatmaps).astype(np.float32))
+    hm = np.nan_to_num(to_numpy(heatmaps).astype(np.float32))
     if hm.ndim == 2:
         hm = hm[None]
     if hm.ndim != 3:
@@ -159,7 +156,7 @@ def draw_paf_arrows(image: np.ndarray, pafs, limb: Optional[int] = 0,
         thickness, tip_length: ``cv2.arrowedLine`` arguments.
     """
     out = _rgb_image(image).copy()
-    f = np.nan_to_num(_to_numpy(pafs).astype(np.float32))
+    f = np.nan_to_num(to_numpy(pafs).astype(np.float32))
     field = _limb_field(f, limb)
     fh, fw = field.shape[1:]
     H, W = out.shape[:2]
@@ -196,7 +193,7 @@ def draw_paf(image: np.ndarray, pafs, limb: Optional[int] = 0,
     (:func:`draw_paf_arrows`, direction-coloured unless ``arrow_color``).
     """
     image = _rgb_image(image)
-    f = np.nan_to_num(_to_numpy(pafs).astype(np.float32))
+    f = np.nan_to_num(to_numpy(pafs).astype(np.float32))
     field = _limb_field(f, limb)
     H, W = image.shape[:2]
     fx = _resize_map(field[0], (H, W))
@@ -210,19 +207,6 @@ def draw_paf(image: np.ndarray, pafs, limb: Optional[int] = 0,
         out = draw_paf_arrows(out, field, 0, step=step, min_norm=min_norm,
                               color=arrow_color)
     return out
-
-
-def distinct_colors(n: int, saturation: float = 0.85,
-                    value: float = 1.0) -> list:
-    """``n`` well separated RGB colours (golden-ratio hue steps)."""
-    cols = []
-    for i in range(int(n)):
-        hue = ((i * 0.618033988749895) % 1.0) * 180
-        hsv = np.array([[[hue, saturation * 255, value * 255]]], np.float32)
-        rgb = cv2.cvtColor(np.round(hsv).astype(np.uint8),
-                           cv2.COLOR_HSV2RGB)[0, 0]
-        cols.append(tuple(int(c) for c in rgb))
-    return cols
 
 
 def draw_skeletons(image: np.ndarray, keypoints,
@@ -243,7 +227,8 @@ def draw_skeletons(image: np.ndarray, keypoints,
         skeleton: (a, b) keypoint index pairs to link.
         color_by: 'person' (one distinct colour per person, keypoints and
             links) or 'limb' (colour per link from ``limb_colors`` or
-            :func:`distinct_colors`; keypoints in the person's colour).
+            :func:`kp_ext.visualization.utils.distinct_colors`; keypoints
+            in the person's colour).
         scale: multiplies the coordinates (e.g. drawing on an image of
             another size).
     """
@@ -251,7 +236,7 @@ def draw_skeletons(image: np.ndarray, keypoints,
         raise ValueError(f"color_by must be 'person' or 'limb', got "
                          f'{color_by!r}')
     out = _rgb_image(image).copy()
-    kpts = _to_numpy(keypoints).astype(np.float64)
+    kpts = to_numpy(keypoints).astype(np.float64)
     if kpts.ndim == 2:
         kpts = kpts[None]
     if kpts.size == 0:
@@ -262,12 +247,12 @@ def draw_skeletons(image: np.ndarray, keypoints,
     if keypoint_scores is None:
         ok = np.ones((n, k), bool)
     else:
-        scores = _to_numpy(keypoint_scores).astype(np.float64).reshape(n, k)
+        scores = to_numpy(keypoint_scores).astype(np.float64).reshape(n, k)
         ok = scores > kpt_thr
     ok &= np.isfinite(kpts[..., :2]).all(-1)
-    pcols = distinct_colors(n)
+    pcols = [tuple(c) for c in distinct_colors(n, saturation=0.85).tolist()]
     lcols = list(limb_colors) if limb_colors is not None else \
-        distinct_colors(len(skeleton), saturation=1.0)
+        distinct_colors(len(skeleton), saturation=1.0).tolist()
     if color_by == 'limb' and len(lcols) < len(skeleton):
         raise ValueError(f'{len(lcols)} limb colours for {len(skeleton)} '
                          'links')

@@ -1,34 +1,26 @@
-"""Helpers for drawing: colours, heatmap overlays and mapping a sample's
-instances between the original image and the network input (crop).
-
-Coordinates follow kp_ext: pixels, x right, y down, pixel centres at
-integers. The input (crop) of a top-down sample is the warp
-``get_warp_matrix(input_center, input_scale, 0, input_size)`` of the
-image; heatmaps cover the input with stride ``input_size / heatmap_size``
-(heatmap pixel ``j`` <-> input coordinate ``j * stride``, as the
-Gaussian-heatmap codec encodes ``keypoints / stride``).
+"""Helpers for drawing: colours, heatmap overlays and drawing a sample's
+instances / heatmaps in the original image or the network input (crop).
+The warp geometry itself (which matrix maps image, input and heatmap
+pixels) is in :mod:`kp_ext.structures.bbox`.
 """
+import colorsys
 import copy
 from typing import Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 
-from kp_ext.structures import apply_affine, get_warp_matrix
+from kp_ext.structures import (apply_affine, bbox_affine,
+                               heatmap_to_image_matrix,
+                               image_to_input_matrix)
+from kp_ext.utils import to_numpy
 
 __all__ = [
-    'to_numpy', 'color_list', 'heatmap_overlay', 'image_to_input_matrix',
+    'color_list', 'distinct_colors', 'heatmap_overlay',
     'sample_to_input_space', 'warp_heatmaps_to_image', 'tensor_to_image'
 ]
 
 ColorType = Union[str, Sequence[int], np.ndarray]
-
-
-def to_numpy(x) -> np.ndarray:
-    """Tensor / array / list -> numpy (CPU)."""
-    if hasattr(x, 'detach'):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x)
 
 
 def color_list(color: Optional[ColorType], n: int,
@@ -50,6 +42,20 @@ def color_list(color: Optional[ColorType], n: int,
         out.append(c if isinstance(c, str) else tuple(
             int(v) for v in np.asarray(c).reshape(-1)[:3]))
     return out
+
+
+def distinct_colors(n: int, saturation: float = 0.9,
+                    value: float = 1.0) -> np.ndarray:
+    """The toolbox's palette: ``n`` well separated colours (n, 3) uint8,
+    hues in golden-ratio steps (neighbouring indices get far-apart hues),
+    so colour ``i`` is the same for every ``n`` (FSE landmarks, people,
+    limbs)."""
+    if n < 0:
+        raise ValueError(f'n must be >= 0, got {n}')
+    hues = (np.arange(int(n)) * 0.618033988749895) % 1.0
+    cols = [colorsys.hsv_to_rgb(h, saturation, value) for h in hues]
+    return np.round(np.array(cols, dtype=np.float64).reshape(-1, 3) *
+                    255).astype(np.uint8)
 
 
 def heatmap_overlay(heatmaps, image: np.ndarray, alpha: float = 0.5,
@@ -84,42 +90,6 @@ def heatmap_overlay(heatmaps, image: np.ndarray, alpha: float = 0.5,
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 
-def _first_row(x, n: int = 2) -> np.ndarray:
-    return to_numpy(x).astype(np.float32).reshape(-1, n)[0]
-
-
-def image_to_input_matrix(metainfo: dict,
-                          input_hw: Optional[Tuple[int, int]] = None
-                          ) -> np.ndarray:
-    """2x3 affine from original-image pixels to network-input pixels.
-
-    Uses ``input_center``/``input_scale``/``input_size`` (top-down crop)
-    when present; else scales ``ori_shape`` to ``input_hw`` (a resized
-    whole image); else the identity.
-    """
-    if all(k in metainfo for k in ('input_center', 'input_scale',
-                                   'input_size')):
-        size = _first_row(metainfo['input_size'])
-        return get_warp_matrix(
-            _first_row(metainfo['input_center']),
-            _first_row(metainfo['input_scale']), 0.,
-            (int(round(size[0])), int(round(size[1]))))
-    if 'ori_shape' in metainfo and input_hw is not None:
-        oh, ow = [float(v) for v in metainfo['ori_shape'][:2]]
-        ih, iw = input_hw
-        return np.array([[iw / ow, 0, 0], [0, ih / oh, 0]], np.float32)
-    return np.array([[1, 0, 0], [0, 1, 0]], np.float32)
-
-
-def _map_boxes(boxes, matrix) -> np.ndarray:
-    """Axis-aligned hull of xyxy boxes under an affine map."""
-    b = to_numpy(boxes).astype(np.float32).reshape(-1, 4)
-    corners = np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [0, 3]],
-                        b[:, [2, 3]]], axis=1)
-    c = apply_affine(corners, matrix)
-    return np.concatenate([c.min(axis=1), c.max(axis=1)], axis=1)
-
-
 def sample_to_input_space(data_sample, input_hw: Tuple[int, int]):
     """A copy of ``data_sample`` whose gt/pred ``keypoints`` and ``bboxes``
     are mapped from the original image into the network input; heatmap
@@ -134,7 +104,7 @@ def sample_to_input_space(data_sample, input_hw: Tuple[int, int]):
             kpts = to_numpy(inst.keypoints).astype(np.float32)
             inst.keypoints = apply_affine(kpts, matrix)
         if 'bboxes' in inst:
-            inst.bboxes = _map_boxes(inst.bboxes, matrix)
+            inst.bboxes = bbox_affine(inst.bboxes, matrix)
     return sample
 
 
@@ -145,22 +115,12 @@ def warp_heatmaps_to_image(heatmaps, metainfo: dict,
     keys the heatmaps are returned unchanged (they are then resized to the
     image when drawn)."""
     hm = to_numpy(heatmaps).astype(np.float32)
-    if not all(k in metainfo for k in ('input_center', 'input_scale',
-                                       'input_size')):
-        return hm
     squeeze = hm.ndim == 2
     if squeeze:
         hm = hm[None]
-    size = _first_row(metainfo['input_size'])
-    stride = np.array([size[0] / hm.shape[2], size[1] / hm.shape[1]])
-    inv = get_warp_matrix(
-        _first_row(metainfo['input_center']),
-        _first_row(metainfo['input_scale']), 0.,
-        (int(round(size[0])), int(round(size[1]))), inv=True)
-    # heatmap pixel -> input pixel (x * stride) -> image pixel
-    full = inv.astype(np.float64).copy()
-    full[:, 0] *= stride[0]
-    full[:, 1] *= stride[1]
+    full = heatmap_to_image_matrix(metainfo, hm.shape[1:])
+    if full is None:
+        return hm[0] if squeeze else hm
     H, W = image_hw
     out = np.stack([
         cv2.warpAffine(c, full, (int(W), int(H)), flags=cv2.INTER_LINEAR,

@@ -1,6 +1,5 @@
 import json
 import math
-import time
 
 import numpy as np
 import pytest
@@ -279,17 +278,3 @@ def test_pipeline_integration():
     np.testing.assert_array_equal(
         out['data_samples'].gt_instances.keypoints,
         ds_raw[1]['keypoints'])
-
-
-def test_render_time():
-    rng_seeds = range(100)
-    t = time.perf_counter()
-    for i in rng_seeds:
-        render_people_scene(np.random.default_rng([0, i]))
-    people_ms = (time.perf_counter() - t) / len(rng_seeds) * 1e3
-    t = time.perf_counter()
-    for i in range(20):
-        render_crowd_scene(np.random.default_rng([0, i]), num_people=20)
-    crowd_ms = (time.perf_counter() - t) / 20 * 1e3
-    print(f'\nsynthetic render: people 256x256 {people_ms:.2f} ms/img, '
-          f'crowd 368x368 x20 people {crowd_ms:.2f} ms/img')

@@ -190,3 +190,19 @@ def test_pckh_table_with_project_mpii_metainfo():
     res = metric.evaluate(2)
     assert res['PCKh/Head'] == pytest.approx(50.0)
     assert res['PCKh/Mean'] == pytest.approx(100 * 24 / 27)
+
+
+def test_paired_keypoints_mask_and_mismatch():
+    from kp_ext.evaluation.metrics.sample_keypoints import paired_keypoints
+    sample = dict(img_path='a.jpg',
+                  pred_instances=dict(keypoints=np.zeros((1, 3, 2))),
+                  gt_instances=dict(keypoints=np.ones((1, 3, 2)),
+                                    keypoints_visible=np.array([[1, 0, 2]])))
+    pred, gt, mask = paired_keypoints(sample, 'NME')
+    assert pred.dtype == gt.dtype == np.float64
+    np.testing.assert_array_equal(mask, [[True, False, True]])
+    del sample['gt_instances']['keypoints_visible']
+    assert paired_keypoints(sample, 'NME')[2].all()
+    sample['pred_instances']['keypoints'] = np.zeros((2, 3, 2))
+    with pytest.raises(ValueError, match=r'PCKAccuracy: sample a\.jpg'):
+        paired_keypoints(sample, 'PCKAccuracy')

@@ -8,7 +8,7 @@ from mmengine.structures import InstanceData
 from kp_ext.models.heads.landmark_head import (LandmarkHead, heatmap_coords,
                                                soft_argmax, spatial_softmax)
 from kp_ext.models.losses.fse_loss import DiversityLoss, EquivarianceLoss
-from kp_ext.models.tps_warp import TPSWarp, fit_tps
+from kp_ext.models.utils.tps_warp import TPSWarp, fit_tps
 from kp_ext.registry import MODELS
 from kp_ext.structures import PoseDataSample
 

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from kp_ext.models.utils import (flip_heatmaps, get_heatmap_maximum,
-                                 keypoint_pck_accuracy, pose_pck_accuracy)
+                                 pose_pck_accuracy)
+from kp_ext.structures import keypoint_pck_accuracy
 
 
 def test_flip_heatmaps_mirror_swap_shift():

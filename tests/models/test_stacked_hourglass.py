@@ -109,3 +109,19 @@ def test_invalid_args():
         StackedHourglass(num_stacks=0)
     with pytest.raises(ValueError):
         PreActBottleneck(8, 7)
+
+
+def test_default_init_kaiming_convs_unit_bn_near_zero_heads():
+    torch.manual_seed(0)
+    model = StackedHourglass(num_stacks=2, num_channels=32, out_channels=5,
+                             pred_init_std=0.001)
+    for m in model.modules():
+        if isinstance(m, torch.nn.Conv2d) and m.bias is not None:
+            assert torch.all(m.bias == 0)
+        if isinstance(m, torch.nn.BatchNorm2d):
+            assert torch.all(m.weight == 1) and torch.all(m.bias == 0)
+    conv = model.remap_feats[0]                 # 1x1, 32 -> 32
+    assert conv.weight.std().item() == pytest.approx((2 / 32)**0.5,
+                                                     rel=0.2)
+    for pred in model.preds:
+        assert pred.weight.std().item() == pytest.approx(0.001, rel=0.3)

@@ -5,8 +5,9 @@ import pytest
 import torch
 from scipy.interpolate import RBFInterpolator
 
-from kp_ext.models.tps_warp import (TPS, TPSWarp, fit_tps, make_fse_pair,
-                                    pixel_grid, tps_warp_images)
+from kp_ext.models.utils.tps_warp import (TPS, TPSWarp, fit_tps,
+                                          make_fse_pair, pixel_grid,
+                                          tps_warp_images)
 from kp_ext.registry import MODELS
 
 

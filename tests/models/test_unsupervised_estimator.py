@@ -252,3 +252,41 @@ def test_spread_stats_hand_computed():
     # chain 0-1.5-3: single linkage merges all (1 component)
     st = landmark_spread_stats(np.array([[0, 0], [1.5, 0], [3, 0.]]), 2.0)
     assert st['distinct'] == 1
+
+
+def test_train_step_runs_the_head_once_and_the_hook_sees_its_landmarks():
+    from mmengine.optim import OptimWrapper
+    model = _model()
+    head_calls, forward_calls = [], []
+    model.head.final_layer.register_forward_hook(
+        lambda mod, inp, out: head_calls.append(inp[0].shape[0]))
+    real_forward = model.head.forward
+    model.head.forward = lambda *a, **k: (forward_calls.append(1),
+                                          real_forward(*a, **k))[1]
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=1e-3))
+    x = torch.randn(3, 3, 32, 32)
+    log_vars = model.train_step(dict(inputs=x, data_samples=None), optim)
+    assert 'loss' in log_vars
+    # one head run: one score map per image of the pair (x1, x2), no extra
+    # forward of x1 for the monitoring landmarks
+    assert head_calls == [3, 3] and forward_calls == []
+    lm = model.last_train_landmarks
+    assert lm.shape == (3, K, 2) and not lm.requires_grad
+    hook = LandmarkCollapseHook(interval=10, radius=2.0)
+    hook.after_train_iter(_Runner(model), 9)
+    assert hook.last_stats == {
+        **landmark_spread_stats(lm, 2.0),
+        'collapsed': hook.last_stats['collapsed']}
+
+
+def test_monitoring_landmarks_are_those_of_x1():
+    model = _model()
+    model.eval()  # BN with running stats: x1 alone gives the same maps
+    x = torch.randn(2, 3, 32, 32)
+    model.loss(x)
+    gen = torch.Generator().manual_seed(123)  # train_cfg seed + step 0
+    x1, _, _ = model.warp.make_pair(x, gen)
+    with torch.no_grad():
+        ref, _ = model.extract_landmarks(x1)
+    torch.testing.assert_close(model.last_train_landmarks, ref,
+                               rtol=1e-5, atol=1e-4)

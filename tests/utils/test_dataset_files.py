@@ -22,12 +22,13 @@ def _env():
 
 
 def test_train_without_mpii_stops_short_before_the_config_dump(tmp_path):
-    # run from an empty folder: data/mpii/ cannot exist there
+    # run from an empty folder with the data folder in it ($KP_EXT_DATA):
+    # data/mpii/ cannot exist there
     proc = subprocess.run(
         [sys.executable, str(REPO / 'tools/train.py'),
          str(REPO / 'configs/hourglass_mpii.py'),
          '--work-dir', str(tmp_path / 'work')],
-        cwd=tmp_path, env=_env(), capture_output=True, text=True,
+        cwd=tmp_path, env=dict(_env(), KP_EXT_DATA=str(tmp_path / 'data')), capture_output=True, text=True,
         timeout=120)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0

@@ -7,8 +7,8 @@ from kp_ext.visualization.landmark_drawing import (draw_landmark_grid,
                                                    draw_landmarks,
                                                    draw_warp_pair,
                                                    fse_pair_figure,
-                                                   landmark_colors,
                                                    tensor_to_images)
+from kp_ext.visualization.utils import distinct_colors as landmark_colors
 
 
 def test_colors_distinct():

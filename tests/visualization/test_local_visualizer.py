@@ -8,6 +8,7 @@ from mmengine.structures import InstanceData, PixelData
 from kp_ext.registry import VISUALIZERS
 from kp_ext.structures import PoseDataSample
 from kp_ext.visualization import PoseLocalVisualizer
+from kp_ext.visualization.paf_drawing import draw_paf_arrows
 from kp_ext.visualization.utils import (heatmap_overlay,
                                         sample_to_input_space,
                                         warp_heatmaps_to_image)
@@ -139,6 +140,27 @@ def test_vector_field_arrows():
     assert np.all(np.abs(ys - 18) <= 3)
     with pytest.raises(ValueError):
         vis.draw_vector_field(img, np.zeros((3, 8, 8)))
+
+
+def test_vector_field_arrows_are_the_paf_drawers_at_pixel_centres():
+    # one drawer: the visualizer draws what draw_paf_arrows draws
+    vis = _vis()
+    img = np.zeros((32, 32, 3), np.uint8)
+    field = np.zeros((2, 8, 8), np.float32)
+    field[0, 4, 4] = 1.0              # stride 4: map pixel 4 -> image 17.5
+    out = vis.draw_vector_field(img, field, step=1, color=(0, 255, 255),
+                                length=8)
+    np.testing.assert_array_equal(
+        out, draw_paf_arrows(img, field, 0, step=1, color=(0, 255, 255),
+                             arrow_length=8, tip_length=0.3))
+    # the anti-aliased shaft is centred on y = (4 + 0.5) * 4 - 0.5 = 17.5
+    # (map pixel centres on image pixel centres), not on 18
+    col = out[:, 21, 1].astype(np.float64)
+    assert abs((col * np.arange(32)).sum() / col.sum() - 17.5) < 0.1
+    # (L, 2, H, W) fields draw the same arrows
+    np.testing.assert_array_equal(
+        vis.draw_vector_field(img, field[None], step=1,
+                              color=(0, 255, 255), length=8), out)
 
 
 def test_warp_heatmaps_and_input_space_mapping():

@@ -4,10 +4,11 @@ import pytest
 import torch
 
 from kp_ext.codecs import PartAffinityField
-from kp_ext.visualization.paf_drawing import (direction_color, distinct_colors,
+from kp_ext.visualization.paf_drawing import (direction_color,
                                               draw_confidence_maps, draw_paf,
                                               draw_paf_arrows, draw_skeletons,
                                               paf_panel, paf_to_rgb)
+from kp_ext.visualization.utils import distinct_colors
 
 RED, CYAN = (255, 0, 0), (0, 255, 255)
 
@@ -141,7 +142,7 @@ def test_skeletons_per_person_and_per_limb():
     scores = np.array([[1., 1., 0.1], [1., 1., 1.]])
     out = draw_skeletons(img, kpts, scores, skeleton=[(0, 1), (1, 2)],
                          radius=2, thickness=3)
-    c0, c1 = distinct_colors(2)
+    c0, c1 = map(tuple, distinct_colors(2, saturation=0.85).tolist())
     assert c0 != c1
     assert tuple(out[30, 10]) == c0 and tuple(out[30, 50]) == c1
     assert out[30, 30].max() == 0        # low-score keypoint not drawn

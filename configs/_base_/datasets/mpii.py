@@ -3,4 +3,5 @@
 # boxes of the val split: data/mpii/annotations/mpii_gt_val.mat.
 dataset_type = 'MpiiDataset'
 data_mode = 'topdown'
-data_root = 'data/mpii/'
+# data_root: $KP_EXT_DATA/mpii/, default <repo>/data/mpii/ (configs/README.md)
+data_root = '{{$KP_EXT_DATA:{{fileDirname}}/../../../data}}/mpii/'

@@ -31,6 +31,7 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 from kp_ext.registry import HOOKS
+from kp_ext.utils import to_numpy
 
 __all__ = ['LandmarkCollapseHook', 'landmark_spread_stats']
 
@@ -62,9 +63,7 @@ def landmark_spread_stats(landmarks, radius: float = 2.0) -> dict:
     merging those closer than ``radius`` and the number of landmarks with
     a neighbour within ``radius`` (see module doc).
     """
-    if isinstance(landmarks, torch.Tensor):
-        landmarks = landmarks.detach().cpu().numpy()
-    lm = np.asarray(landmarks, dtype=np.float64)
+    lm = to_numpy(landmarks, np.float64)
     if lm.ndim == 2:
         lm = lm[None]
     if lm.ndim != 3 or lm.shape[-1] != 2:

@@ -11,8 +11,8 @@ from mmengine.fileio import dump, load
 from mmengine.logging import MMLogger
 
 from kp_ext.registry import METRICS
+from kp_ext.utils import to_numpy
 from ..functional import oks_nms, soft_oks_nms
-from .pck import to_numpy
 
 __all__ = ['CocoKeypointMetric']
 

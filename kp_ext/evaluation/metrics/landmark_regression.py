@@ -101,7 +101,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from kp_ext.registry import METRICS
-from .pck import to_numpy
+from kp_ext.utils import to_numpy
 
 __all__ = ['LandmarkRegressionMetric', 'fit_linear_regressor',
            'FACE68_MAFL_GROUPS']

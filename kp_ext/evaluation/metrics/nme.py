@@ -6,8 +6,9 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from kp_ext.registry import METRICS
+from kp_ext.utils import to_numpy
 from ..functional import keypoint_nme
-from .pck import to_numpy
+from .sample_keypoints import paired_keypoints
 
 __all__ = ['NME']
 
@@ -69,19 +70,9 @@ class NME(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            pred = to_numpy(sample['pred_instances']['keypoints'], np.float64)
+            pred, gt, mask = paired_keypoints(sample, 'NME')
             gt_inst = sample['gt_instances']
-            gt = to_numpy(gt_inst['keypoints'], np.float64)
-            if pred.shape != gt.shape:
-                raise ValueError(f'NME: predictions {pred.shape} and gt '
-                                 f'{gt.shape} differ in sample '
-                                 f'{sample.get("img_path")}')
             n = gt.shape[0]
-            if 'keypoints_visible' in gt_inst:
-                mask = to_numpy(gt_inst['keypoints_visible'],
-                                np.float64).reshape(n, -1) > 0
-            else:
-                mask = np.ones(gt.shape[:2], dtype=bool)
             result = dict(pred=pred, gt=gt, mask=mask)
             if self.norm_mode == 'use_norm_item':
                 result['norm'] = self._norm_item(sample, gt_inst, n)

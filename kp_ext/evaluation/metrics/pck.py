@@ -8,7 +8,9 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from kp_ext.registry import METRICS
+from kp_ext.utils import to_numpy
 from ..functional import keypoint_pck_accuracy
+from .sample_keypoints import paired_keypoints
 
 __all__ = ['PCKAccuracy', 'MpiiPCKAccuracy', 'mpii_pckh_table']
 
@@ -38,14 +40,6 @@ MPII_NAMES = ('right_ankle', 'right_knee', 'right_hip', 'left_hip',
               'left_knee', 'left_ankle', 'pelvis', 'thorax', 'upper_neck',
               'head_top', 'right_wrist', 'right_elbow', 'right_shoulder',
               'left_shoulder', 'left_elbow', 'left_wrist')
-
-
-def to_numpy(x, dtype=None) -> np.ndarray:
-    """Tensor / list / array -> numpy array (on the CPU)."""
-    if hasattr(x, 'detach'):
-        x = x.detach().cpu().numpy()
-    x = np.asarray(x)
-    return x.astype(dtype) if dtype is not None else x
 
 
 def mpii_pckh_table(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
@@ -179,21 +173,10 @@ class PCKAccuracy(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            pred = to_numpy(sample['pred_instances']['keypoints'], np.float64)
+            pred, gt, mask = paired_keypoints(sample,
+                                              self.__class__.__name__)
             gt_inst = sample['gt_instances']
-            gt = to_numpy(gt_inst['keypoints'], np.float64)
-            if pred.shape != gt.shape:
-                raise ValueError(
-                    f'{self.__class__.__name__}: sample '
-                    f'{sample.get("img_path", sample.get("img_id"))} has '
-                    f'predictions {pred.shape} and gt {gt.shape}; PCK needs '
-                    'one prediction per gt instance (top-down)')
             n = gt.shape[0]
-            if 'keypoints_visible' in gt_inst:
-                vis = to_numpy(gt_inst['keypoints_visible'], np.float64)
-                mask = vis.reshape(n, -1) > 0
-            else:
-                mask = np.ones(gt.shape[:2], dtype=bool)
             result = dict(pred=pred, gt=gt, mask=mask)
             if 'bbox' in self.norm_item:
                 if 'bboxes' not in gt_inst:

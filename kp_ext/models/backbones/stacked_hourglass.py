@@ -29,7 +29,7 @@ from typing import List, Optional, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, initialize
 
 from kp_ext.registry import MODELS
 
@@ -182,22 +182,16 @@ class StackedHourglass(BaseModule):
             if i < num_stacks - 1:
                 self.remap_feats.append(nn.Conv2d(c, c, 1))
                 self.remap_preds.append(nn.Conv2d(out_channels, c, 1))
-        self._default_init()
-
-    def _default_init(self):
-        """Kaiming-normal convs (fan-out, ReLU), unit BN, near-zero heads."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(
-                    m.weight, mode='fan_out', nonlinearity='relu')
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-        for m in self.preds:
-            nn.init.normal_(m.weight, std=self.pred_init_std)
-            nn.init.zeros_(m.bias)
+        # Kaiming-normal convs (fan-out, ReLU), unit BN, near-zero heads;
+        # applied at construction, ``init_cfg`` (e.g. Pretrained) by
+        # ``init_weights``
+        initialize(self, [
+            dict(type='Kaiming', layer='Conv2d', mode='fan_out',
+                 nonlinearity='relu', distribution='normal', bias=0,
+                 override=dict(name='preds', type='Normal',
+                               std=self.pred_init_std, bias=0)),
+            dict(type='Constant', layer='BatchNorm2d', val=1, bias=0)
+        ])
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         h, w = x.shape[-2:]

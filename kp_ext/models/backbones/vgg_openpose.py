@@ -29,7 +29,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, initialize
 
 from kp_ext.registry import MODELS
 
@@ -100,7 +100,13 @@ class OpenPoseVGG(BaseModule):
             c = w
         self.cpm = nn.Sequential(*cpm)
         self.out_channels = c
-        self._default_init()
+        # Kaiming-normal convs (fan-out, ReLU), unit norms; applied at
+        # construction, ``init_cfg`` (e.g. Pretrained) by ``init_weights``
+        initialize(self, [
+            dict(type='Kaiming', layer='Conv2d', mode='fan_out',
+                 nonlinearity='relu', distribution='normal', bias=0),
+            dict(type='Constant', layer='_BatchNorm', val=1, bias=0)
+        ])
 
     def _conv(self, in_channels: int, out_channels: int) -> list:
         if self.norm_cfg is None:
@@ -116,17 +122,6 @@ class OpenPoseVGG(BaseModule):
                     nn.BatchNorm2d)
         return [nn.Conv2d(in_channels, out_channels, 3, padding=1),
                 norm_cls(out_channels, **cfg), nn.ReLU(inplace=True)]
-
-    def _default_init(self):
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(
-                    m.weight, mode='fan_out', nonlinearity='relu')
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor]:
         if x.ndim != 4:

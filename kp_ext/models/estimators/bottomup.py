@@ -50,8 +50,8 @@ from torch import Tensor
 
 from kp_ext.models.estimators.base import BasePoseEstimator
 from kp_ext.models.paf_utils import bboxes_from_keypoints
-from kp_ext.models.utils import to_numpy
 from kp_ext.registry import MODELS
+from kp_ext.utils import to_numpy
 
 __all__ = ['BottomupPoseEstimator']
 

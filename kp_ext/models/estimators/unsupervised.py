@@ -9,8 +9,8 @@ W) (already normalised by the data preprocessor) the warp module
 
     x1 = x o T1,   x2 = x1 o T2,   T2: pixels of x2 -> pixels of x1
 
-(``kp_ext.models.tps_warp``). Both images go through the *same* backbone in
-one batched forward pass (``cat([x1, x2])``, siamese with shared weights)
+(``kp_ext.models.utils.tps_warp``). Both images go through the *same*
+backbone in one batched forward pass (``cat([x1, x2])``, siamese with shared weights)
 and the head's FSE losses compare ``T2(Phi(x2))`` with ``Phi(x1)`` (the
 equivariance / alignment loss) plus the diversity loss on the maps.
 ``data_samples`` are **not read** by :meth:`loss`: ground-truth keypoints
@@ -31,7 +31,8 @@ input coordinates; a sample with only some of them is an error
 For collapse monitoring (``LandmarkCollapseHook``) :meth:`loss` keeps the
 detached landmarks of ``x1`` of the last training batch in
 ``last_train_landmarks`` (B, K, 2) (input pixels) and the input size in
-``last_train_input_size``; this costs one soft-argmax of the maps.
+``last_train_input_size``, as ``LandmarkHead.loss_and_landmarks``
+returns them with the losses (no second head run).
 """
 import copy
 from typing import Optional, Tuple
@@ -41,8 +42,8 @@ import torch
 from torch import Tensor
 
 from kp_ext.models.estimators.base import BasePoseEstimator
-from kp_ext.models.utils import to_numpy
 from kp_ext.registry import MODELS
+from kp_ext.utils import to_numpy
 
 __all__ = ['UnsupervisedLandmarkEstimator']
 
@@ -133,13 +134,10 @@ class UnsupervisedLandmarkEstimator(BasePoseEstimator):
         x1, x2, t2 = self.make_pair(inputs, generator)
         feats = self.extract_feat(torch.cat([x1, x2], dim=0))
         feats1, feats2 = _split_feats(feats, b)
-        losses = self.head.loss(
+        losses, lm1 = self.head.loss_and_landmarks(
             feats1, feats2, warp=t2, train_cfg=self.train_cfg,
             input_size=(w, h))
-        with torch.no_grad():
-            lm1, _ = self.head.landmarks(
-                self.head.forward(feats1).detach(), (w, h))
-        self.last_train_landmarks = lm1.detach()
+        self.last_train_landmarks = lm1
         self.last_train_input_size = (w, h)
         return losses
 

@@ -21,8 +21,8 @@ from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from kp_ext.models.utils import to_numpy
 from kp_ext.registry import KEYPOINT_CODECS
+from kp_ext.utils import to_numpy
 
 __all__ = ['BaseHead']
 

@@ -9,9 +9,13 @@ Heatmap pixel (i, j) has input position ``((j + 0.5) s_x - 0.5,
 
 Training (no labels): the estimator builds a pair ``x1, x2`` with a known
 backward warp ``T2`` (pixels of ``x2`` -> pixels of ``x1``; see
-``kp_ext.models.tps_warp``) and calls::
+``kp_ext.models.utils.tps_warp``) and calls::
 
-    losses = head.loss(feats1, feats2, warp=T2, train_cfg=train_cfg)
+    losses, landmarks1 = head.loss_and_landmarks(feats1, feats2, warp=T2,
+                                                 train_cfg=train_cfg)
+
+(``head.loss`` returns the losses alone; ``landmarks1`` are the detached
+landmarks of ``x1`` that ``LandmarkCollapseHook`` watches).
 
 ``feats1``/``feats2`` are the backbone outputs (tensor or tuple of stages)
 of ``x1``/``x2``. Losses: ``loss_equiv`` = ``EquivarianceLoss`` of
@@ -188,6 +192,19 @@ class LandmarkHead(BaseHead):
         Returns:
             dict(loss_equiv, loss_div[, beta]).
         """
+        return self.loss_and_landmarks(feats1, feats2, warp, train_cfg,
+                                       input_size)[0]
+
+    def loss_and_landmarks(self, feats1, feats2, warp, train_cfg: dict = {},
+                           input_size: Optional[Tuple[int, int]] = None
+                           ) -> Tuple[dict, Tensor]:
+        """:meth:`loss` and, from the same maps, the detached landmarks
+        (B, K, 2) (input pixels) of ``x1`` at the last stage, for
+        monitoring (``LandmarkCollapseHook``) without a second head run.
+
+        Both losses get the probability maps: ``EquivarianceLoss`` (either
+        form) with the input-pixel positions of the map cells.
+        """
         size = self._resolve_size(input_size, warp)
         stages1, stages2 = self._stages(feats1), self._stages(feats2)
         if len(stages1) != len(stages2):
@@ -198,20 +215,15 @@ class LandmarkHead(BaseHead):
         for i in idx:
             m1 = self.final_layer(stages1[i])
             m2 = self.final_layer(stages2[i])
-            lm1, p1 = self.landmarks(m1, size)
-            lm2, p2 = self.landmarks(m2, size)
-            if getattr(self.loss_equivariance, 'mode',
-                       'coordinate') == 'probabilistic':
-                h, w = m1.shape[-2:]
-                xs, ys = heatmap_coords(h, w, (size[0] / w, size[1] / h),
-                                        m1.device)
-                gy, gx = torch.meshgrid(ys, xs, indexing='ij')
-                coords = torch.stack([gx, gy], -1).reshape(-1, 2)
-                loss_equiv = loss_equiv + self.loss_equivariance(
-                    p2, p1, warp, image_size=size, coords=coords)
-            else:
-                loss_equiv = loss_equiv + self.loss_equivariance(
-                    lm2, lm1, warp, image_size=size)
+            p1 = spatial_softmax(m1, self.beta)
+            p2 = spatial_softmax(m2, self.beta)
+            h, w = m1.shape[-2:]
+            stride = (size[0] / w, size[1] / h)
+            xs, ys = heatmap_coords(h, w, stride, m1.device)
+            gy, gx = torch.meshgrid(ys, xs, indexing='ij')
+            coords = torch.stack([gx, gy], -1).reshape(-1, 2)
+            loss_equiv = loss_equiv + self.loss_equivariance(
+                p2, p1, warp, image_size=size, coords=coords)
             if self.loss_diversity is not None:
                 loss_div = loss_div + 0.5 * (
                     self.loss_diversity(p1) + self.loss_diversity(p2))
@@ -220,7 +232,9 @@ class LandmarkHead(BaseHead):
             losses['loss_div'] = loss_div
         if self.learnable_beta:
             losses['beta'] = self.beta.detach()
-        return losses
+        with torch.no_grad():
+            landmarks = soft_argmax(p1.detach(), stride)
+        return losses, landmarks
 
     # -- inference -----------------------------------------------------------
     def predict(self, feats, batch_data_samples=None, test_cfg: dict = {}):

@@ -70,13 +70,15 @@ import numpy as np
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
+from mmengine.model import initialize, normal_init
 from mmengine.structures import InstanceData, PixelData
 from torch import Tensor
 
 from kp_ext.models.heads.base_head import BaseHead
 from kp_ext.models.paf_utils import bboxes_from_keypoints, flip_pafs
-from kp_ext.models.utils import flip_heatmaps, to_numpy
+from kp_ext.models.utils import flip_heatmaps
 from kp_ext.registry import MODELS
+from kp_ext.utils import to_numpy
 
 __all__ = ['PartAffinityFieldHead']
 
@@ -324,19 +326,16 @@ class PartAffinityFieldHead(BaseHead):
             stages.append(nn.Sequential(*layers))
 
     def _default_init(self):
-        """Kaiming-normal convs, unit norms, near-zero output convs."""
+        """Kaiming-normal convs, unit norms (mmengine init configs),
+        near-zero output convs."""
+        initialize(self, [
+            dict(type='Kaiming', layer='Conv2d', mode='fan_in',
+                 nonlinearity='relu', distribution='normal', bias=0),
+            dict(type='Constant', layer='_BatchNorm', val=1, bias=0)
+        ])
         for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                if getattr(m, '_is_output', False):
-                    nn.init.normal_(m.weight, std=self.out_init_std)
-                else:
-                    nn.init.kaiming_normal_(
-                        m.weight, mode='fan_in', nonlinearity='relu')
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+            if getattr(m, '_is_output', False):
+                normal_init(m, std=self.out_init_std, bias=0)
 
     def init_weights(self):
         """Keep the default initialisation unless ``init_cfg`` is given.

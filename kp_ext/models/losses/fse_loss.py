@@ -2,7 +2,7 @@
 
 Alignment (equivariance), eq. (4) of the paper, written with the backward
 warp ``T`` (pixels of the warped image ``x'`` -> pixels of ``x``, the map
-``grid_sample`` uses, see ``kp_ext.models.tps_warp``)::
+``grid_sample`` uses, see ``kp_ext.models.utils.tps_warp``)::
 
     coordinate form (default):
         L_align = 1/K sum_k || T(Phi_k(x')) - Phi_k(x) ||^2
@@ -43,6 +43,16 @@ def _norm_scale(image_size, ref: Tensor) -> Tensor:
     return ref.new_tensor([2.0 / w, 2.0 / h])
 
 
+def _expected_position(probs: Tensor, coords: Optional[Tensor]) -> Tensor:
+    """Expected positions (B, K, 2) of probability maps (B, K, H, W) over
+    the input-pixel positions ``coords`` of their cells."""
+    if coords is None:
+        raise ValueError('EquivarianceLoss: probability maps need coords '
+                         '(H*W, 2)')
+    b, k, h, w = probs.shape
+    return probs.reshape(b, k, h * w) @ coords.reshape(h * w, 2).to(probs)
+
+
 @MODELS.register_module()
 class EquivarianceLoss(nn.Module):
     """Alignment loss ``|| T(Phi(x')) - Phi(x) ||^2`` (see module doc).
@@ -70,15 +80,17 @@ class EquivarianceLoss(nn.Module):
                 weight: Optional[Tensor] = None) -> Tensor:
         """
         Args:
-            pred_warped: landmarks (B, K, 2) of ``x'`` (coordinate mode) or
-                probability maps (B, K, H, W) (probabilistic mode).
+            pred_warped: probability maps (B, K, H, W) of ``x'`` (both
+                modes; the coordinate form takes their expected positions
+                over ``coords``, i.e. the soft-argmax landmarks), or, in
+                coordinate mode, landmarks (B, K, 2).
             pred_ref: same for ``x``.
             warp: callable (B, N, 2) -> (B, N, 2), pixels of ``x'`` to
                 pixels of ``x`` (``T``); None = identity.
             image_size: (w, h) for ``normalize``; defaults to
                 ``warp.image_size``.
-            coords: probabilistic mode: (H*W, 2) or (H, W, 2) input-pixel
-                positions of the map cells (row-major).
+            coords: with probability maps: (H*W, 2) or (H, W, 2)
+                input-pixel positions of the map cells (row-major).
             weight: optional (B, K) per-landmark weights.
         """
         if self.normalize:
@@ -88,6 +100,9 @@ class EquivarianceLoss(nn.Module):
                 raise ValueError('EquivarianceLoss(normalize=True) needs '
                                  'image_size (or a warp with image_size)')
         if self.mode == 'coordinate':
+            if pred_warped.dim() == 4:
+                pred_warped = _expected_position(pred_warped, coords)
+                pred_ref = _expected_position(pred_ref, coords)
             per_kpt = self._coordinate(pred_warped, pred_ref, warp,
                                        image_size)
         else:
