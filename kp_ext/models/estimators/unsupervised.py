@@ -39,6 +39,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 import torch
+from mmengine.dist import get_dist_info
 from torch import Tensor
 
 from kp_ext.models.estimators.base import BasePoseEstimator
@@ -70,8 +71,10 @@ class UnsupervisedLandmarkEstimator(BasePoseEstimator):
         warp (dict): ``TPSWarp`` config (random pair generator).
         neck (dict, optional): neck config.
         train_cfg (dict, optional): passed to ``head.loss``; key
-            ``seed`` (int) makes the warps of step ``i`` reproducible
-            (generator seeded with ``seed + i``), default random.
+            ``seed`` (int) seeds the warps (default: the runner's
+            ``randomness.seed``); the warps of a step depend only on the
+            seed, the iteration and the process rank, so ``--resume``
+            reproduces them.
         test_cfg (dict, optional): passed to ``head.predict``.
         data_preprocessor, init_cfg, metainfo: see
             :class:`BasePoseEstimator`.
@@ -117,6 +120,31 @@ class UnsupervisedLandmarkEstimator(BasePoseEstimator):
         """(x1, x2, T2) for a batch (see module doc)."""
         return self.warp.make_pair(inputs, generator)
 
+    def train_step(self, data, optim_wrapper):
+        """mmengine's train step; first takes the step number from the
+        optimizer wrapper, whose count mmengine's loops set to the runner's
+        iteration (also on ``--resume``)."""
+        self._step = int(getattr(optim_wrapper, 'inner_count', self._step))
+        return super().train_step(data, optim_wrapper)
+
+    def _warp_generator(self, inputs: Tensor) -> torch.Generator:
+        """The generator of this training step's warps, seeded with
+        ``seed + step + (rank << 40)``: ``seed`` is ``train_cfg['seed']`` or
+        else torch's initial seed (the runner's ``randomness.seed``),
+        ``step`` the training step (the runner's iteration, see
+        :meth:`train_step`; a count of the calls outside a runner), so
+        ``--resume`` draws the warps of the uninterrupted run, as the data
+        augmentation does (:mod:`kp_ext.datasets.sample_rng`), and the
+        processes of a distributed run draw different ones."""
+        seed = self.train_cfg.get('seed')
+        seed = torch.initial_seed() if seed is None else int(seed)
+        rank, _ = get_dist_info()
+        generator = torch.Generator(device=inputs.device)
+        generator.manual_seed(
+            (seed + self._step + (rank << 40)) % 2**64)
+        self._step += 1
+        return generator
+
     def loss(self, inputs: Tensor, data_samples: Optional[list] = None
              ) -> dict:
         """FSE losses of a batch of images; ``data_samples`` are ignored
@@ -125,13 +153,7 @@ class UnsupervisedLandmarkEstimator(BasePoseEstimator):
             raise ValueError(f'expected images (B, C, H, W), got '
                              f'{tuple(inputs.shape)}')
         b, _, h, w = inputs.shape
-        generator = None
-        seed = self.train_cfg.get('seed')
-        if seed is not None:
-            generator = torch.Generator(device=inputs.device)
-            generator.manual_seed(int(seed) + self._step)
-        self._step += 1
-        x1, x2, t2 = self.make_pair(inputs, generator)
+        x1, x2, t2 = self.make_pair(inputs, self._warp_generator(inputs))
         feats = self.extract_feat(torch.cat([x1, x2], dim=0))
         feats1, feats2 = _split_feats(feats, b)
         losses, lm1 = self.head.loss_and_landmarks(
