@@ -106,7 +106,7 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 
 from kp_ext.registry import KEYPOINT_CODECS
-from .base import BaseKeypointCodec, check_maps
+from .base import BaseKeypointCodec, as_numpy, check_maps
 
 __all__ = ['GaussianHeatmap']
 
@@ -345,13 +345,15 @@ class GaussianHeatmap(BaseKeypointCodec):
         keypoints, scores = self.batch_decode_arrays(heatmaps[None])
         return keypoints, scores
 
-    def batch_decode(self, batch_encoded) -> list:
-        """Decode a batch (B, K, H, W) (array or sequence of (K, H, W)) in
-        one vectorised pass; returns, like the base class, a list of
-        ``(keypoints (1, K, 2), scores (1, K))`` per sample."""
-        keypoints, scores = self.batch_decode_arrays(batch_encoded)
-        return [(keypoints[b:b + 1], scores[b:b + 1])
-                for b in range(keypoints.shape[0])]
+    def batch_decode(self, batch_encoded
+                     ) -> Tuple[np.ndarray, np.ndarray]:
+        """Decode a batch (B, K, H, W) (array, CPU tensor or sequence of
+        (K, H, W)) in one vectorised pass, with MMPose's contract: returns
+        ``(batch_keypoints (B, 1, K, 2), batch_scores (B, 1, K))``, so
+        ``batch_keypoints[b]`` is sample b's (N=1, K, 2)."""
+        keypoints, scores = self.batch_decode_arrays(
+            as_numpy(batch_encoded))
+        return keypoints[:, None], scores[:, None]
 
     def batch_decode_arrays(
             self, heatmaps: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
