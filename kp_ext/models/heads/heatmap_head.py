@@ -54,7 +54,7 @@ class MultiStageHeatmapHead(BaseHead):
                  num_stages: int,
                  final_layer: Optional[dict] = None,
                  loss: Union[dict, List[dict]] = dict(
-                     type='KeypointMSELoss', use_target_weight=True),
+                     type='kp_ext.KeypointMSELoss', use_target_weight=True),
                  decoder: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(decoder=decoder, init_cfg=init_cfg)
