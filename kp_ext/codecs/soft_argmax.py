@@ -55,6 +55,12 @@ class SoftArgmax(BaseKeypointCodec):
         score_mode (str): 'peak' or 'concentration' (see module doc).
     """
 
+    # coordinate convention (kp_ext.codecs.coordinate_convention):
+    # x_in = (x_hm + heatmap_offset) * stride - heatmap_offset (MMPose's
+    # MSRAHeatmap: 0), and flip testing needs no heatmap shift (MMPose's
+    # ``test_cfg.shift_heatmap`` must be False with this codec)
+    heatmap_offset = 0.5
+    flip_shift_heatmap = False
     field_mapping_table = dict(heatmaps='heatmaps')
     label_mapping_table = dict(keypoint_weights='keypoint_weights')
 
