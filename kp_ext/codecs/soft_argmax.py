@@ -37,7 +37,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from kp_ext.registry import KEYPOINT_CODECS
-from .base import BaseKeypointCodec, check_maps
+from .base import BaseKeypointCodec, as_numpy, check_maps
 
 __all__ = ['SoftArgmax']
 
@@ -143,7 +143,7 @@ class SoftArgmax(BaseKeypointCodec):
     def batch_decode(self, batch_encoded: np.ndarray
                      ) -> Tuple[np.ndarray, np.ndarray]:
         """(B, K, H, W) logits -> keypoints (B, 1, K, 2), scores (B, 1, K)."""
-        s = np.asarray(batch_encoded, dtype=np.float64)
+        s = np.asarray(as_numpy(batch_encoded), dtype=np.float64)
         if s.ndim != 4:
             raise ValueError(f'batch_decode expects (B, K, H, W), got '
                              f'{s.shape}')
