@@ -11,9 +11,12 @@ modules the conformance tests never run:
   heads/hybrid_heads/rtmo_head.py -- mmdet is not installed (it would pull
   its own mmcv pin);
 - ``mmcv.ops.MultiScaleDeformableAttention`` in the ED-Pose transformer
-  head -- mmcv-lite ships ``mmcv/ops`` without the compiled ``mmcv._ext``.
+  head -- mmcv-lite ships ``mmcv/ops`` without the compiled ``mmcv._ext``;
+- ``torchvision.transforms.ToPILImage`` in visualization/simcc_vis.py
+  (imported whenever a runner builds MMPose's visualizer registry) -- no
+  torchvision build matches the CPU torch 2.13 wheel here.
 
-This finder serves exactly those three module names, and only when the
+This finder serves exactly those module names, and only when the
 real module cannot be imported. The stand-ins hold only the imported
 names; using one (calling ``reduce_mean``, building the attention layer)
 raises ``ImportError`` saying it is a shim.
@@ -24,7 +27,8 @@ import sys
 import types
 from typing import Union
 
-_SHIMMED = {'mmdet', 'mmdet.utils', 'mmcv.ops'}
+_SHIMMED = {'mmdet', 'mmdet.utils', 'mmcv.ops', 'torchvision',
+            'torchvision.transforms'}
 
 
 def _unavailable(name):
@@ -52,6 +56,11 @@ def _fill(module):
         module.ConfigType = Union[ConfigDict, dict]
         module.OptConfigType = Union[ConfigDict, dict, None]
         module.reduce_mean = _unavailable('mmdet.utils.reduce_mean')
+    elif name == 'torchvision':
+        module.__path__ = []
+        module.__version__ = '0.0.0+kp_ext_shim'
+    elif name == 'torchvision.transforms':
+        module.ToPILImage = type('ToPILImage', (_Unavailable, ), {})
     elif name == 'mmcv.ops':
         module.MultiScaleDeformableAttention = type(
             'MultiScaleDeformableAttention', (_Unavailable, ), {})

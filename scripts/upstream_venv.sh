@@ -29,8 +29,9 @@ $PY -c 'import torch' 2>/dev/null || $PIP torch==2.13.0
 $PY -c 'import mmengine, mmcv; assert mmcv.__version__ == "2.1.0"' 2>/dev/null \
     || $PIP mmengine==0.10.7 mmcv-lite==2.1.0
 $PY -c 'import mmpose' 2>/dev/null || $PIP --no-deps mmpose==1.3.2
+# setuptools < 81: mmengine's package_utils imports pkg_resources
 $PIP json_tricks munkres six scipy matplotlib opencv-python numpy cython \
-    setuptools wheel pytest
+    'setuptools<81' wheel pytest
 if ! $PY -c 'from xtcocotools.cocoeval import COCOeval' 2>/dev/null; then
     $PY -m pip uninstall -y -q xtcocotools 2>/dev/null || true
     $PIP --no-build-isolation --no-binary xtcocotools xtcocotools==1.14.3
