@@ -30,7 +30,7 @@ class _Identity(torch.nn.Module):
 
 def _mmpose_head(decoder):
     head = MMPOSE_MODELS.build(dict(
-        type='HeatmapHead', in_channels=K, out_channels=K,
+        type='mmpose.HeatmapHead', in_channels=K, out_channels=K,
         deconv_out_channels=None, conv_out_channels=None,
         final_layer=None, decoder=decoder))
     head.final_layer = _Identity()
