@@ -5,7 +5,7 @@
 abstract methods, method parameters, the ``support_batch_decoding``
 property, base ``batch_decode`` raising ``NotImplementedError``), so a
 codec written against either base drops into the other.
-tests/upstream/test_codec_contract_live.py checks the pin against the
+tests/upstream/test_upstream_codec_contract_live.py checks the pin against the
 installed MMPose where it is importable.
 """
 import inspect
