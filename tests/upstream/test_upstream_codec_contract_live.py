@@ -4,8 +4,10 @@ subclassing MMPose's base (as an upstream PR does) runs in kp_ext."""
 import importlib.util
 from pathlib import Path
 
+import pytest
 from upstream_env import require_mmpose
 
+pytestmark = pytest.mark.upstream
 require_mmpose()
 
 import numpy as np  # noqa: E402

@@ -1,6 +1,8 @@
 """Item 1: each toolbox builds the other's codecs by scope prefix."""
+import pytest
 from upstream_env import require_mmpose
 
+pytestmark = pytest.mark.upstream
 require_mmpose()
 
 from mmpose.codecs import MSRAHeatmap  # noqa: E402

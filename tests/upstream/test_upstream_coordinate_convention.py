@@ -1,7 +1,9 @@
 """Item 3 against MMPose's own codecs: the mixing shift is what
 kp_ext.codecs.coordinate_convention predicts, in both directions."""
+import pytest
 from upstream_env import require_mmpose
 
+pytestmark = pytest.mark.upstream
 require_mmpose()
 
 import numpy as np  # noqa: E402

@@ -9,18 +9,18 @@
 import json
 import math
 
+import pytest
 from upstream_env import require_mmpose
 
 require_mmpose()
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.upstream, pytest.mark.slow]
 
 RUNTIME = '''
 train_cfg = dict(by_epoch=False, max_iters=2)

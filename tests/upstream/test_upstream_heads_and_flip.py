@@ -1,11 +1,12 @@
 """Items 2 and 3 in MMPose's heads: batch decoding through
 ``HeatmapHead.decode`` and flip testing with each toolbox's convention."""
+import pytest
 from upstream_env import require_mmpose
 
+pytestmark = pytest.mark.upstream
 require_mmpose()
 
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 import torch  # noqa: E402
 from mmpose.registry import MODELS as MMPOSE_MODELS  # noqa: E402
 from mmpose.structures import PoseDataSample  # noqa: E402

@@ -6,12 +6,13 @@
   per-sample sequences: keypoints (N, K, 2), keypoint scores (N, K) and
   instance scores (N,).
 """
+import pytest
 from upstream_env import require_mmpose
 
+pytestmark = pytest.mark.upstream
 require_mmpose()
 
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 import torch  # noqa: E402
 from mmpose.registry import KEYPOINT_CODECS as MMPOSE_CODECS  # noqa: E402
 

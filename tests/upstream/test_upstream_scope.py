@@ -1,10 +1,11 @@
 """Item 5 under MMPose's real scope: kp_ext modules build kp_ext's parts
 with ``default_scope='mmpose'``."""
+import pytest
 from upstream_env import require_mmpose
 
+pytestmark = pytest.mark.upstream
 require_mmpose()
 
-import pytest  # noqa: E402
 from mmengine.registry import DefaultScope  # noqa: E402
 
 from kp_ext.models.losses import KeypointMSELoss, PAFLoss  # noqa: E402
