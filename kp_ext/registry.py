@@ -2,8 +2,16 @@
 
 As in MMPose, every registry names the package ``locations`` that hold its
 modules, so ``Registry.build`` imports them lazily; ``KEYPOINT_CODECS`` is a
-root of its own (codecs are pure numpy and know nothing of models).
+root of its own (codecs are pure numpy and know nothing of models) --
+except where MMPose 1.x is installed: then it is linked as the ``kp_ext``
+child of MMPose's root ``KEYPOINT_CODECS`` (:func:`link_codec_registry`),
+so MMPose builds ``dict(type='kp_ext.GaussianHeatmap')`` and kp_ext builds
+``dict(type='mmpose.MSRAHeatmap')`` (or an unprefixed MMPose name, found in
+the parent). MMPose stays optional: nothing else imports it.
 """
+import importlib.util
+import warnings
+
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
@@ -92,3 +100,38 @@ FUNCTIONS = Registry(
 
 # Root registry of keypoint codecs (encode/decode, numpy only).
 KEYPOINT_CODECS = Registry('KEYPOINT_CODECS', locations=['kp_ext.codecs'])
+
+
+def link_codec_registry(parent: Registry) -> None:
+    """Make kp_ext's ``KEYPOINT_CODECS`` the ``kp_ext`` child of another
+    toolbox's root codec registry (MMPose's): each then builds the other's
+    codecs by scope prefix. Idempotent; refuses a second, different parent.
+    """
+    if KEYPOINT_CODECS.parent is parent:
+        return
+    if KEYPOINT_CODECS.parent is not None:
+        raise RuntimeError(
+            'kp_ext KEYPOINT_CODECS is already linked to the '
+            f'{KEYPOINT_CODECS.parent.scope!r} codec registry')
+    if KEYPOINT_CODECS.scope in parent.children:
+        raise RuntimeError(f'the {parent.scope!r} codec registry already has '
+                           f'a {KEYPOINT_CODECS.scope!r} child')
+    KEYPOINT_CODECS.parent = parent
+    parent._add_child(KEYPOINT_CODECS)
+
+
+def _link_mmpose_codecs() -> None:
+    """Link to MMPose's codec registry when MMPose is installed."""
+    if importlib.util.find_spec('mmpose') is None:
+        return
+    try:
+        from mmpose.registry import KEYPOINT_CODECS as MMPOSE_CODECS
+    except Exception as e:  # e.g. MMPose refusing the installed mmcv
+        warnings.warn(f'kp_ext: MMPose is installed but mmpose.registry '
+                      f'does not import ({type(e).__name__}: {e}); kp_ext '
+                      'and MMPose codecs are not linked')
+        return
+    link_codec_registry(MMPOSE_CODECS)
+
+
+_link_mmpose_codecs()

@@ -10,13 +10,35 @@ encoded dict into the data sample with three tables:
 
 ``auxiliary_encode_keys`` names extra entries of the pipeline's results
 dict that ``encode`` needs (e.g. ``bbox_masks``), passed as keyword args.
+
+The class attributes and method signatures are those of MMPose 1.3's
+``mmpose.codecs.base.BaseKeypointCodec`` (checked against a pinned copy of
+that contract by tests/codecs/test_codec_contract.py), so a kp_ext codec
+drops into MMPose unchanged:
+
+- ``decode(encoded)`` decodes ONE sample -> ``(keypoints (N, K, D),
+  scores (N, K))``;
+- ``batch_decode(batch_encoded)`` (optional) decodes a batch ->
+  ``(batch_keypoints, batch_scores)``, each indexed by sample (MMPose's
+  heads pass the network's tensors); the base raises
+  ``NotImplementedError`` and ``support_batch_decoding`` is True only
+  where a subclass overrides it.
 """
 from abc import ABCMeta, abstractmethod
-from typing import Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
-__all__ = ['BaseKeypointCodec', 'check_maps']
+__all__ = ['BaseKeypointCodec', 'as_numpy', 'check_maps']
+
+
+def as_numpy(batch) -> np.ndarray:
+    """A batch as a numpy array: MMPose's heads hand ``batch_decode`` the
+    network's tensors, kp_ext's heads numpy arrays (duck-typed, so codecs
+    never import torch)."""
+    if hasattr(batch, 'detach'):
+        batch = batch.detach().cpu().numpy()
+    return np.asarray(batch)
 
 
 def check_maps(maps: np.ndarray, heatmap_size, codec: str,
@@ -42,25 +64,33 @@ def check_maps(maps: np.ndarray, heatmap_size, codec: str,
 class BaseKeypointCodec(metaclass=ABCMeta):
     """Encode keypoints into targets and decode outputs into keypoints."""
 
+    # extra results-dict entries ``encode`` takes as keyword arguments
     auxiliary_encode_keys = set()
     field_mapping_table = dict()
     instance_mapping_table = dict()
     label_mapping_table = dict()
 
     @abstractmethod
-    def encode(self, keypoints: np.ndarray,
+    def encode(self,
+               keypoints: np.ndarray,
                keypoints_visible: Optional[np.ndarray] = None) -> dict:
         """Encode keypoints (N, K, D) with visibility (N, K) into targets."""
 
     @abstractmethod
-    def decode(self, encoded) -> Tuple[np.ndarray, np.ndarray]:
+    def decode(self, encoded: Any) -> Tuple[np.ndarray, np.ndarray]:
         """Decode one sample's outputs into keypoints (N, K, D), scores
         (N, K)."""
 
-    def batch_decode(self, batch_encoded):
-        """Decode a batch; the default loops over samples."""
-        return [self.decode(e) for e in batch_encoded]
+    def batch_decode(self, batch_encoded: Any
+                     ) -> Tuple[List[np.ndarray], List[np.ndarray]]:
+        """Decode a batch into ``(batch_keypoints, batch_scores)`` indexed
+        by sample; codecs that can vectorise override it (heads otherwise
+        call :meth:`decode` per sample)."""
+        raise NotImplementedError(
+            f'{type(self).__name__} has no batch_decode; heads call decode '
+            'per sample (support_batch_decoding is False)')
 
     @property
     def support_batch_decoding(self) -> bool:
+        """Whether the subclass overrides :meth:`batch_decode`."""
         return type(self).batch_decode is not BaseKeypointCodec.batch_decode

@@ -24,6 +24,10 @@ The input extent ``[-0.5, w_in - 0.5]`` maps onto the heatmap extent
 is exactly a flip of the heatmap (``x_hm -> W-1-x_hm``): flip testing needs
 no heatmap shift. ``encode`` and ``decode`` use this same mapping, so the
 round trip has no systematic bias.
+The public attributes ``heatmap_offset = 0.5`` and
+``flip_shift_heatmap = False`` state this convention (MMPose's
+``MSRAHeatmap`` maps ``x_in = x_hm * s`` and flips with a 1-px shift; see
+``kp_ext/codecs/coordinate_convention.py`` for mixing the two).
 
 Encoding
 --------
@@ -106,7 +110,7 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 
 from kp_ext.registry import KEYPOINT_CODECS
-from .base import BaseKeypointCodec, check_maps
+from .base import BaseKeypointCodec, as_numpy, check_maps
 
 __all__ = ['GaussianHeatmap']
 
@@ -172,6 +176,12 @@ class GaussianHeatmap(BaseKeypointCodec):
     """
 
     auxiliary_encode_keys = set()
+    # coordinate convention (kp_ext.codecs.coordinate_convention):
+    # x_in = (x_hm + heatmap_offset) * stride - heatmap_offset (MMPose's
+    # MSRAHeatmap: 0), and flip testing needs no heatmap shift (MMPose's
+    # ``test_cfg.shift_heatmap`` must be False with this codec)
+    heatmap_offset = 0.5
+    flip_shift_heatmap = False
     field_mapping_table = dict(heatmaps='heatmaps')
     instance_mapping_table = dict()
     label_mapping_table = dict(keypoint_weights='keypoint_weights')
@@ -212,7 +222,8 @@ class GaussianHeatmap(BaseKeypointCodec):
             np.array(self.heatmap_size, dtype=np.float64)
         # encode constants (see _gaussians)
         self._mu_scale = 1.0 / self.stride
-        self._mu_shift = 0.5 / self.stride - 0.5
+        o = self.heatmap_offset
+        self._mu_shift = o / self.stride - o
         # a keypoint draws when its support touches the map: the 3-sigma
         # interval of its centre, or (with a window) the window block
         r = 3.0 * self.sigma if self.window is None else self.window // 2
@@ -222,20 +233,20 @@ class GaussianHeatmap(BaseKeypointCodec):
             np.float32)
         self._grid_split = np.array([W, H])
         self._neg_inv_two_var = np.float32(-0.5 / (self.sigma * self.sigma))
-        self._dec_shift = 0.5 * self.stride - 0.5
+        self._dec_shift = o * self.stride - o
         self._blur = None  # DARK's (by, bx^T) blur matrices, built lazily
 
     # ------------------------------------------------------------------
     # coordinate mapping
     def input_to_heatmap(self, coords: np.ndarray) -> np.ndarray:
         """Input-crop pixels (..., 2) -> heatmap pixels (..., 2)."""
-        return (np.asarray(coords, dtype=np.float64) + 0.5) / self.stride \
-            - 0.5
+        o = self.heatmap_offset
+        return (np.asarray(coords, dtype=np.float64) + o) / self.stride - o
 
     def heatmap_to_input(self, coords: np.ndarray) -> np.ndarray:
         """Heatmap pixels (..., 2) -> input-crop pixels (..., 2)."""
-        return (np.asarray(coords, dtype=np.float64) + 0.5) * self.stride \
-            - 0.5
+        o = self.heatmap_offset
+        return (np.asarray(coords, dtype=np.float64) + o) * self.stride - o
 
     # ------------------------------------------------------------------
     # encoding
@@ -345,13 +356,15 @@ class GaussianHeatmap(BaseKeypointCodec):
         keypoints, scores = self.batch_decode_arrays(heatmaps[None])
         return keypoints, scores
 
-    def batch_decode(self, batch_encoded) -> list:
-        """Decode a batch (B, K, H, W) (array or sequence of (K, H, W)) in
-        one vectorised pass; returns, like the base class, a list of
-        ``(keypoints (1, K, 2), scores (1, K))`` per sample."""
-        keypoints, scores = self.batch_decode_arrays(batch_encoded)
-        return [(keypoints[b:b + 1], scores[b:b + 1])
-                for b in range(keypoints.shape[0])]
+    def batch_decode(self, batch_encoded
+                     ) -> Tuple[np.ndarray, np.ndarray]:
+        """Decode a batch (B, K, H, W) (array, CPU tensor or sequence of
+        (K, H, W)) in one vectorised pass, with MMPose's contract: returns
+        ``(batch_keypoints (B, 1, K, 2), batch_scores (B, 1, K))``, so
+        ``batch_keypoints[b]`` is sample b's (N=1, K, 2)."""
+        keypoints, scores = self.batch_decode_arrays(
+            as_numpy(batch_encoded))
+        return keypoints[:, None], scores[:, None]
 
     def batch_decode_arrays(
             self, heatmaps: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:

@@ -37,7 +37,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from kp_ext.registry import KEYPOINT_CODECS
-from .base import BaseKeypointCodec, check_maps
+from .base import BaseKeypointCodec, as_numpy, check_maps
 
 __all__ = ['SoftArgmax']
 
@@ -55,6 +55,12 @@ class SoftArgmax(BaseKeypointCodec):
         score_mode (str): 'peak' or 'concentration' (see module doc).
     """
 
+    # coordinate convention (kp_ext.codecs.coordinate_convention):
+    # x_in = (x_hm + heatmap_offset) * stride - heatmap_offset (MMPose's
+    # MSRAHeatmap: 0), and flip testing needs no heatmap shift (MMPose's
+    # ``test_cfg.shift_heatmap`` must be False with this codec)
+    heatmap_offset = 0.5
+    flip_shift_heatmap = False
     field_mapping_table = dict(heatmaps='heatmaps')
     label_mapping_table = dict(keypoint_weights='keypoint_weights')
 
@@ -137,7 +143,7 @@ class SoftArgmax(BaseKeypointCodec):
     def batch_decode(self, batch_encoded: np.ndarray
                      ) -> Tuple[np.ndarray, np.ndarray]:
         """(B, K, H, W) logits -> keypoints (B, 1, K, 2), scores (B, 1, K)."""
-        s = np.asarray(batch_encoded, dtype=np.float64)
+        s = np.asarray(as_numpy(batch_encoded), dtype=np.float64)
         if s.ndim != 4:
             raise ValueError(f'batch_decode expects (B, K, H, W), got '
                              f'{s.shape}')

@@ -313,14 +313,17 @@ def test_batch_decode_matches_decode(mode):
     kb, sb = codec.batch_decode_arrays(hms)
     assert kb.shape == (6, 17, 2) and sb.shape == (6, 17)
     assert kb.dtype == np.float32 and sb.dtype == np.float32
-    listed = codec.batch_decode(hms)
-    assert codec.support_batch_decoding and len(listed) == 6
+    # MMPose's contract: (batch_keypoints, batch_scores), indexed by sample
+    batch_keypoints, batch_scores = codec.batch_decode(hms)
+    assert codec.support_batch_decoding
+    assert batch_keypoints.shape == (6, 1, 17, 2)
+    assert batch_scores.shape == (6, 1, 17)
     for b in range(6):
         k1, s1 = codec.decode(hms[b])
         np.testing.assert_array_equal(kb[b:b + 1], k1)
         np.testing.assert_array_equal(sb[b:b + 1], s1)
-        np.testing.assert_array_equal(listed[b][0], k1)
-        np.testing.assert_array_equal(listed[b][1], s1)
+        np.testing.assert_array_equal(batch_keypoints[b], k1)
+        np.testing.assert_array_equal(batch_scores[b], s1)
     np.testing.assert_allclose(sb, hms.max(axis=(2, 3)))
 
 
@@ -478,3 +481,22 @@ def test_window_must_be_odd_positive(window):
     with pytest.raises(ValueError, match='window'):
         GaussianHeatmap(input_size=(64, 64), heatmap_size=(16, 16),
                         window=window)
+
+
+@pytest.mark.parametrize('batch', [1, 2, 3])
+def test_batch_decode_unpacks_as_mmpose_heads_do(batch):
+    """MMPose's ``HeatmapHead.decode`` does ``batch_keypoints, batch_scores
+    = codec.batch_decode(outputs)`` on the network's tensor and reads
+    sample b as ``(N, K, D)``; a list of per-sample pairs broke it for
+    batches of 2 (taken for (scores, visibility)) and 3 (unpack error)."""
+    import torch
+    codec = GaussianHeatmap((64, 64), (16, 16), sigma=1.5)
+    kpts = np.array([[[10.0, 20.0], [40.5, 33.25]]])
+    hms = np.repeat(codec.encode(kpts)['heatmaps'][None], batch, axis=0)
+    batch_keypoints, batch_scores = codec.batch_decode(torch.from_numpy(hms))
+    assert len(batch_keypoints) == len(batch_scores) == batch
+    for b in range(batch):
+        assert batch_keypoints[b].shape == (1, 2, 2)
+        np.testing.assert_allclose(batch_keypoints[b], kpts, atol=1e-3)
+        np.testing.assert_array_equal(batch_scores[b],
+                                      hms[b].max(axis=(1, 2))[None])

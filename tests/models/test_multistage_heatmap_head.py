@@ -151,17 +151,49 @@ def test_flip_test_with_gaussian_codec():
     _, fields = head.predict([(hm, ), (other, )], samples,
                              dict(flip_test=True, output_heatmaps=True))
     assert torch.allclose(fields[0].heatmaps, 0.5 * hm[0])
-    # shift_heatmap moves the flipped-back map one column right
-    _, fa = head.predict([(other, ), (hm_flip, )], samples,
-                         dict(flip_test=True, output_heatmaps=True))
-    _, fb = head.predict([(other, ), (hm_flip, )], samples,
-                         dict(flip_test=True, output_heatmaps=True,
-                              shift_heatmap=True))
+    # the codec's convention needs no shift: asking for one would bias
+    # every keypoint by half a heatmap pixel, so it raises
+    with pytest.raises(ValueError, match='flip_shift_heatmap=False'):
+        head.predict([(hm, ), (hm_flip, )], samples,
+                     dict(flip_test=True, shift_heatmap=True))
+    # with a codec that declares nothing, shift_heatmap moves the
+    # flipped-back map one column right
+    plain = MultiStageHeatmapHead(
+        in_channels=K, out_channels=K, num_stages=1,
+        decoder=dict(type='_ArgmaxStride4TestCodec'))
+    _, fa = plain.predict([(other, ), (hm_flip, )], samples,
+                          dict(flip_test=True, output_heatmaps=True))
+    _, fb = plain.predict([(other, ), (hm_flip, )], samples,
+                          dict(flip_test=True, output_heatmaps=True,
+                               shift_heatmap=True))
     assert torch.allclose(fb[0].heatmaps[..., 1:], fa[0].heatmaps[..., :-1])
 
     with pytest.raises(ValueError, match='flip_indices'):
         head.predict([(hm, ), (hm_flip, )], [PoseDataSample(), PoseDataSample()],
                      dict(flip_test=True))
+
+
+def test_flip_shift_defaults_to_the_codec_convention():
+    """No ``shift_heatmap`` in test_cfg: kp_ext codecs flip without a
+    shift, MMPose's MSRAHeatmap (known by class name) with MMPose's 1-px
+    shift."""
+    msra_like = type('MSRAHeatmap', (_ArgmaxStride4TestCodec, ), {})
+    hm_flip = torch.zeros(1, K, 16, 16)
+    hm_flip[0, :, 3, 4] = 1.0
+    samples = [PoseDataSample(metainfo=dict(flip_indices=FLIP))]
+    cols = {}
+    for name, codec in (('kp_ext', KEYPOINT_CODECS.build(_gaussian_codec())),
+                        ('msra', msra_like())):
+        head = MultiStageHeatmapHead(in_channels=K, out_channels=K,
+                                     num_stages=1)
+        head.decoder = codec
+        _, fields = head.predict([(torch.zeros_like(hm_flip), ),
+                                  (hm_flip, )], samples,
+                                 dict(flip_test=True, output_heatmaps=True))
+        cols[name] = int(fields[0].heatmaps[0, 3].argmax())
+    # flipped back, column 4 of 16 is column 11; MMPose's shift moves it
+    # to 12
+    assert cols == {'kp_ext': 11, 'msra': 12}
 
 
 def test_predict_without_decoder_raises():

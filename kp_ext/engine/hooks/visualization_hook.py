@@ -110,7 +110,7 @@ class PoseVisualizationHook(Hook):
             log_dir = getattr(runner, 'log_dir', None)
             vis = PoseLocalVisualizer.get_instance(
                 f'pose_vis_hook_{id(self)}',
-                vis_backends=[dict(type='LocalVisBackend')]
+                vis_backends=[dict(type='mmengine.LocalVisBackend')]
                 if log_dir else None,
                 save_dir=log_dir)
         self._vis = vis

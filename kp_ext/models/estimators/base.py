@@ -57,8 +57,10 @@ class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
                  init_cfg=None,
                  metainfo: Optional[dict] = None):
         if isinstance(data_preprocessor, dict):
-            # Build in the kp_ext scope (mmengine's BaseModel would use the
-            # root registry, which needs a default scope to find kp_ext's).
+            # Build from kp_ext's registry (mmengine's BaseModel would use
+            # the root registry, which needs a default scope to find
+            # kp_ext's); an unprefixed type follows the caller's default
+            # scope, 'kp_ext.PoseDataPreprocessor' is kp_ext's in any scope.
             data_preprocessor = MODELS.build(copy.deepcopy(data_preprocessor))
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)

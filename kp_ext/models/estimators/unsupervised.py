@@ -83,7 +83,7 @@ class UnsupervisedLandmarkEstimator(BasePoseEstimator):
     def __init__(self,
                  backbone: dict,
                  head: dict,
-                 warp: dict = dict(type='TPSWarp'),
+                 warp: dict = dict(type='kp_ext.TPSWarp'),
                  neck: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,

@@ -91,19 +91,19 @@ class BaseHead(BaseModule, metaclass=ABCMeta):
                     keypoint_scores=np.asarray(scores, dtype=np.float32)))
         return preds
 
-    @staticmethod
-    def _unpack_batch_result(result, batch_size: int):
-        """Accept either a sequence of per-sample (keypoints, scores) pairs
-        or a pair of batched arrays ((B, N, K, D), (B, N, K))."""
-        if (isinstance(result, tuple) and len(result) == 2
-                and isinstance(result[0], np.ndarray)
-                and result[0].ndim == 4):
-            keypoints, scores = result
-            pairs = list(zip(keypoints, scores))
-        else:
-            pairs = list(result)
-        if len(pairs) != batch_size:
+    def _unpack_batch_result(self, result, batch_size: int):
+        """Per-sample (keypoints, scores) pairs from a codec's
+        ``batch_decode`` result ``(batch_keypoints, batch_scores)`` (MMPose's
+        contract: two sequences indexed by sample)."""
+        codec = type(self.decoder).__name__
+        if not (isinstance(result, tuple) and len(result) == 2):
             raise RuntimeError(
-                f'batch_decode returned {len(pairs)} results for a batch '
-                f'of {batch_size}')
-        return pairs
+                f'{codec}.batch_decode must return (batch_keypoints, '
+                f'batch_scores), got {type(result).__name__}')
+        keypoints, scores = result
+        if len(keypoints) != batch_size or len(scores) != batch_size:
+            raise RuntimeError(
+                f'{codec}.batch_decode returned {len(keypoints)} keypoint '
+                f'and {len(scores)} score entries for a batch of '
+                f'{batch_size}')
+        return list(zip(keypoints, scores))

@@ -11,8 +11,10 @@ per-stage conv maps the features to heatmaps.
   of the last stage.
 - ``predict``: last stage only; with ``test_cfg.flip_test`` the features are
   a pair (original, flipped image) and the flipped heatmaps are flipped back
-  (``flip_indices`` from the data samples' metainfo, optional 1-px
-  ``shift_heatmap``) and averaged; then decoded by the codec.
+  (``flip_indices`` from the data samples' metainfo; the 1-px
+  ``shift_heatmap`` defaults to the codec's convention, see
+  kp_ext/codecs/coordinate_convention.py) and averaged; then decoded by the
+  codec.
 """
 import copy
 from typing import List, Optional, Sequence, Tuple, Union
@@ -22,6 +24,7 @@ import torch.nn as nn
 from mmengine.structures import PixelData
 from torch import Tensor
 
+from kp_ext.codecs.coordinate_convention import heatmap_convention
 from kp_ext.models.heads.base_head import BaseHead
 from kp_ext.models.utils import flip_heatmaps, pose_pck_accuracy
 from kp_ext.registry import MODELS
@@ -54,7 +57,7 @@ class MultiStageHeatmapHead(BaseHead):
                  num_stages: int,
                  final_layer: Optional[dict] = None,
                  loss: Union[dict, List[dict]] = dict(
-                     type='KeypointMSELoss', use_target_weight=True),
+                     type='kp_ext.KeypointMSELoss', use_target_weight=True),
                  decoder: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(decoder=decoder, init_cfg=init_cfg)
@@ -151,6 +154,25 @@ class MultiStageHeatmapHead(BaseHead):
             loss_kpt=loss,
             acc_pose=torch.tensor(avg_acc, dtype=dtype, device=device))
 
+    def _flip_shift(self, test_cfg: dict) -> bool:
+        """``shift_heatmap`` of the flip test: ``test_cfg['shift_heatmap']``
+        if set, else the decoder's convention (kp_ext codecs: no shift;
+        MMPose's MSRAHeatmap: 1-px shift). A shift contradicting a codec
+        that declares ``flip_shift_heatmap`` would bias every keypoint by
+        half a heatmap pixel, so it raises."""
+        _, codec_shift = heatmap_convention(self.decoder)
+        shift = test_cfg.get('shift_heatmap')
+        if shift is None:
+            return bool(codec_shift)
+        if hasattr(self.decoder, 'flip_shift_heatmap') and \
+                bool(shift) != bool(codec_shift):
+            raise ValueError(
+                f'test_cfg.shift_heatmap={shift} but the decoder '
+                f'{type(self.decoder).__name__} declares '
+                f'flip_shift_heatmap={codec_shift} (its heatmap_offset '
+                'convention); drop shift_heatmap from test_cfg')
+        return bool(shift)
+
     def predict(self, feats, batch_data_samples, test_cfg: dict = {}):
         """Decode the last stage's heatmaps (flip test when
         ``test_cfg['flip_test']``).
@@ -176,7 +198,7 @@ class MultiStageHeatmapHead(BaseHead):
             heatmaps = self.forward(feats[0])[-1]
             heatmaps_flip = flip_heatmaps(
                 self.forward(feats[1])[-1], flip_indices,
-                shift_heatmap=test_cfg.get('shift_heatmap', False))
+                shift_heatmap=self._flip_shift(test_cfg))
             heatmaps = (heatmaps + heatmaps_flip) * 0.5
         else:
             heatmaps = self.forward(feats)[-1]

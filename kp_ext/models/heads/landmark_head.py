@@ -98,9 +98,10 @@ class LandmarkHead(BaseHead):
                  input_size: Optional[Tuple[int, int]] = None,
                  beta: float = 1.0,
                  learnable_beta: bool = False,
-                 loss_equivariance: dict = dict(type='EquivarianceLoss'),
+                 loss_equivariance: dict = dict(
+                     type='kp_ext.EquivarianceLoss'),
                  loss_diversity: Optional[dict] = dict(
-                     type='DiversityLoss', mode='linear'),
+                     type='kp_ext.DiversityLoss', mode='linear'),
                  loss_all_stages: bool = False,
                  decoder: Optional[dict] = None,
                  score_mode: str = 'peak',
