@@ -15,7 +15,7 @@ from kp_ext.models.estimators import UnsupervisedLandmarkEstimator
 from kp_ext.models.heads import LandmarkHead, MultiStageHeatmapHead
 from kp_ext.models.losses import (DiversityLoss, EquivarianceLoss,
                                   KeypointMSELoss, PAFLoss)
-from kp_ext.models.tps_warp import TPSWarp
+from kp_ext.models.utils.tps_warp import TPSWarp
 from kp_ext.registry import MODELS
 
 _FOREIGN = 'kp_ext_test_foreign'
