@@ -23,12 +23,13 @@ from typing import List, Optional, Tuple, Union
 
 import numpy as np
 
+from kp_ext.structures.metainfo import parse_pose_metainfo
+
 __all__ = ['PAFBodyModel']
 
 
 @functools.lru_cache(maxsize=32)
 def _parse_file(name: str) -> dict:
-    from kp_ext.datasets.utils import parse_pose_metainfo
     return parse_pose_metainfo(dict(from_file=name))
 
 
@@ -39,8 +40,7 @@ def _parse(metainfo: Union[str, dict]) -> Tuple[dict, str]:
     if isinstance(metainfo, dict):
         if set(metainfo) == {'from_file'}:
             return _parse_file(metainfo['from_file']), metainfo['from_file']
-        from kp_ext.datasets.utils import parse_pose_metainfo
-        return parse_pose_metainfo(dict(metainfo)), str(
+        return parse_pose_metainfo(metainfo), str(
             metainfo.get('from_file', metainfo.get('dataset_name', 'dict')))
     raise TypeError(f'body_model must be a metainfo file name or dict, got '
                     f'{metainfo!r}')

@@ -45,9 +45,10 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from kp_ext.utils.dataset_files import dataset_docs
-from .utils import parse_pose_metainfo
+from kp_ext.structures.metainfo import (is_parsed_metainfo,
+                                       parse_pose_metainfo)
 
-__all__ = ['BaseKeypointDataset']
+__all__ = ['PoseMetainfoMixin', 'BaseKeypointDataset']
 
 # metainfo entries copied into every sample before the pipeline (as MMPose)
 _META_KEYS_FOR_PIPELINE = ('upper_body_ids', 'lower_body_ids', 'flip_pairs',
@@ -55,7 +56,35 @@ _META_KEYS_FOR_PIPELINE = ('upper_body_ids', 'lower_body_ids', 'flip_pairs',
                            'dataset_name')
 
 
-class BaseKeypointDataset(BaseDataset):
+class PoseMetainfoMixin:
+    """``_load_metainfo`` of every kp_ext dataset (mmengine calls it with
+    the ``metainfo`` argument): None gives the class default ``METAINFO``;
+    a parsed ``dataset_meta`` is kept; a dict with neither ``from_file``
+    nor ``keypoint_info`` overrides a few keys of the class default; the
+    result goes through :func:`parse_pose_metainfo` (an empty metainfo
+    stays empty)."""
+
+    METAINFO: dict = dict()
+
+    @classmethod
+    def _load_metainfo(cls, metainfo: Optional[Mapping] = None) -> dict:
+        if metainfo is None:
+            metainfo = copy.deepcopy(cls.METAINFO)
+        if not isinstance(metainfo, Mapping):
+            raise TypeError(f'{cls.__name__}: metainfo must be a dict, got '
+                            f'{type(metainfo)}')
+        metainfo = dict(metainfo)
+        if metainfo and not is_parsed_metainfo(metainfo) \
+                and 'from_file' not in metainfo \
+                and 'keypoint_info' not in metainfo:
+            # a few keys overriding the class default
+            metainfo = dict(copy.deepcopy(cls.METAINFO), **metainfo)
+        if not metainfo:
+            return {}
+        return parse_pose_metainfo(metainfo)
+
+
+class BaseKeypointDataset(PoseMetainfoMixin, BaseDataset):
     """Base class of kp_ext keypoint datasets.
 
     Args:
@@ -77,7 +106,6 @@ class BaseKeypointDataset(BaseDataset):
             the image size read the image header regardless).
     """
 
-    METAINFO: dict = dict()
     #: anchor of the reader's section in docs/DATASETS.md (where to get the
     #: data, the folder layout); a missing file's error names it
     DATASET_DOCS: Optional[str] = None
@@ -136,26 +164,7 @@ class BaseKeypointDataset(BaseDataset):
             max_refetch=max_refetch)
 
     # ------------------------------------------------------------------
-    # metainfo and paths
-    @classmethod
-    def _load_metainfo(cls, metainfo: Optional[Mapping] = None) -> dict:
-        if metainfo is None:
-            metainfo = copy.deepcopy(cls.METAINFO)
-        if not isinstance(metainfo, Mapping):
-            raise TypeError(f'{cls.__name__}: metainfo must be a dict, got '
-                            f'{type(metainfo)}')
-        metainfo = dict(metainfo)
-        if 'num_keypoints' in metainfo and 'keypoint_id2name' in metainfo \
-                and 'keypoint_info' not in metainfo:
-            return metainfo  # an already parsed dataset_meta
-        if metainfo and 'from_file' not in metainfo \
-                and 'keypoint_info' not in metainfo:
-            # a few keys overriding the class default
-            metainfo = dict(copy.deepcopy(cls.METAINFO), **metainfo)
-        if not metainfo:
-            return {}
-        return parse_pose_metainfo(metainfo)
-
+    # paths
     def _join_root(self, path):
         if isinstance(path, (list, tuple)):
             return [self._join_root(p) for p in path]

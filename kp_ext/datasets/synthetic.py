@@ -39,7 +39,6 @@ import json
 import math
 import os
 import os.path as osp
-from collections.abc import Mapping
 from typing import Optional, Sequence, Tuple, Union
 
 import cv2
@@ -47,6 +46,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from kp_ext.registry import DATASETS
+from .base_dataset import PoseMetainfoMixin
 
 __all__ = [
     'COCO_KEYPOINT_NAMES', 'COCO_SKELETON', 'SyntheticPeopleDataset',
@@ -744,7 +744,7 @@ def _coco_ann(kpts, vis, occ, bbox, area, ann_id, img_id):
                 iscrowd=0)
 
 
-class _SyntheticBase(BaseDataset):
+class _SyntheticBase(PoseMetainfoMixin, BaseDataset):
     """Shared parts: metainfo parsing, lazy per-index rendering."""
 
     METAINFO: dict = _DEFAULT_METAINFO
@@ -777,19 +777,6 @@ class _SyntheticBase(BaseDataset):
         if nk != NUM_KEYPOINTS:
             raise ValueError(f'{type(self).__name__}: renders the COCO-17 '
                              f'skeleton but metainfo has {nk} keypoints')
-
-    @classmethod
-    def _load_metainfo(cls, metainfo=None) -> dict:
-        if metainfo is None:
-            metainfo = copy.deepcopy(cls.METAINFO)
-        if not isinstance(metainfo, Mapping):
-            raise TypeError(f'metainfo should be a dict, got {type(metainfo)}')
-        metainfo = dict(metainfo)
-        if ('from_file' not in metainfo and 'keypoint_info' not in metainfo
-                and 'num_keypoints' in metainfo):
-            return metainfo  # already parsed dataset_meta
-        from kp_ext.datasets.utils import parse_pose_metainfo
-        return parse_pose_metainfo(metainfo)
 
     def load_data_list(self):
         return [dict(synthetic_index=i,

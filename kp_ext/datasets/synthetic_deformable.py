@@ -30,6 +30,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from kp_ext.registry import DATASETS
+from .base_dataset import PoseMetainfoMixin
 from .synthetic import random_background
 
 __all__ = [
@@ -251,7 +252,7 @@ def render_deformable_face(rng: np.random.Generator,
 
 
 @DATASETS.register_module()
-class SyntheticDeformableDataset(BaseDataset):
+class SyntheticDeformableDataset(PoseMetainfoMixin, BaseDataset):
     """Randomly deformed cartoon faces with 10 known points (module doc).
 
     Args:
@@ -298,16 +299,6 @@ class SyntheticDeformableDataset(BaseDataset):
             serialize_data=False, pipeline=list(pipeline),
             test_mode=test_mode, lazy_init=lazy_init,
             max_refetch=max_refetch)
-
-    @classmethod
-    def _load_metainfo(cls, metainfo=None) -> dict:
-        from kp_ext.datasets.utils import parse_pose_metainfo
-        if metainfo is None:
-            metainfo = copy.deepcopy(cls.METAINFO)
-        metainfo = dict(metainfo)
-        if 'num_keypoints' in metainfo and 'keypoint_info' not in metainfo:
-            return metainfo
-        return parse_pose_metainfo(metainfo)
 
     def load_data_list(self):
         return [dict(synthetic_index=i) for i in range(self.num_samples)]
