@@ -56,7 +56,8 @@ class PAFBodyModel:
 
     Attributes:
         name, num_parts, part_names, flip_indices (parts), limbs,
-        redundant_limbs (index pairs of parts), num_dataset_keypoints,
+        redundant_limbs (index pairs of parts), num_limbs (both kinds),
+        num_dataset_keypoints,
         sources (per part, a tuple of dataset keypoint indices).
     """
 
@@ -117,6 +118,11 @@ class PAFBodyModel:
                                      f'keypoint of {src_file}')
             out.append(tuple(name2id[n] for n in names))
         return out
+
+    @property
+    def num_limbs(self) -> int:
+        """L, tree and redundant limbs together (2L PAF channels)."""
+        return len(self.limbs) + len(self.redundant_limbs)
 
     @property
     def is_identity(self) -> bool:
