@@ -452,6 +452,28 @@ class BaseKeypointDataset(PoseMetainfoMixin, BaseDataset):
             box[1::2] = np.clip(box[1::2], 0, h - 1)
         return box
 
+    def _interocular_dist(self, where: str, keypoints: np.ndarray,
+                          required: bool = False) -> Optional[np.ndarray]:
+        """``interocular_dist`` (1,) float32 of one instance, the NME
+        normaliser: the distance between the metainfo's ``norm_indices``
+        (NaN when the layout has none, an error when ``required``), or
+        ``None`` once coincident points are reported through :meth:`_bad`.
+        """
+        norm = self._metainfo.get('norm_indices')
+        if norm is None:
+            if required:
+                raise KeyError(
+                    f'{type(self).__name__}: metainfo '
+                    f'{self._metainfo.get("dataset_name")!r} defines no '
+                    '`norm_indices` (the inter-ocular pair)')
+            return np.array([np.nan], dtype=np.float32)
+        iod = float(np.linalg.norm(keypoints[norm[0]] - keypoints[norm[1]]))
+        if not iod > 0:
+            self._bad(f'{where}: has coincident normalisation points '
+                      f'{norm} (inter-ocular distance 0)')
+            return None
+        return np.array([iod], dtype=np.float32)
+
     @staticmethod
     def _pack_instance(*,
                        img_path: str,

@@ -31,7 +31,7 @@ from mmengine.dataset import BaseDataset
 
 from kp_ext.registry import DATASETS
 from .base_dataset import PoseMetainfoMixin
-from .synthetic import random_background
+from .synthetic.backgrounds import random_background
 
 __all__ = [
     'SyntheticDeformableDataset',
