@@ -125,7 +125,7 @@ def main():
     runner = Runner.from_cfg(cfg)
     try:
         runner.train()
-    except FloatingPointError as e:  # diverged (kp_ext.engine.non_finite)
+    except FloatingPointError as e:  # diverged (kp_ext.utils.non_finite)
         runner.logger.error(f'training stopped: {e}')
         raise SystemExit(1)
 

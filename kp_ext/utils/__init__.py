@@ -1,8 +1,9 @@
 from .dataset_files import (DatasetNotFoundError, check_dataset_files,
                             dataset_docs, dataset_paths,
                             missing_dataset_files)
+from .json_file import load_json
 from .package import check_not_namespace_package, import_submodules
 
 __all__ = ['import_submodules', 'check_not_namespace_package',
            'DatasetNotFoundError', 'check_dataset_files', 'dataset_docs',
-           'dataset_paths', 'missing_dataset_files']
+           'dataset_paths', 'missing_dataset_files', 'load_json']

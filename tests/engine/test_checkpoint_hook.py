@@ -23,7 +23,7 @@ from torch.utils.data import Dataset
 import kp_ext  # noqa: F401
 from kp_ext.engine.hooks import checkpoint_hook
 from kp_ext.engine.hooks.checkpoint_hook import CheckpointHook, write_atomic
-from kp_ext.engine.non_finite import first_non_finite
+from kp_ext.utils.non_finite import first_non_finite
 from conftest import REPO, tiny_hourglass_synthetic_cfg
 from kp_ext.registry import HOOKS, METRICS, MODELS
 

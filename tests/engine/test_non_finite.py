@@ -13,7 +13,7 @@ from mmengine.runner import Runner
 import kp_ext  # noqa: F401
 from conftest import REPO, tiny_hourglass_synthetic_cfg
 from kp_ext.engine.launch import check_train_schedule
-from kp_ext.engine.non_finite import check_finite_losses
+from kp_ext.utils.non_finite import check_finite_losses
 
 
 def test_check_finite_losses_names_the_term():

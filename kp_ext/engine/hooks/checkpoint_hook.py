@@ -37,7 +37,7 @@ from mmengine.dist import all_reduce_params, is_distributed, is_main_process
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook as _MMEngineCheckpointHook
 
-from kp_ext.engine.non_finite import first_non_finite
+from kp_ext.utils.non_finite import first_non_finite
 from kp_ext.registry import HOOKS
 
 __all__ = ['CheckpointHook', 'AtomicLocalBackend', 'write_atomic']

@@ -21,10 +21,10 @@ import torch
 from mmengine.model import BaseModel
 from torch import Tensor
 
-from kp_ext.engine.non_finite import check_finite_losses
 from kp_ext.models.utils import to_numpy
 from kp_ext.registry import MODELS
 from kp_ext.structures.metainfo import parse_pose_metainfo
+from kp_ext.utils.non_finite import check_finite_losses
 
 __all__ = ['BasePoseEstimator']
 
@@ -118,7 +118,7 @@ class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
 
     def parse_losses(self, losses: dict):
         """mmengine's, then stop at the first NaN/inf loss term, before the
-        update is applied (``kp_ext.engine.non_finite``)."""
+        update is applied (``kp_ext.utils.non_finite``)."""
         loss, log_vars = super().parse_losses(losses)
         check_finite_losses(log_vars)
         return loss, log_vars
