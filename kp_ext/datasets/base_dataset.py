@@ -50,11 +50,6 @@ from kp_ext.structures.metainfo import (is_parsed_metainfo,
 
 __all__ = ['PoseMetainfoMixin', 'BaseKeypointDataset']
 
-# metainfo entries copied into every sample before the pipeline (as MMPose)
-_META_KEYS_FOR_PIPELINE = ('upper_body_ids', 'lower_body_ids', 'flip_pairs',
-                           'flip_indices', 'dataset_keypoint_weights',
-                           'dataset_name')
-
 
 class PoseMetainfoMixin:
     """``_load_metainfo`` of every kp_ext dataset (mmengine calls it with
@@ -65,6 +60,16 @@ class PoseMetainfoMixin:
     stays empty)."""
 
     METAINFO: dict = dict()
+    #: metainfo entries copied into every sample before the pipeline (as
+    #: MMPose)
+    SAMPLE_METAINFO_KEYS: Tuple[str, ...] = (
+        'upper_body_ids', 'lower_body_ids', 'flip_pairs', 'flip_indices',
+        'dataset_keypoint_weights', 'dataset_name')
+
+    def _sample_metainfo(self) -> dict:
+        """Copies of the ``SAMPLE_METAINFO_KEYS`` the metainfo has."""
+        return {k: copy.deepcopy(self._metainfo[k])
+                for k in self.SAMPLE_METAINFO_KEYS if k in self._metainfo}
 
     @classmethod
     def _load_metainfo(cls, metainfo: Optional[Mapping] = None) -> dict:
@@ -275,12 +280,11 @@ class BaseKeypointDataset(PoseMetainfoMixin, BaseDataset):
 
     def prepare_data(self, idx):
         data_info = self.get_data_info(idx)
-        for key in _META_KEYS_FOR_PIPELINE:
+        for key in self.SAMPLE_METAINFO_KEYS:
             if key in data_info:
                 raise KeyError(f'"{key}" is reserved for metainfo but the '
                                f'sample {idx} already has it')
-            if key in self._metainfo:
-                data_info[key] = copy.deepcopy(self._metainfo[key])
+        data_info.update(self._sample_metainfo())
         return self.pipeline(data_info)
 
     # ------------------------------------------------------------------

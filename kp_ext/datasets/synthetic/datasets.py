@@ -1,14 +1,12 @@
 """The synthetic people datasets (registered): one figure per image
 (:class:`SyntheticPeopleDataset`) or crowds (:class:`SyntheticCrowdDataset`),
 rendered lazily per index from ``np.random.default_rng([seed, index])``."""
-import copy
 from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
-from mmengine.dataset import BaseDataset
 
 from kp_ext.registry import DATASETS
-from ..base_dataset import PoseMetainfoMixin
+from ..generated_dataset import GeneratedPoseDataset
 from .coco_export import coco_annotation
 from .figure import NUM_KEYPOINTS
 from .scenes import render_crowd_scene, render_people_scene
@@ -16,14 +14,15 @@ from .scenes import render_crowd_scene, render_people_scene
 __all__ = ['SyntheticPeopleDataset', 'SyntheticCrowdDataset']
 
 _DEFAULT_METAINFO = dict(from_file='kp_ext/datasets/metainfo/coco.py')
-_META_KEYS = ('upper_body_ids', 'lower_body_ids', 'flip_pairs',
-              'dataset_keypoint_weights', 'flip_indices', 'skeleton_links')
 
 
-class _SyntheticBase(PoseMetainfoMixin, BaseDataset):
-    """Shared parts: metainfo parsing, lazy per-index rendering."""
+class _SyntheticBase(GeneratedPoseDataset):
+    """Shared parts of the people datasets: data mode, COCO-17 check,
+    samples with their COCO annotations."""
 
     METAINFO: dict = _DEFAULT_METAINFO
+    SAMPLE_METAINFO_KEYS = GeneratedPoseDataset.SAMPLE_METAINFO_KEYS + (
+        'skeleton_links', )
     _kind = 'base'
 
     def __init__(self, num_samples: int, img_size, seed: int,
@@ -33,22 +32,9 @@ class _SyntheticBase(PoseMetainfoMixin, BaseDataset):
         if data_mode not in ('topdown', 'bottomup'):
             raise ValueError(f'{type(self).__name__}: data_mode must be '
                              f"'topdown' or 'bottomup', got {data_mode!r}")
-        if int(num_samples) < 0:
-            raise ValueError(f'{type(self).__name__}: num_samples must be '
-                             f'>= 0, got {num_samples}')
-        if len(img_size) != 2 or min(img_size) < 16:
-            raise ValueError(f'{type(self).__name__}: img_size must be '
-                             f'(w, h) >= 16, got {img_size}')
-        self.num_samples = int(num_samples)
-        self.img_size = (int(img_size[0]), int(img_size[1]))
-        self.seed = int(seed)
         self.data_mode = data_mode
-        super().__init__(
-            ann_file='', metainfo=metainfo, data_root='',
-            data_prefix=dict(img_path=''), indices=indices,
-            serialize_data=False, pipeline=list(pipeline),
-            test_mode=test_mode, lazy_init=lazy_init,
-            max_refetch=max_refetch)
+        super().__init__(num_samples, img_size, seed, metainfo, pipeline,
+                         test_mode, indices, lazy_init, max_refetch)
         nk = self._metainfo.get('num_keypoints', NUM_KEYPOINTS)
         if nk != NUM_KEYPOINTS:
             raise ValueError(f'{type(self).__name__}: renders the COCO-17 '
@@ -58,10 +44,6 @@ class _SyntheticBase(PoseMetainfoMixin, BaseDataset):
         return [dict(synthetic_index=i,
                      img_path=f'synthetic://{self._kind}/seed{self.seed}/'
                      f'{i:06d}') for i in range(self.num_samples)]
-
-    def rng_for(self, index: int) -> np.random.Generator:
-        """The generator that renders sample ``index`` (seed, index)."""
-        return np.random.default_rng([self.seed, int(index)])
 
     def render(self, index: int):
         """(img, ann) of original sample ``index``."""
@@ -95,11 +77,7 @@ class _SyntheticBase(PoseMetainfoMixin, BaseDataset):
                         iscrowd=np.zeros(n, np.int64),
                         category_id=[1] * n, raw_ann_info=raw,
                         invalid_segs=[])
-        for key in _META_KEYS:
-            if key in self._metainfo:
-                info[key] = copy.deepcopy(self._metainfo[key])
-        if 'dataset_name' in self._metainfo:
-            info['dataset_name'] = self._metainfo['dataset_name']
+        info.update(self._sample_metainfo())
         return info
 
 
