@@ -56,9 +56,10 @@ class _SyntheticBase(GeneratedPoseDataset):
         w, h = self.img_size
         n = len(ann['keypoints'])
         ids = [i * self._max_people + p + 1 for p in range(n)]
-        raw = [coco_annotation(ann['keypoints'][p], ann['keypoints_visible'][p],
-                         ann['keypoints_occluded'][p], ann['bbox'][p],
-                         ann['area'][p], ids[p], i) for p in range(n)]
+        raw = [coco_annotation(ann['keypoints'][p],
+                               ann['keypoints_visible'][p],
+                               ann['keypoints_occluded'][p], ann['bbox'][p],
+                               ann['area'][p], ids[p], i) for p in range(n)]
         num_kpts = [int((ann['keypoints_visible'][p] > 0).sum())
                     for p in range(n)]
         info.update(

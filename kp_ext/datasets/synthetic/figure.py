@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from kp_ext.structures.metainfo import parse_pose_metainfo
 from .render import FigureCanvas, _color, _rot
 
 __all__ = [
@@ -18,19 +19,23 @@ __all__ = [
     'place_figure', 'draw_figure', 'figure_bbox'
 ]
 
-COCO_KEYPOINT_NAMES = (
+# The figure is drawn on COCO's keypoints, named, ordered and linked as in
+# kp_ext/datasets/metainfo/coco.py, the one source of that layout.
+_COCO = parse_pose_metainfo(dict(from_file='coco.py'))
+NUM_KEYPOINTS = _COCO['num_keypoints']
+COCO_KEYPOINT_NAMES = tuple(_COCO['keypoint_id2name'][k]
+                            for k in range(NUM_KEYPOINTS))
+COCO_SKELETON = tuple(_COCO['skeleton_links'])  # 0-based index pairs
+
+# the joints the renderer places, looked up by their coco.py names
+_JOINT_NAMES = (
     'nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear',
     'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow',
     'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee',
     'right_knee', 'left_ankle', 'right_ankle')
-# 0-based COCO limb pairs (the official 1-based list minus one).
-COCO_SKELETON = ((15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11),
-                 (6, 12), (5, 6), (5, 7), (6, 8), (7, 9), (8, 10), (1, 2),
-                 (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6))
-NUM_KEYPOINTS = 17
-
 (NOSE, L_EYE, R_EYE, L_EAR, R_EAR, L_SH, R_SH, L_EL, R_EL, L_WR, R_WR, L_HIP,
- R_HIP, L_KN, R_KN, L_AN, R_AN) = range(NUM_KEYPOINTS)
+ R_HIP, L_KN, R_KN, L_AN, R_AN) = (_COCO['keypoint_name2id'][name]
+                                   for name in _JOINT_NAMES)
 
 # Nominal standing height of a figure, in torso lengths (head top to feet).
 NOMINAL_HEIGHT = 3.75
