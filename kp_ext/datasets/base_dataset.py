@@ -44,9 +44,9 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from kp_ext.utils.dataset_files import dataset_docs
 from kp_ext.structures.metainfo import (is_parsed_metainfo,
                                        parse_pose_metainfo)
+from kp_ext.utils.dataset_files import dataset_docs
 
 __all__ = ['PoseMetainfoMixin', 'BaseKeypointDataset']
 
