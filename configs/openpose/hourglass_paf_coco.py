@@ -7,6 +7,7 @@
 # data, loss masks, grouping and evaluation as
 # configs/openpose/openpose_kpext_coco.py.
 _base_ = ['openpose_kpext_coco.py']
+from kp_ext.codecs.paf_body_model import PAFBodyModel as __PAFBodyModel
 
 input_size = (384, 384)
 # sigma 2.47 map px = the reference's 7 input px std at stride 4
@@ -15,8 +16,10 @@ codec = dict(
     sigma=2.47, limb_width=2.0, limb_end_margin=2.0,
     body_model={{_base_.codec.body_model}}, nms_kernel=5)
 # the hourglass's outputs: 2L PAF channels + K confidence maps of the body
-# model (the head checks this count against its decoder)
-num_outputs = 2 * 29 + 17
+# model, read from its metainfo file (kp_ext's COCO-17: 2 x 29 + 17; the
+# head checks this count against its decoder)
+__body = __PAFBodyModel(_base_.codec.body_model)
+num_outputs = 2 * __body.num_limbs + __body.num_parts
 
 optim_wrapper = dict(
     optimizer=dict(type='Adam', lr=5e-4), clip_grad=dict(max_norm=40.0))

@@ -33,7 +33,7 @@ __limbs = [(5, 6), (5, 11), (6, 12), (5, 7), (7, 9), (6, 8), (8, 10),
          (1, 3), (2, 4)]
 __redundant_limbs = [(11, 12), (6, 0), (5, 3), (6, 4), (5, 9), (6, 10),
                    (11, 15), (12, 16), (7, 11), (8, 12)]
-num_limbs = 26  # len(limbs) + len(redundant_limbs): 52 PAF channels
+num_limbs = len(__limbs) + len(__redundant_limbs)  # 26: 52 PAF channels
 input_size = (192, 192)
 codec = dict(
     type='PartAffinityField', input_size=input_size, heatmap_size=(24, 24),

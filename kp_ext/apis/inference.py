@@ -87,7 +87,7 @@ def dataset_meta_from_config(cfg: Config) -> Optional[dict]:
     """Parsed metainfo of the config's test dataset: its ``metainfo``
     entry, else the dataset class's default ``METAINFO`` (None if neither).
     """
-    from kp_ext.datasets import parse_pose_metainfo
+    from kp_ext.structures.metainfo import parse_pose_metainfo
     ds = _test_dataset_cfg(cfg)
     metainfo = ds.get('metainfo')
     if metainfo is None:

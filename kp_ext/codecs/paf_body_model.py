@@ -23,12 +23,13 @@ from typing import List, Optional, Tuple, Union
 
 import numpy as np
 
+from kp_ext.structures.metainfo import parse_pose_metainfo
+
 __all__ = ['PAFBodyModel']
 
 
 @functools.lru_cache(maxsize=32)
 def _parse_file(name: str) -> dict:
-    from kp_ext.datasets.utils import parse_pose_metainfo
     return parse_pose_metainfo(dict(from_file=name))
 
 
@@ -39,8 +40,7 @@ def _parse(metainfo: Union[str, dict]) -> Tuple[dict, str]:
     if isinstance(metainfo, dict):
         if set(metainfo) == {'from_file'}:
             return _parse_file(metainfo['from_file']), metainfo['from_file']
-        from kp_ext.datasets.utils import parse_pose_metainfo
-        return parse_pose_metainfo(dict(metainfo)), str(
+        return parse_pose_metainfo(metainfo), str(
             metainfo.get('from_file', metainfo.get('dataset_name', 'dict')))
     raise TypeError(f'body_model must be a metainfo file name or dict, got '
                     f'{metainfo!r}')
@@ -56,7 +56,8 @@ class PAFBodyModel:
 
     Attributes:
         name, num_parts, part_names, flip_indices (parts), limbs,
-        redundant_limbs (index pairs of parts), num_dataset_keypoints,
+        redundant_limbs (index pairs of parts), num_limbs (both kinds),
+        num_dataset_keypoints,
         sources (per part, a tuple of dataset keypoint indices).
     """
 
@@ -117,6 +118,11 @@ class PAFBodyModel:
                                      f'keypoint of {src_file}')
             out.append(tuple(name2id[n] for n in names))
         return out
+
+    @property
+    def num_limbs(self) -> int:
+        """L, tree and redundant limbs together (2L PAF channels)."""
+        return len(self.limbs) + len(self.redundant_limbs)
 
     @property
     def is_identity(self) -> bool:

@@ -128,7 +128,6 @@ class AFLW5PointDataset(BaseKeypointDataset):
             rows = rows[len(rows) - n_val:] if self.split == 'val' else \
                 rows[:len(rows) - n_val]
         img_dir = self.data_prefix['img']
-        norm = self._metainfo['norm_indices']
         visible = np.ones(5, dtype=np.float32)
         data_list = []
         for i in rows:
@@ -151,10 +150,8 @@ class AFLW5PointDataset(BaseKeypointDataset):
                                        self.bbox_mode, self.bbox_margin)
             if bbox is None:
                 continue
-            iod = float(np.linalg.norm(keypoints[norm[0]] -
-                                       keypoints[norm[1]]))
-            if not iod > 0:
-                self._bad(f'{where}: coincident eye centres')
+            iod = self._interocular_dist(where, keypoints, required=True)
+            if iod is None:
                 continue
             data_list.append(self._pack_instance(
                 img_path=img_path,
@@ -167,5 +164,5 @@ class AFLW5PointDataset(BaseKeypointDataset):
                                   image_list=self.image_list,
                                   line=line_no, row=i, file_name=name),
                 img_name=name,
-                interocular_dist=np.array([iod], dtype=np.float32)))
+                interocular_dist=iod))
         return data_list

@@ -44,18 +44,52 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
+from kp_ext.structures.metainfo import (is_parsed_metainfo,
+                                       parse_pose_metainfo)
 from kp_ext.utils.dataset_files import dataset_docs
-from .utils import parse_pose_metainfo
 
-__all__ = ['BaseKeypointDataset']
-
-# metainfo entries copied into every sample before the pipeline (as MMPose)
-_META_KEYS_FOR_PIPELINE = ('upper_body_ids', 'lower_body_ids', 'flip_pairs',
-                           'flip_indices', 'dataset_keypoint_weights',
-                           'dataset_name')
+__all__ = ['PoseMetainfoMixin', 'BaseKeypointDataset']
 
 
-class BaseKeypointDataset(BaseDataset):
+class PoseMetainfoMixin:
+    """``_load_metainfo`` of every kp_ext dataset (mmengine calls it with
+    the ``metainfo`` argument): None gives the class default ``METAINFO``;
+    a parsed ``dataset_meta`` is kept; a dict with neither ``from_file``
+    nor ``keypoint_info`` overrides a few keys of the class default; the
+    result goes through :func:`parse_pose_metainfo` (an empty metainfo
+    stays empty)."""
+
+    METAINFO: dict = dict()
+    #: metainfo entries copied into every sample before the pipeline (as
+    #: MMPose)
+    SAMPLE_METAINFO_KEYS: Tuple[str, ...] = (
+        'upper_body_ids', 'lower_body_ids', 'flip_pairs', 'flip_indices',
+        'dataset_keypoint_weights', 'dataset_name')
+
+    def _sample_metainfo(self) -> dict:
+        """Copies of the ``SAMPLE_METAINFO_KEYS`` the metainfo has."""
+        return {k: copy.deepcopy(self._metainfo[k])
+                for k in self.SAMPLE_METAINFO_KEYS if k in self._metainfo}
+
+    @classmethod
+    def _load_metainfo(cls, metainfo: Optional[Mapping] = None) -> dict:
+        if metainfo is None:
+            metainfo = copy.deepcopy(cls.METAINFO)
+        if not isinstance(metainfo, Mapping):
+            raise TypeError(f'{cls.__name__}: metainfo must be a dict, got '
+                            f'{type(metainfo)}')
+        metainfo = dict(metainfo)
+        if metainfo and not is_parsed_metainfo(metainfo) \
+                and 'from_file' not in metainfo \
+                and 'keypoint_info' not in metainfo:
+            # a few keys overriding the class default
+            metainfo = dict(copy.deepcopy(cls.METAINFO), **metainfo)
+        if not metainfo:
+            return {}
+        return parse_pose_metainfo(metainfo)
+
+
+class BaseKeypointDataset(PoseMetainfoMixin, BaseDataset):
     """Base class of kp_ext keypoint datasets.
 
     Args:
@@ -77,7 +111,6 @@ class BaseKeypointDataset(BaseDataset):
             the image size read the image header regardless).
     """
 
-    METAINFO: dict = dict()
     #: anchor of the reader's section in docs/DATASETS.md (where to get the
     #: data, the folder layout); a missing file's error names it
     DATASET_DOCS: Optional[str] = None
@@ -136,26 +169,7 @@ class BaseKeypointDataset(BaseDataset):
             max_refetch=max_refetch)
 
     # ------------------------------------------------------------------
-    # metainfo and paths
-    @classmethod
-    def _load_metainfo(cls, metainfo: Optional[Mapping] = None) -> dict:
-        if metainfo is None:
-            metainfo = copy.deepcopy(cls.METAINFO)
-        if not isinstance(metainfo, Mapping):
-            raise TypeError(f'{cls.__name__}: metainfo must be a dict, got '
-                            f'{type(metainfo)}')
-        metainfo = dict(metainfo)
-        if 'num_keypoints' in metainfo and 'keypoint_id2name' in metainfo \
-                and 'keypoint_info' not in metainfo:
-            return metainfo  # an already parsed dataset_meta
-        if metainfo and 'from_file' not in metainfo \
-                and 'keypoint_info' not in metainfo:
-            # a few keys overriding the class default
-            metainfo = dict(copy.deepcopy(cls.METAINFO), **metainfo)
-        if not metainfo:
-            return {}
-        return parse_pose_metainfo(metainfo)
-
+    # paths
     def _join_root(self, path):
         if isinstance(path, (list, tuple)):
             return [self._join_root(p) for p in path]
@@ -266,12 +280,11 @@ class BaseKeypointDataset(BaseDataset):
 
     def prepare_data(self, idx):
         data_info = self.get_data_info(idx)
-        for key in _META_KEYS_FOR_PIPELINE:
+        for key in self.SAMPLE_METAINFO_KEYS:
             if key in data_info:
                 raise KeyError(f'"{key}" is reserved for metainfo but the '
                                f'sample {idx} already has it')
-            if key in self._metainfo:
-                data_info[key] = copy.deepcopy(self._metainfo[key])
+        data_info.update(self._sample_metainfo())
         return self.pipeline(data_info)
 
     # ------------------------------------------------------------------
@@ -442,6 +455,28 @@ class BaseKeypointDataset(BaseDataset):
             box[0::2] = np.clip(box[0::2], 0, w - 1)
             box[1::2] = np.clip(box[1::2], 0, h - 1)
         return box
+
+    def _interocular_dist(self, where: str, keypoints: np.ndarray,
+                          required: bool = False) -> Optional[np.ndarray]:
+        """``interocular_dist`` (1,) float32 of one instance, the NME
+        normaliser: the distance between the metainfo's ``norm_indices``
+        (NaN when the layout has none, an error when ``required``), or
+        ``None`` once coincident points are reported through :meth:`_bad`.
+        """
+        norm = self._metainfo.get('norm_indices')
+        if norm is None:
+            if required:
+                raise KeyError(
+                    f'{type(self).__name__}: metainfo '
+                    f'{self._metainfo.get("dataset_name")!r} defines no '
+                    '`norm_indices` (the inter-ocular pair)')
+            return np.array([np.nan], dtype=np.float32)
+        iod = float(np.linalg.norm(keypoints[norm[0]] - keypoints[norm[1]]))
+        if not iod > 0:
+            self._bad(f'{where}: has coincident normalisation points '
+                      f'{norm} (inter-ocular distance 0)')
+            return None
+        return np.array([iod], dtype=np.float32)
 
     @staticmethod
     def _pack_instance(*,

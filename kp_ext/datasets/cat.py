@@ -137,7 +137,6 @@ class CatDataset(BaseKeypointDataset):
         keep = dict(all=set(train_keys) | set(val_keys),
                     train=set(train_keys), val=set(val_keys))[self.split]
         k = self.num_keypoints
-        norm = self._metainfo.get('norm_indices')
         data_list = []
         for idx, rel in enumerate(rels):
             if self._split_key(rel) not in keep:
@@ -162,14 +161,9 @@ class CatDataset(BaseKeypointDataset):
                                        margin=self.bbox_margin)
             if bbox is None:
                 continue
-            iod = np.nan
-            if norm is not None:
-                iod = float(np.linalg.norm(keypoints[norm[0]] -
-                                           keypoints[norm[1]]))
-                if not iod > 0:
-                    self._bad(f'{where}: has coincident normalisation '
-                              f'points {norm}')
-                    continue
+            iod = self._interocular_dist(where, keypoints)
+            if iod is None:
+                continue
             data_list.append(
                 self._pack_instance(
                     img_path=img_path,
@@ -181,5 +175,5 @@ class CatDataset(BaseKeypointDataset):
                     raw_ann_info=dict(ann_file=cat_path,
                                       keypoints=keypoints.tolist()),
                     img_name=rel,
-                    interocular_dist=np.array([iod], dtype=np.float32)))
+                    interocular_dist=iod))
         return data_list

@@ -209,7 +209,6 @@ class CelebAMAFLDataset(BaseKeypointDataset):
             names = (train if self.split == 'mafl_train' else
                      self._celeba_train(landmarks, set(test)))
         img_dir = self.data_prefix['img']
-        norm = self._metainfo['norm_indices']
         visible = np.ones(5, dtype=np.float32)
         data_list = []
         for name in names:
@@ -220,10 +219,8 @@ class CelebAMAFLDataset(BaseKeypointDataset):
                                        self.bbox_mode, self.bbox_margin)
             if bbox is None:
                 continue
-            iod = float(np.linalg.norm(keypoints[norm[0]] -
-                                       keypoints[norm[1]]))
-            if not iod > 0:
-                self._bad(f'{where}: coincident eye centres')
+            iod = self._interocular_dist(where, keypoints, required=True)
+            if iod is None:
                 continue
             data_list.append(self._pack_instance(
                 img_path=img_path,
@@ -235,5 +232,5 @@ class CelebAMAFLDataset(BaseKeypointDataset):
                 raw_ann_info=dict(ann_file=self.ann_file, line=line_no,
                                   file_name=name),
                 img_name=name,
-                interocular_dist=np.array([iod], dtype=np.float32)))
+                interocular_dist=iod))
         return data_list

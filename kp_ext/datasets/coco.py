@@ -7,8 +7,8 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from kp_ext.registry import DATASETS
+from kp_ext.utils.json_file import load_json
 from .base_dataset import BaseKeypointDataset
-from .utils import load_json
 
 __all__ = ['CocoDataset']
 

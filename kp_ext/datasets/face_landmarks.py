@@ -166,8 +166,6 @@ class FaceLandmarkCSVDataset(BaseKeypointDataset):
         keep = dict(all=set(train_ids) | set(val_ids) | set(holdout_ids),
                     train=set(train_ids), val=set(val_ids),
                     holdout=set(holdout_ids))[self.split]
-        norm = self._metainfo.get('norm_indices')
-
         data_list = []
         for idx, ((path, line, img_dir, row), identity) in enumerate(
                 zip(rows, identities)):
@@ -197,14 +195,9 @@ class FaceLandmarkCSVDataset(BaseKeypointDataset):
                 self.bbox_margin)
             if bbox is None:
                 continue
-            iod = np.nan
-            if norm is not None:
-                iod = float(np.linalg.norm(keypoints[norm[0]] -
-                                           keypoints[norm[1]]))
-                if not iod > 0:
-                    self._bad(f'{where}: has coincident normalisation '
-                              f'points {norm} (inter-ocular distance 0)')
-                    continue
+            iod = self._interocular_dist(where, keypoints)
+            if iod is None:
+                continue
             data_list.append(
                 self._pack_instance(
                     img_path=img_path,
@@ -217,5 +210,5 @@ class FaceLandmarkCSVDataset(BaseKeypointDataset):
                         ann_file=path, line=line, file_name=name),
                     img_name=f'{osp.basename(osp.normpath(img_dir))}/{name}',
                     identity=identity,
-                    interocular_dist=np.array([iod], dtype=np.float32)))
+                    interocular_dist=iod))
         return data_list

@@ -8,8 +8,8 @@ import numpy as np
 from mmengine.logging import print_log
 
 from kp_ext.registry import DATASETS
+from kp_ext.utils.json_file import load_json
 from .base_dataset import BaseKeypointDataset
-from .utils import load_json
 
 __all__ = ['MpiiDataset']
 

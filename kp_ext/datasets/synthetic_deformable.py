@@ -21,16 +21,15 @@ workers and reruns agree). "left"/"right" in keypoint names are *image*
 sides.
 
 """
-import copy
 import math
 from typing import Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
-from mmengine.dataset import BaseDataset
 
 from kp_ext.registry import DATASETS
-from .synthetic import random_background
+from .generated_dataset import GeneratedPoseDataset
+from .synthetic.backgrounds import random_background
 
 __all__ = [
     'SyntheticDeformableDataset',
@@ -251,7 +250,7 @@ def render_deformable_face(rng: np.random.Generator,
 
 
 @DATASETS.register_module()
-class SyntheticDeformableDataset(BaseDataset):
+class SyntheticDeformableDataset(GeneratedPoseDataset):
     """Randomly deformed cartoon faces with 10 known points (module doc).
 
     Args:
@@ -281,41 +280,17 @@ class SyntheticDeformableDataset(BaseDataset):
                  indices=None,
                  lazy_init: bool = False,
                  max_refetch: int = 1000):
-        if int(num_samples) < 0:
-            raise ValueError(f'num_samples must be >= 0, got {num_samples}')
-        if len(img_size) != 2 or min(img_size) < 16:
-            raise ValueError(f'img_size must be (w, h) >= 16, got {img_size}')
-        self.num_samples = int(num_samples)
-        self.img_size = (int(img_size[0]), int(img_size[1]))
-        self.seed = int(seed)
         self.render_cfg = dict(
             scale_range=tuple(scale_range), max_rotation=float(max_rotation),
             max_shift=float(max_shift),
             deform_amplitude=float(deform_amplitude))
-        super().__init__(
-            ann_file='', metainfo=metainfo, data_root='',
-            data_prefix=dict(img_path=''), indices=indices,
-            serialize_data=False, pipeline=list(pipeline),
-            test_mode=test_mode, lazy_init=lazy_init,
-            max_refetch=max_refetch)
-
-    @classmethod
-    def _load_metainfo(cls, metainfo=None) -> dict:
-        from kp_ext.datasets.utils import parse_pose_metainfo
-        if metainfo is None:
-            metainfo = copy.deepcopy(cls.METAINFO)
-        metainfo = dict(metainfo)
-        if 'num_keypoints' in metainfo and 'keypoint_info' not in metainfo:
-            return metainfo
-        return parse_pose_metainfo(metainfo)
-
-    def load_data_list(self):
-        return [dict(synthetic_index=i) for i in range(self.num_samples)]
+        super().__init__(num_samples, img_size, seed, metainfo, pipeline,
+                         test_mode, indices, lazy_init, max_refetch)
 
     def render(self, index: int) -> Tuple[np.ndarray, np.ndarray]:
         """(img BGR uint8, keypoints (10, 2)) of sample ``index``."""
-        rng = np.random.default_rng([self.seed, int(index)])
-        return render_deformable_face(rng, self.img_size, **self.render_cfg)
+        return render_deformable_face(self.rng_for(index), self.img_size,
+                                      **self.render_cfg)
 
     def get_data_info(self, idx: int) -> dict:
         info = super().get_data_info(idx)
@@ -342,9 +317,5 @@ class SyntheticDeformableDataset(BaseDataset):
             interocular_dist=np.array(
                 [np.linalg.norm(kpts[norm[0]] - kpts[norm[1]])], np.float32),
             raw_ann_info=dict(keypoints=kpts.tolist()))
-        for key in ('flip_indices', 'flip_pairs', 'upper_body_ids',
-                    'lower_body_ids', 'dataset_keypoint_weights',
-                    'dataset_name'):
-            if key in self._metainfo:
-                info[key] = copy.deepcopy(self._metainfo[key])
+        info.update(self._sample_metainfo())
         return info

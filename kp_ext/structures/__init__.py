@@ -6,6 +6,8 @@ from .keypoint import flip_keypoints
 from .keypoint_accuracy import (distance_accuracy, keypoint_pck_accuracy,
                                 normalized_distances)
 from .mask import decode_rle, rle_string_to_counts, segs_to_mask
+from .metainfo import (METAINFO_DIR, is_parsed_metainfo, load_metainfo_file,
+                       parse_pose_metainfo, resolve_metainfo_file)
 from .pose_data_sample import PoseDataSample
 
 __all__ = [
@@ -14,5 +16,6 @@ __all__ = [
     'bbox_affine', 'image_to_input_matrix', 'heatmap_to_image_matrix',
     'flip_keypoints', 'normalized_distances', 'distance_accuracy',
     'keypoint_pck_accuracy', 'decode_rle', 'rle_string_to_counts',
-    'segs_to_mask'
+    'segs_to_mask', 'METAINFO_DIR', 'resolve_metainfo_file',
+    'load_metainfo_file', 'is_parsed_metainfo', 'parse_pose_metainfo'
 ]

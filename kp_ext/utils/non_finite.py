@@ -9,6 +9,9 @@ naming the iteration and the term. kp_ext's ``CheckpointHook`` refuses to
 write a checkpoint holding a NaN/inf tensor (:func:`first_non_finite`),
 which catches an update that made the weights non-finite before any loss
 showed it.
+
+It lives in ``kp_ext.utils``, below both its users: the estimators
+(``models``) and the checkpoint hook (``engine``).
 """
 from typing import Mapping, Optional, Tuple
 

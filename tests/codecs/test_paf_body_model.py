@@ -33,6 +33,7 @@ def test_paper_body_model_matches_the_reference_tables():
     body = PAFBodyModel(PAPER)
     assert body.num_parts == 18 and body.num_dataset_keypoints == 17
     assert len(body.limbs) == 17 and len(body.redundant_limbs) == 2
+    assert body.num_limbs == 19
     # parts: the COCO keypoint each one copies (the neck: both shoulders)
     for k, src in enumerate(body.sources):
         if ORDER_COCO[k] == 0:

@@ -79,6 +79,7 @@ def test_read_cat_file_and_image_list(tmp_path):
     ('9 10 10 nan ' + GOOD[8:], True, 'NaN'),
     ('x ' + GOOD[2:], True, 'not a point count'),
     ('9 ' + '5 5 ' * 9, True, 'zero-size'),
+    ('9 10 10 10 10 ' + GOOD[14:], True, 'coincident normalisation points'),
     (GOOD, False, 'missing'),
 ])
 def test_bad_cat_files(tmp_path, text, image, match):

@@ -4,9 +4,10 @@ import os
 import numpy as np
 import pytest
 
-from kp_ext.datasets.utils import (METAINFO_DIR, deterministic_split,
-                                   natural_sort_key, parse_pose_metainfo,
-                                   resolve_metainfo_file)
+from kp_ext.datasets.utils import deterministic_split, natural_sort_key
+from kp_ext.structures.metainfo import (METAINFO_DIR, is_parsed_metainfo,
+                                        parse_pose_metainfo,
+                                        resolve_metainfo_file)
 
 COCO_NAMES = [
     'nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear',
@@ -235,9 +236,44 @@ def test_coco_paf_limbs_are_the_codec_defaults():
     """The metainfo is the only definition of the PAF limbs: the codec's
     default body model reads them from coco.py."""
     from kp_ext.codecs import PartAffinityField
-    from kp_ext.datasets.utils import parse_pose_metainfo
     meta = parse_pose_metainfo(dict(from_file='coco.py'))
     codec = PartAffinityField((368, 368), (46, 46))
     assert [tuple(p) for p in meta['paf_limbs']] == list(codec.limbs)
     assert [tuple(p) for p in meta['paf_redundant_limbs']] == \
         list(codec.redundant_limbs)
+
+def test_parse_is_idempotent():
+    """Parsing a parsed metainfo returns an equal, independent copy; every
+    consumer (datasets, estimators, codecs) tells parsed from raw the same
+    way."""
+    meta = parse_pose_metainfo(dict(from_file='coco.py'))
+    assert is_parsed_metainfo(meta)
+    assert not is_parsed_metainfo(dict(from_file='coco.py'))
+    assert not is_parsed_metainfo(_toy_info())
+    again = parse_pose_metainfo(meta)
+    assert again is not meta and set(again) == set(meta)
+    for key, value in meta.items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(again[key], value)
+            assert again[key] is not value
+        else:
+            assert again[key] == value
+    with pytest.raises(TypeError, match='must be a dict'):
+        parse_pose_metainfo(['coco.py'])
+
+
+def test_dataset_estimator_and_codec_share_the_parse():
+    """A parsed metainfo handed to a dataset or an estimator is kept as it
+    is; the PAF body model reads the same tables from the same file."""
+    from kp_ext.codecs.paf_body_model import PAFBodyModel
+    from kp_ext.datasets import SyntheticPeopleDataset
+    from kp_ext.models.estimators.base import BasePoseEstimator
+    meta = parse_pose_metainfo(dict(from_file='coco.py'))
+    meta['dataset_name'] = 'coco_renamed'  # a parsed dict is not re-read
+    ds_meta = SyntheticPeopleDataset._load_metainfo(meta)
+    assert ds_meta['dataset_name'] == 'coco_renamed'
+    assert BasePoseEstimator._load_metainfo(meta)['dataset_name'] == \
+        'coco_renamed'
+    body = PAFBodyModel('coco.py')
+    assert list(body.limbs) == meta['paf_limbs']
+    assert body.flip_indices == meta['flip_indices']

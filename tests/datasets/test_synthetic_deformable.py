@@ -151,3 +151,29 @@ def test_bad_arguments():
         SyntheticDeformableDataset(num_samples=-1)
     with pytest.raises(ValueError):
         SyntheticDeformableDataset(img_size=(8, 8))
+
+
+def test_generated_datasets_share_one_base():
+    """Synthetic faces and people: one check of length and size (errors
+    name the class), one per-index generator, one copy of the metainfo
+    into each sample."""
+    from kp_ext.datasets import (GeneratedPoseDataset,
+                                 SyntheticDeformableDataset,
+                                 SyntheticPeopleDataset)
+    assert issubclass(SyntheticDeformableDataset, GeneratedPoseDataset)
+    assert issubclass(SyntheticPeopleDataset, GeneratedPoseDataset)
+    with pytest.raises(ValueError,
+                       match='SyntheticDeformableDataset: num_samples'):
+        SyntheticDeformableDataset(num_samples=-1)
+    with pytest.raises(ValueError, match='SyntheticPeopleDataset: img_size'):
+        SyntheticPeopleDataset(num_samples=1, img_size=(8, 8))
+    faces = SyntheticDeformableDataset(num_samples=2, seed=3)
+    np.testing.assert_array_equal(faces.rng_for(1).random(3),
+                                  np.random.default_rng([3, 1]).random(3))
+    info = faces.get_data_info(1)
+    assert info['flip_indices'] == faces.metainfo['flip_indices']
+    assert info['dataset_name'] == 'synthetic_face10'
+    assert 'skeleton_links' not in info
+    people = SyntheticPeopleDataset(num_samples=1, img_size=(64, 64))
+    assert people.get_data_info(0)['skeleton_links'] == \
+        people.metainfo['skeleton_links']

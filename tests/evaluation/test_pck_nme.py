@@ -175,13 +175,9 @@ def test_through_mmengine_evaluator():
 def test_pckh_table_with_project_mpii_metainfo():
     """The MPII metainfo file's names drive the table (same hand numbers)."""
     from pathlib import Path
-    datasets = pytest.importorskip('kp_ext.datasets')
-    if not hasattr(datasets, 'parse_pose_metainfo'):
-        pytest.skip('parse_pose_metainfo not available')
-    meta_file = Path(datasets.__file__).parent / 'metainfo' / 'mpii.py'
-    if not meta_file.exists():
-        pytest.skip('no mpii metainfo file')
-    meta = datasets.parse_pose_metainfo(dict(from_file=str(meta_file)))
+    from kp_ext.structures.metainfo import METAINFO_DIR, parse_pose_metainfo
+    meta_file = Path(METAINFO_DIR) / 'mpii.py'
+    meta = parse_pose_metainfo(dict(from_file=str(meta_file)))
     names = [meta['keypoint_id2name'][i] for i in range(16)]
     perm = np.array([MPII_NAMES.index(n) for n in names])
     metric = METRICS.build(dict(type='MpiiPCKAccuracy'))

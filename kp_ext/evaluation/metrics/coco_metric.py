@@ -111,7 +111,7 @@ class CocoKeypointMetric(BaseMetric):
         if ann_file is not None:
             from xtcocotools.coco import COCO
 
-            from kp_ext.datasets.utils import load_json
+            from kp_ext.utils.json_file import load_json
             self.coco = COCO(ann_file, ann_data=load_json(
                 ann_file, 'CocoMetric: ann_file', expect=dict))
             if not format_only and 'annotations' not in self.coco.dataset:

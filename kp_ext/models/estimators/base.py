@@ -22,6 +22,7 @@ from mmengine.model import BaseModel
 from torch import Tensor
 
 from kp_ext.registry import MODELS
+from kp_ext.structures.metainfo import parse_pose_metainfo
 from kp_ext.utils import to_numpy
 from kp_ext.utils.non_finite import check_finite_losses
 
@@ -84,19 +85,7 @@ class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
 
     @staticmethod
     def _load_metainfo(metainfo: Optional[dict]) -> Optional[dict]:
-        if metainfo is None:
-            return None
-        if not isinstance(metainfo, dict):
-            raise TypeError(f'metainfo must be a dict, got {type(metainfo)}')
-        if 'flip_indices' in metainfo and 'num_keypoints' in metainfo:
-            return copy.deepcopy(metainfo)  # already parsed dataset_meta
-        try:
-            from kp_ext.datasets import parse_pose_metainfo
-        except ImportError as e:
-            raise ImportError(
-                'parsing `metainfo` needs kp_ext.datasets.parse_pose_metainfo'
-            ) from e
-        return parse_pose_metainfo(metainfo)
+        return None if metainfo is None else parse_pose_metainfo(metainfo)
 
     def extract_feat(self, inputs: Tensor):
         """Backbone (+ neck) features."""
