@@ -49,17 +49,21 @@ is 1 for those keypoints, 0 otherwise.
 
 Decoding
 --------
-``decode((heatmaps, pafs))`` or ``decode(dict(heatmaps=..., pafs=...))``
-returns ``(keypoints (N, K, 2), keypoint_scores (N, K))`` in input
-coordinates; :meth:`decode_with_scores` also returns the instance scores
-(N,) for COCO evaluation. People are sorted by instance score. A part not
-found for a person has score 0 and sits at the mean of the person's found
-parts. See :mod:`kp_ext.codecs.paf_grouping` for the algorithm and the
-meaning of every decode argument; ``upsample`` / ``smooth_sigma`` act on
-the confidence maps only (the PAFs are read bilinearly at their own
+``decode((heatmaps, pafs))``, ``decode(dict(heatmaps=..., pafs=...))`` or
+``decode(heatmaps, pafs)`` (one sample; MMPose's per-sample ``(1, C, H,
+W)`` slices too) returns ``(keypoints (N, K, 2), keypoint_scores (N, K),
+instance_scores (N,))`` in input coordinates (the stride is the input size,
+the codec's ``input_size`` or the ``input_size`` given, over the maps'
+size); ``batch_decode`` returns the three per-sample lists, as MMPose's
+bottom-up ``AssociativeEmbedding.batch_decode`` (with its ``input_sizes``).
+People are sorted by instance score. A part not found for a person has
+score 0 and sits at the mean of the person's found parts. See
+:mod:`kp_ext.codecs.paf_grouping` for the algorithm and the meaning of
+every decode argument; ``upsample`` / ``smooth_sigma`` act on the
+confidence maps only (the PAFs are read bilinearly at their own
 resolution). Empty, all-zero or NaN maps decode to ``(0, K, 2)`` arrays.
 """
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -70,6 +74,14 @@ from .paf_body_model import resolve_body_model
 from .paf_grouping import group_people
 
 __all__ = ['PartAffinityField']
+
+
+def _as_array(x) -> np.ndarray:
+    """Array of a numpy array or a (CPU/GPU, maybe grad-requiring) tensor
+    (duck-typed: the codec does not import torch)."""
+    if hasattr(x, 'detach'):
+        x = x.detach().float().cpu().numpy()
+    return np.asarray(x)
 
 
 def _as_pairs(limbs, name) -> Tuple[Tuple[int, int], ...]:
@@ -405,7 +417,48 @@ class PartAffinityField(BaseKeypointCodec):
                                   valid.astype(np.float32))))
 
     # ------------------------------------------------------------ decode
-    def _split(self, encoded, pafs=None):
+    def _sample_maps(self, heatmaps, pafs):
+        """One sample's ``(heatmaps (K[+1], H, W), pafs (2L, H, W))`` as
+        arrays, the background channel dropped; MMPose's per-sample slices
+        ``(1, C, H, W)`` are accepted too."""
+        heatmaps, pafs = _as_array(heatmaps), _as_array(pafs)
+        if heatmaps.ndim == 4 and heatmaps.shape[0] == 1:
+            heatmaps = heatmaps[0]
+        if pafs.ndim == 4 and pafs.shape[0] == 1:
+            pafs = pafs[0]
+        k_num = self.num_keypoints
+        if heatmaps.ndim != 3 or heatmaps.shape[0] not in (k_num, k_num + 1):
+            raise ValueError(f'heatmaps must be ({k_num}[+1], H, W) or (1, '
+                             f'{k_num}[+1], H, W), got {heatmaps.shape}')
+        if pafs.ndim != 3 or pafs.shape[0] != 2 * self.num_limbs or \
+                pafs.shape[1:] != heatmaps.shape[1:]:
+            raise ValueError(f'pafs must be ({2 * self.num_limbs}, '
+                             f'{heatmaps.shape[1]}, {heatmaps.shape[2]}), '
+                             f'got {pafs.shape}')
+        return heatmaps[:k_num], pafs
+
+    def decode(self, encoded, pafs=None, input_size=None
+               ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Group the people of one sample.
+
+        Accepts ``decode((heatmaps, pafs))``, ``decode(dict(heatmaps=...,
+        pafs=...))`` (e.g. :meth:`encode`'s output) or ``decode(heatmaps,
+        pafs)`` with ``heatmaps`` (K[+1], H, W), ``pafs`` (2L, H, W), or
+        MMPose's per-sample ``(1, C, H, W)`` slices of both.
+
+        Args:
+            input_size (tuple, optional): (w, h) of the network input the
+                maps were computed from; the stride is ``input_size / (W,
+                H)``. Default: the codec's ``input_size`` (MMPose's
+                ``input_sizes`` of ``AssociativeEmbedding.batch_decode``).
+
+        Returns:
+            keypoints (N, Kd, 2) float32 in input pixels (the dataset's
+            keypoints: with a body model like ``coco_openpose18.py`` the
+            parts are mapped back, the neck dropped), keypoint_scores
+            (N, Kd) and instance_scores (N,), people sorted by instance
+            score.
+        """
         if pafs is None:
             if isinstance(encoded, dict):
                 heatmaps, pafs = encoded['heatmaps'], encoded['pafs']
@@ -416,49 +469,45 @@ class PartAffinityField(BaseKeypointCodec):
                                 "dict(heatmaps=..., pafs=...)")
         else:
             heatmaps = encoded
-        heatmaps = np.asarray(heatmaps)
-        pafs = np.asarray(pafs)
-        k_num = self.num_keypoints
-        if heatmaps.ndim != 3 or heatmaps.shape[0] not in (k_num, k_num + 1):
-            raise ValueError(f'heatmaps must be ({k_num}[+1], H, W), got '
-                             f'{heatmaps.shape}')
-        if pafs.ndim != 3 or pafs.shape[0] != 2 * self.num_limbs or \
-                pafs.shape[1:] != heatmaps.shape[1:]:
-            raise ValueError(f'pafs must be ({2 * self.num_limbs}, '
-                             f'{heatmaps.shape[1]}, {heatmaps.shape[2]}), '
-                             f'got {pafs.shape}')
-        return heatmaps[:k_num], pafs
-
-    def decode_with_scores(self, encoded, pafs=None):
-        """Like :meth:`decode`, plus instance scores.
-
-        Accepts ``(heatmaps, pafs)``, ``dict(heatmaps, pafs)`` or
-        ``decode_with_scores(heatmaps, pafs)``. Maps must be at
-        ``heatmap_size`` (the coordinate mapping uses the codec's stride;
-        other sizes are rescaled proportionally).
-
-        Returns:
-            keypoints (N, Kd, 2) float32 in input pixels (the dataset's
-            keypoints: with a body model like ``coco_openpose18.py`` the
-            parts are mapped back, the neck dropped), keypoint_scores
-            (N, Kd), instance_scores (N,), sorted by instance score.
-        """
-        heatmaps, pafs = self._split(encoded, pafs)
+        heatmaps, pafs = self._sample_maps(heatmaps, pafs)
         kpts, kscores, inst = group_people(
             heatmaps, pafs, self.limbs, self.redundant_limbs,
             **self.decode_cfg)
         h, w = heatmaps.shape[1:]
-        stride = np.array(self.input_size, np.float64) / np.array([w, h])
-        kpts = ((kpts + 0.5) * stride - 0.5).astype(np.float32)
+        size = self.input_size if input_size is None else input_size
+        size = np.asarray(size, np.float64).reshape(-1)
+        if size.shape != (2, ) or not (size > 0).all():
+            raise ValueError(f'input_size must be a positive (w, h), got '
+                             f'{input_size}')
+        kpts = ((kpts + 0.5) * (size / np.array([w, h])) - 0.5).astype(
+            np.float32)
         if self.body_model is not None:
             kpts, kscores = self.body_model.to_dataset(kpts, kscores)
         return kpts, kscores, inst
 
-    def decode(self, encoded, pafs=None) -> Tuple[np.ndarray, np.ndarray]:
-        """Group people from ``(heatmaps (K[+1], H, W), pafs (2L, H, W))``.
+    def batch_decode(self, batch_heatmaps, batch_pafs, input_sizes=None
+                     ) -> Tuple[List[np.ndarray], List[np.ndarray],
+                                List[np.ndarray]]:
+        """Decode (B, K[+1], H, W) confidence maps and (B, 2L, H, W) PAFs.
 
-        Returns keypoints (N, K, 2) in input pixels and keypoint scores
-        (N, K); see :meth:`decode_with_scores` for the instance scores.
+        ``input_sizes``: per-sample (w, h) of the network input (see
+        :meth:`decode`); None: the codec's ``input_size`` for every sample.
+
+        Returns the per-sample lists ``(keypoints, keypoint_scores,
+        instance_scores)`` (each sample's arrays as :meth:`decode`'s).
         """
-        kpts, kscores, _ = self.decode_with_scores(encoded, pafs)
-        return kpts, kscores
+        batch_heatmaps = _as_array(batch_heatmaps)
+        batch_pafs = _as_array(batch_pafs)
+        if batch_heatmaps.ndim != 4 or batch_pafs.ndim != 4 or \
+                len(batch_heatmaps) != len(batch_pafs):
+            raise ValueError(f'batch_decode expects (B, C, H, W) heatmaps '
+                             f'and PAFs of the same batch, got '
+                             f'{batch_heatmaps.shape}, {batch_pafs.shape}')
+        if input_sizes is None:
+            input_sizes = [None] * len(batch_heatmaps)
+        elif len(input_sizes) != len(batch_heatmaps):
+            raise ValueError(f'{len(input_sizes)} input_sizes for a batch '
+                             f'of {len(batch_heatmaps)}')
+        out = [self.decode(h, p, s) for h, p, s in zip(
+            batch_heatmaps, batch_pafs, input_sizes)]
+        return tuple(list(v) for v in zip(*out)) if out else ([], [], [])

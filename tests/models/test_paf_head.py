@@ -349,6 +349,40 @@ def test_head_predict_recovers_keypoints_and_flip_test():
                      [PoseDataSample()], dict(flip_test=True))
 
 
+def test_base_head_decode_instances_batch_and_per_sample_paths():
+    """BaseHead.decode: a codec's (keypoints, keypoint scores, instance
+    scores) -> InstanceData with bbox_scores / scores, through
+    batch_decode or the per-sample loop, with the input sizes passed on."""
+    from kp_ext.codecs.base import BaseKeypointCodec
+
+    class _PerSample(PartAffinityField):
+        batch_decode = BaseKeypointCodec.batch_decode
+
+    codec = _codec()
+    kpts = _people()
+    maps = _maps_of(codec.encode(kpts)).repeat(2, 1, 1, 1)
+    hm, paf = maps[:, 2 * L:], maps[:, :2 * L]
+    head = _arch_none_head()
+    sizes = [INPUT, (INPUT[0] * 2, INPUT[1])]
+    batched = head.decode((hm, paf), input_sizes=sizes)
+    head.decoder = _PerSample(input_size=INPUT, heatmap_size=MAP, sigma=1.0)
+    assert not head.decoder.support_batch_decoding
+    looped = head.decode((hm, paf), input_sizes=sizes)
+    for b, p_, size in zip(batched, looped, sizes):
+        want = codec.decode(hm[0].numpy(), paf[0].numpy(), input_size=size)
+        for inst in (b, p_):
+            np.testing.assert_array_equal(inst.keypoints, want[0])
+            np.testing.assert_array_equal(inst.keypoint_scores, want[1])
+            np.testing.assert_array_equal(inst.bbox_scores, want[2])
+            np.testing.assert_array_equal(inst.scores, want[2])
+    _match(batched[0].keypoints, kpts, 1.0)
+    np.testing.assert_allclose(batched[1].keypoints[..., 0],
+                               (batched[0].keypoints[..., 0] + 0.5) * 2 - 0.5,
+                               atol=1e-4)
+    with pytest.raises(ValueError, match='input_sizes'):
+        head.decode((hm, paf), input_sizes=sizes[:1])
+
+
 def test_head_predict_input_frame_from_batch_input_shape():
     # maps of a 2x larger input: keypoints come out in that input's pixels
     big_in = (INPUT[0] * 2, INPUT[1] * 2)

@@ -56,17 +56,17 @@ Prediction
 Last-stage maps; with ``test_cfg['flip_test']`` the features are a pair
 (original, horizontally flipped input) and the flipped maps are brought
 back with :func:`flip_heatmaps` / :func:`flip_pafs` (``flip_indices`` from
-the data samples' metainfo, limbs from the codec) and averaged. Each image
-is then grouped by the codec (``decoder.decode_with_scores``). Keypoints
-are returned in pixels of the *model input* (the batch tensor; the
-estimator records its size as ``batch_input_shape`` (h, w) in the
-metainfo, otherwise the codec's ``input_size`` is taken as the input
-frame).
+the data samples' metainfo, limbs from the codec) and averaged. The batch
+is then grouped by the codec through :meth:`BaseHead.decode` (keypoints,
+keypoint scores and instance scores), in pixels of the *model input* (the
+batch tensor; the estimator records its size as ``batch_input_shape``
+(h, w) in the metainfo, otherwise the codec's ``input_size`` is taken as
+the input frame); each person's box is the extent of its found keypoints.
+The estimator maps keypoints and boxes to the image.
 """
 import copy
 from typing import List, Optional, Sequence, Tuple, Union
 
-import numpy as np
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
@@ -75,7 +75,7 @@ from torch import Tensor
 
 from kp_ext.models.heads.base_head import BaseHead
 from kp_ext.models.paf_utils import bboxes_from_keypoints, flip_pafs
-from kp_ext.models.utils import flip_heatmaps, to_numpy
+from kp_ext.models.utils import flip_heatmaps
 from kp_ext.registry import MODELS
 
 __all__ = ['PartAffinityFieldHead']
@@ -529,13 +529,15 @@ class PartAffinityFieldHead(BaseHead):
         pafs, cms = self.forward(feats)
         return cms[-1], pafs[-1]
 
-    def _input_frame(self, data_sample) -> np.ndarray:
-        """(w, h) of the model input the maps were computed from."""
+    def _input_size(self, data_sample) -> Tuple[int, int]:
+        """(w, h) of the model input the maps were computed from: the batch
+        tensor's (``batch_input_shape``, set by the estimator), else the
+        codec's ``input_size``."""
         meta = data_sample.metainfo if data_sample is not None else {}
         if 'batch_input_shape' in meta:
             h, w = meta['batch_input_shape'][:2]
-            return np.array([w, h], np.float64)
-        return np.array(self.decoder.input_size, np.float64)
+            return int(w), int(h)
+        return tuple(self.decoder.input_size)
 
     def predict_from_maps(self, heatmaps: Tensor, pafs: Tensor,
                           batch_data_samples, test_cfg: dict = {}):
@@ -556,29 +558,12 @@ class PartAffinityFieldHead(BaseHead):
         if len(batch_data_samples) != batch_size:
             raise ValueError(f'{len(batch_data_samples)} data samples for a '
                              f'batch of {batch_size}')
-        hm_np = to_numpy(heatmaps.float())
-        paf_np = to_numpy(pafs.float())
-        codec_in = np.array(self.decoder.input_size, np.float64)
-        # the decoder returns the dataset's keypoints (its body model maps
-        # the parts back, e.g. 18 -> COCO's 17)
-        k = int(getattr(self.decoder, 'num_dataset_keypoints',
-                        self.num_keypoints))
-        preds = []
-        for i, ds in enumerate(batch_data_samples):
-            kpts, kscores, inst = self.decoder.decode_with_scores(
-                hm_np[i], paf_np[i])
-            kpts = np.asarray(kpts, np.float64).reshape(-1, k, 2)
-            frame = self._input_frame(ds)
-            kpts = ((kpts + 0.5) * frame / codec_in - 0.5).astype(np.float32)
-            kscores = np.asarray(kscores, np.float32).reshape(-1, k)
-            inst = np.asarray(inst, np.float32).reshape(-1)
-            preds.append(
-                InstanceData(
-                    keypoints=kpts,
-                    keypoint_scores=kscores,
-                    scores=inst,
-                    bbox_scores=inst.copy(),
-                    bboxes=bboxes_from_keypoints(kpts, kscores)))
+        preds = self.decode(
+            (heatmaps.float(), pafs.float()),
+            input_sizes=[self._input_size(ds) for ds in batch_data_samples])
+        for pred in preds:
+            pred.bboxes = bboxes_from_keypoints(pred.keypoints,
+                                                pred.keypoint_scores)
         if test_cfg.get('output_heatmaps', False):
             fields = [
                 PixelData(heatmaps=h, pafs=p)
