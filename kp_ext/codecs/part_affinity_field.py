@@ -42,10 +42,21 @@ is 1 for those keypoints, 0 otherwise.
   confidence maps and the PAFs: 0 where at least half of the input pixels
   of a map pixel lie in an ``invalid_segs`` region (crowds and people
   without keypoint annotations: COCO polygons, uncompressed or compressed
-  RLE or binary (h_in, w_in) arrays, in input-image coordinates; polygons
-  are rasterised with ``xtcocotools.mask.frPyObjects``),
-  times an optional ready mask ``heatmap_mask`` (input or map resolution,
-  1 = valid); 1 elsewhere.
+  RLE or binary arrays; polygons are rasterised with
+  ``xtcocotools.mask.frPyObjects``), times an optional ready mask
+  ``heatmap_mask`` (input or map resolution, 1 = valid); 1 elsewhere.
+  ``invalid_segs_frame`` names the frame of the segmentations:
+
+  - ``'input'`` (default, kp_ext's pipeline, whose ``BottomupRandomAffine``
+    / ``BottomupResize`` hand over ``[mask at input resolution]``):
+    network-input pixels, size (h_in, w_in);
+  - ``'image'`` (MMPose's pipeline, where COCO's segmentations reach
+    ``GenerateTarget`` untouched): original-image pixels, size
+    ``ori_shape`` (h, w); the mask is rasterised there, moved to the input
+    with ``warp_mat`` (2x3, image -> input; nearest neighbour, 0 outside
+    the image) and then flipped as ``flip`` / ``flip_direction`` record
+    (MMPose's ``RandomFlip`` follows ``BottomupRandomAffine``; the order of
+    MMPose's ``BottomupGetHeatmapMask``).
 
 Decoding
 --------
@@ -68,7 +79,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from kp_ext.registry import KEYPOINT_CODECS
-from kp_ext.structures.mask import segs_to_mask
+from kp_ext.structures.mask import flip_mask, segs_to_mask, warp_mask
 from .base import BaseKeypointCodec
 from .paf_body_model import resolve_body_model
 from .paf_grouping import group_people
@@ -163,9 +174,16 @@ class PartAffinityField(BaseKeypointCodec):
         chunk_pairs (int): limb candidates scored at a time; bounds the
             scoring's working memory (~1.5 kB per pair at 10 samples, 25 MB
             at the default 16384); results do not depend on it.
+        invalid_segs_frame (str): ``'input'`` (default) or ``'image'``: the
+            frame of ``invalid_segs`` (module doc, Encoding). With
+            ``'image'``, ``encode`` also reads ``ori_shape``, ``warp_mat``,
+            ``flip`` and ``flip_direction`` from the pipeline.
     """
 
     auxiliary_encode_keys = {'invalid_segs'}
+    #: what ``encode`` reads besides ``invalid_segs`` with
+    #: ``invalid_segs_frame='image'``
+    image_frame_keys = ('ori_shape', 'warp_mat', 'flip', 'flip_direction')
     field_mapping_table = dict(
         heatmaps='heatmaps', pafs='pafs', heatmap_mask='heatmap_mask')
     instance_mapping_table = dict()
@@ -196,7 +214,16 @@ class PartAffinityField(BaseKeypointCodec):
                  min_mean_score: float = 0.2,
                  min_score_per_part: Optional[float] = None,
                  max_peaks: Optional[int] = 127,
-                 chunk_pairs: int = 16384):
+                 chunk_pairs: int = 16384,
+                 invalid_segs_frame: str = 'input'):
+        if invalid_segs_frame not in ('input', 'image'):
+            raise ValueError("invalid_segs_frame must be 'input' or 'image', "
+                             f'got {invalid_segs_frame!r}')
+        self.invalid_segs_frame = invalid_segs_frame
+        if invalid_segs_frame == 'image':
+            self.auxiliary_encode_keys = set(
+                type(self).auxiliary_encode_keys) | set(
+                    self.image_frame_keys)
         self.input_size = tuple(int(v) for v in input_size)
         self.heatmap_size = tuple(int(v) for v in heatmap_size)
         if len(self.input_size) != 2 or len(self.heatmap_size) != 2 or \
@@ -296,20 +323,56 @@ class PartAffinityField(BaseKeypointCodec):
                       (keypoints[..., 1] <= h - 0.5))
         return vis & inside
 
-    def _invalid_mask(self, invalid_segs) -> np.ndarray:
-        """Rasterise segmentations (polygons, RLE or binary (h, w) arrays)
-        at input resolution -> bool (h_in, w_in); see
-        :func:`kp_ext.structures.mask.segs_to_mask`."""
+    def _invalid_mask(self, invalid_segs, ori_shape=None, warp_mat=None,
+                      flip=False, flip_direction=None) -> np.ndarray:
+        """Rasterise segmentations (polygons, RLE or binary arrays) in the
+        frame ``invalid_segs_frame`` names and bring them to the input ->
+        bool (h_in, w_in); see :func:`kp_ext.structures.mask.segs_to_mask`.
+        """
         w, h = self.input_size
-        return segs_to_mask(invalid_segs, (h, w),
-                            'PartAffinityField.encode').astype(bool)
+        where = 'PartAffinityField.encode'
+        if self.invalid_segs_frame == 'input':
+            return segs_to_mask(
+                invalid_segs, (h, w),
+                f"{where} (invalid_segs_frame='input': segmentations in "
+                "network-input pixels; original-image ones, as MMPose's "
+                "pipeline passes them, need invalid_segs_frame='image')"
+            ).astype(bool)
+        if ori_shape is None:
+            raise KeyError(f"{where}: invalid_segs_frame='image' needs "
+                           '`ori_shape` (h, w) of the original image (set '
+                           'by LoadImage)')
+        segs = [invalid_segs] if isinstance(invalid_segs, dict) else \
+            invalid_segs
+        if any(isinstance(seg, np.ndarray) for seg in segs):
+            raise TypeError(
+                f"{where}: invalid_segs_frame='image' takes COCO polygons / "
+                'RLE of the original image, got a binary array (kp_ext\'s '
+                'BottomupRandomAffine / BottomupResize hand over input-'
+                "frame masks: use invalid_segs_frame='input')")
+        img_hw = tuple(int(v) for v in ori_shape[:2])
+        mask = segs_to_mask(
+            segs, img_hw, f"{where} (invalid_segs_frame='image': "
+            'segmentations in original-image pixels, ori_shape '
+            f'{img_hw})')
+        if warp_mat is not None:
+            mask = warp_mask(mask, warp_mat, (w, h))
+        elif img_hw != (h, w):
+            raise KeyError(f"{where}: invalid_segs_frame='image' needs "
+                           '`warp_mat` (image -> input) to bring the '
+                           f'{img_hw} image\'s segmentations to the {(h, w)} '
+                           'input')
+        if flip:
+            mask = flip_mask(mask, flip_direction)
+        return mask.astype(bool)
 
-    def _loss_mask(self, invalid_segs, heatmap_mask) -> np.ndarray:
+    def _loss_mask(self, invalid_segs, heatmap_mask, **frame) -> np.ndarray:
         import cv2
         w, h = self.heatmap_size
         mask = np.ones((h, w), np.float32)
         if invalid_segs is not None and len(invalid_segs) > 0:
-            inv = self._invalid_mask(invalid_segs).astype(np.float32)
+            inv = self._invalid_mask(invalid_segs, **frame).astype(
+                np.float32)
             frac = cv2.resize(inv, (w, h), interpolation=cv2.INTER_AREA)
             mask[frac >= 0.5] = 0
         if heatmap_mask is not None:
@@ -325,7 +388,9 @@ class PartAffinityField(BaseKeypointCodec):
 
     def encode(self, keypoints: np.ndarray,
                keypoints_visible: Optional[np.ndarray] = None,
-               invalid_segs=None, heatmap_mask=None, **kwargs) -> dict:
+               invalid_segs=None, heatmap_mask=None, ori_shape=None,
+               warp_mat=None, flip=False, flip_direction=None,
+               **kwargs) -> dict:
         """Encode the dataset's keypoints (N, Kd, 2) in input pixels (with
         a body model whose parts are made from them, e.g. the neck, the
         parts are made first).
@@ -411,7 +476,9 @@ class PartAffinityField(BaseKeypointCodec):
         return dict(
             heatmaps=heat,
             pafs=pafs,
-            heatmap_mask=self._loss_mask(invalid_segs, heatmap_mask),
+            heatmap_mask=self._loss_mask(
+                invalid_segs, heatmap_mask, ori_shape=ori_shape,
+                warp_mat=warp_mat, flip=flip, flip_direction=flip_direction),
             keypoint_weights=(valid.astype(np.float32) if body is None
                               else body.weights_to_dataset(
                                   valid.astype(np.float32))))

@@ -710,3 +710,107 @@ def test_decode_contract_instances_batches_and_mmpose_slices():
     with pytest.raises(ValueError, match='batch'):
         codec.batch_decode(hm[0], pafs[0])
     assert codec.support_batch_decoding
+
+
+# ------------------------------------------------ invalid_segs frames
+
+
+def _crowd_scene():
+    """A 640 x 427 image (COCO's size for many images) with a crowd RLE of
+    the image's size and a polygon in image pixels."""
+    import xtcocotools.mask as mask_util
+    h, w = 427, 640
+    blob = np.zeros((h, w), np.uint8)
+    blob[200:380, 60:300] = 1
+    rle = mask_util.encode(np.asfortranarray(blob))   # size (427, 640)
+    poly = [[420., 40., 600., 60., 560., 250., 400., 220.]]
+    return (h, w), [rle, poly]
+
+
+def test_invalid_segs_in_image_frame_give_kp_ext_paths_mask():
+    """MMPose's pipeline hands COCO's original-image segmentations (and
+    ``ori_shape``, ``warp_mat``, ``flip``) to GenerateTarget; with
+    ``invalid_segs_frame='image'`` the codec brings them to the input
+    itself and the loss mask is the one of kp_ext's path (segmentations
+    warped by BottomupRandomAffine, codec in the input frame)."""
+    import copy
+
+    from kp_ext.datasets.transforms import (BottomupRandomAffine,
+                                            GenerateTarget)
+    (h, w), segs = _crowd_scene()
+    size, maps = (368, 368), (46, 46)
+    np.random.seed(3)
+    sample = dict(img=np.zeros((h, w, 3), np.uint8), img_shape=(h, w),
+                  ori_shape=(h, w), keypoints=np.zeros((0, 17, 2),
+                                                       np.float32),
+                  keypoints_visible=np.zeros((0, 17), np.float32),
+                  invalid_segs=copy.deepcopy(segs))
+    res = BottomupRandomAffine(size, rotate_factor=20.)(sample)
+    assert abs(res['input_rotation']) > 0.1          # a real rotation
+    kp_ext_mask = GenerateTarget(dict(
+        type='PartAffinityField', input_size=size,
+        heatmap_size=maps))(copy.deepcopy(res))['heatmap_mask']
+    assert 20 < (kp_ext_mask == 0).sum() < kp_ext_mask.size - 20
+
+    # MMPose-style results: original segmentations, warp_mat, ori_shape
+    mm = dict(res, invalid_segs=copy.deepcopy(segs), flip=False,
+              flip_direction=None)
+    image_codec = dict(type='PartAffinityField', input_size=size,
+                       heatmap_size=maps, invalid_segs_frame='image')
+    got = GenerateTarget(image_codec)(copy.deepcopy(mm))['heatmap_mask']
+    np.testing.assert_array_equal(got, kp_ext_mask)
+    # MMPose flips after the affine (RandomFlip follows
+    # BottomupRandomAffine): the mask is the mirror image
+    flipped = GenerateTarget(image_codec)(dict(
+        copy.deepcopy(mm), flip=True,
+        flip_direction='horizontal'))['heatmap_mask']
+    np.testing.assert_array_equal(flipped, kp_ext_mask[:, ::-1])
+
+    # the input-frame codec refuses the original-size RLE, naming the
+    # option
+    codec = codec368()
+    with pytest.raises(ValueError, match=r"invalid_segs_frame='image'.*"
+                       r"RLE size \(427, 640\)"):
+        codec.encode(np.zeros((0, 17, 2)), invalid_segs=segs[:1])
+
+
+def test_invalid_segs_image_frame_hand_case_and_errors():
+    # 40 x 40 image, input 80 x 80 at twice its scale, maps 10 x 10: the
+    # polygon's image pixels 8..19 x 12..23 are input pixels 16..39 x
+    # 24..47, map pixels x 2..4, y 3..5 (stride 8)
+    codec = PartAffinityField((80, 80), (10, 10), limbs=[(0, 1)],
+                              invalid_segs_frame='image')
+    assert {'invalid_segs', 'ori_shape', 'warp_mat', 'flip',
+            'flip_direction'} <= codec.auxiliary_encode_keys
+    assert PartAffinityField((80, 80), (10, 10), limbs=[(0, 1)]) \
+        .auxiliary_encode_keys == {'invalid_segs'}
+    kp = np.zeros((0, 2, 2))
+    poly = [[8, 12, 20, 12, 20, 24, 8, 24]]
+    twice = np.array([[2., 0, 0], [0, 2., 0]])
+    m = codec.encode(kp, invalid_segs=[poly], ori_shape=(40, 40),
+                     warp_mat=twice)['heatmap_mask']
+    expect = np.ones((10, 10))
+    expect[3:6, 2:5] = 0
+    np.testing.assert_array_equal(m, expect)
+    # flipped horizontally after the warp: map columns 10 - 1 - (2..4)
+    m = codec.encode(kp, invalid_segs=[poly], ori_shape=(40, 40),
+                     warp_mat=twice, flip=True,
+                     flip_direction='horizontal')['heatmap_mask']
+    np.testing.assert_array_equal(m, expect[:, ::-1])
+    # an image of the input's size needs no warp
+    m = codec.encode(kp, invalid_segs=[[[16, 24, 40, 24, 40, 48, 16, 48]]],
+                     ori_shape=(80, 80))['heatmap_mask']
+    np.testing.assert_array_equal(m, expect)
+    with pytest.raises(KeyError, match='ori_shape'):
+        codec.encode(kp, invalid_segs=[poly], warp_mat=twice)
+    with pytest.raises(KeyError, match='warp_mat'):
+        codec.encode(kp, invalid_segs=[poly], ori_shape=(40, 40))
+    with pytest.raises(TypeError, match="invalid_segs_frame='input'"):
+        codec.encode(kp, invalid_segs=[np.ones((80, 80), bool)],
+                     ori_shape=(40, 40), warp_mat=twice)
+    with pytest.raises(ValueError, match='RLE size'):
+        codec.encode(kp, invalid_segs=[dict(size=[80, 80], counts=b'0')],
+                     ori_shape=(40, 40), warp_mat=twice)
+    with pytest.raises(ValueError, match='invalid_segs_frame'):
+        PartAffinityField((80, 80), (10, 10), limbs=[(0, 1)],
+                          invalid_segs_frame='crop')

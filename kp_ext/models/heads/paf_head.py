@@ -70,7 +70,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
-from mmengine.structures import InstanceData, PixelData
+from mmengine.structures import PixelData
 from torch import Tensor
 
 from kp_ext.models.heads.base_head import BaseHead
