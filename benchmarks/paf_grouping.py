@@ -29,6 +29,7 @@ Usage::
 signature) to score another generator.
 """
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -573,7 +574,8 @@ def main():
                               args.repeat)
                 loop = lambda: loop_group_people(  # noqa: E731
                     enc['heatmaps'], enc['pafs'], greedy.limbs,
-                    greedy.redundant_limbs, **greedy.decode_cfg)
+                    greedy.redundant_limbs,
+                    **dataclasses.asdict(greedy.grouping))
                 t_l = _timeit(loop, max(1, min(3, args.repeat)))
                 lk, _, _ = loop()
                 gk, _, _ = greedy.decode(maps)

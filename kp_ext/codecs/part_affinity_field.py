@@ -82,7 +82,7 @@ from kp_ext.registry import KEYPOINT_CODECS
 from kp_ext.structures.mask import flip_mask, segs_to_mask, warp_mask
 from .base import BaseKeypointCodec
 from .paf_body_model import resolve_body_model
-from .paf_grouping import group_people
+from .paf_grouping import GroupingSettings, group_people
 
 __all__ = ['PartAffinityField']
 
@@ -143,37 +143,13 @@ class PartAffinityField(BaseKeypointCodec):
             pixels around their ends, as the reference's bounding-box test
             does.
         with_background (bool): append a background channel to heatmaps.
-        upsample (float): resize factor of the confidence maps before peak
-            search (1 = none; the reference uses the stride).
-        smooth_sigma (float): Gaussian smoothing (upsampled px) before peak
-            search; 0 = none.
-        peak_threshold (float): minimum peak value.
-        nms_kernel (int): odd side of the max-filter window.
-        refine (str): sub-pixel refinement 'gaussian' | 'quadratic' |
-            'none'.
-        num_samples (int): points sampled on each candidate limb.
-        paf_threshold (float): a sample counts when its projection exceeds it.
-        min_above_fraction (float): a candidate needs more than this
-            fraction of samples above ``paf_threshold``.
-        distance_prior (float | None): penalty ``min(r * H / len - 1, 0)``
-            with r = this value (0.5 in the reference), None to disable.
-        matching (str): 'hungarian' or 'greedy'.
-        min_score_per_part (float, optional): drop people whose summed
-            peak and connection scores divided by their number of parts is
-            below this (the reference demo's ``subset[-2] / subset[-1] <
-            0.4`` filter); None: no such filter.
-        min_parts (int): minimum number of parts of a person. Default 1:
-            COCO counts people with one or two labelled parts, and the
-            low-scored fragments rank last, so they cost no AP; use 3-4 for
-            display.
-        min_mean_score (float): minimum mean peak score of a person.
-        max_peaks (int | None): keep at most this many peaks per part, the
-            highest (OpenPose's ``POSE_MAX_PEOPLE`` = 127); None keeps all.
-            With the cap, decoding costs at most ``L * max_peaks**2`` limb
-            candidates whatever the maps hold (noise included).
-        chunk_pairs (int): limb candidates scored at a time; bounds the
-            scoring's working memory (~1.5 kB per pair at 10 samples, 25 MB
-            at the default 16384); results do not depend on it.
+        upsample, smooth_sigma, peak_threshold, nms_kernel, refine,
+        num_samples, paf_threshold, min_above_fraction, distance_prior,
+        matching, min_parts, min_mean_score, min_score_per_part, max_peaks,
+        chunk_pairs: the decoding's grouping settings, one field each of
+            :class:`~kp_ext.codecs.paf_grouping.GroupingSettings` (which
+            says what each does and why its default; the codec keeps them
+            as ``grouping``).
         invalid_segs_frame (str): ``'input'`` (default) or ``'image'``: the
             frame of ``invalid_segs`` (module doc, Encoding). With
             ``'image'``, ``encode`` also reads ``ori_shape``, ``warp_mat``,
@@ -276,26 +252,17 @@ class PartAffinityField(BaseKeypointCodec):
         self.limb_width = float(limb_width)
         self.limb_end_margin = float(limb_end_margin)
         self.with_background = bool(with_background)
-        if matching not in ('hungarian', 'greedy'):
-            raise ValueError(f"matching must be 'hungarian' or 'greedy', "
-                             f'got {matching!r}')
-        self.decode_cfg = dict(
-            upsample=float(upsample), smooth_sigma=float(smooth_sigma),
-            peak_threshold=float(peak_threshold), nms_kernel=int(nms_kernel),
-            refine=None if refine in (None, 'none') else refine,
-            num_samples=int(num_samples), paf_threshold=float(paf_threshold),
-            min_above_fraction=float(min_above_fraction),
+        #: the decoding's settings (:class:`GroupingSettings`)
+        self.grouping = GroupingSettings(
+            upsample=upsample, smooth_sigma=smooth_sigma,
+            peak_threshold=peak_threshold, nms_kernel=nms_kernel,
+            refine=refine, num_samples=num_samples,
+            paf_threshold=paf_threshold,
+            min_above_fraction=min_above_fraction,
             distance_prior=distance_prior, matching=matching,
-            min_parts=int(min_parts), min_mean_score=float(min_mean_score),
-            min_score_per_part=None if min_score_per_part is None else
-            float(min_score_per_part),
-            max_peaks=None if max_peaks is None else int(max_peaks),
-            chunk_pairs=int(chunk_pairs))
-        if max_peaks is not None and self.decode_cfg['max_peaks'] < 1:
-            raise ValueError(f'max_peaks must be >= 1 or None, got '
-                             f'{max_peaks}')
-        if self.decode_cfg['chunk_pairs'] < 1:
-            raise ValueError(f'chunk_pairs must be >= 1, got {chunk_pairs}')
+            min_parts=min_parts, min_mean_score=min_mean_score,
+            min_score_per_part=min_score_per_part, max_peaks=max_peaks,
+            chunk_pairs=chunk_pairs)
 
     # ------------------------------------------------------------ encode
     def _to_map(self, keypoints: np.ndarray) -> np.ndarray:
@@ -538,8 +505,7 @@ class PartAffinityField(BaseKeypointCodec):
             heatmaps = encoded
         heatmaps, pafs = self._sample_maps(heatmaps, pafs)
         kpts, kscores, inst = group_people(
-            heatmaps, pafs, self.limbs, self.redundant_limbs,
-            **self.decode_cfg)
+            heatmaps, pafs, self.limbs, self.redundant_limbs, self.grouping)
         h, w = heatmaps.shape[1:]
         size = self.input_size if input_size is None else input_size
         size = np.asarray(size, np.float64).reshape(-1)

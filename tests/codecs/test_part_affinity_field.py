@@ -4,6 +4,7 @@ Oracles: a per-pixel Python evaluation of the paper's formulas (encode),
 SciPy's map_coordinates / linear_sum_assignment and brute force (grouping),
 hand-built scenes (decode), xtcocotools COCOeval (oracle AP).
 """
+import dataclasses
 import importlib.util
 import itertools
 import math
@@ -351,7 +352,7 @@ def test_cap_and_chunks_leave_normal_maps_unchanged():
         got = _roundtrip(codec368(**kw), kp, vis)
         for a, b in zip(ref, got):
             np.testing.assert_array_equal(a, b)
-    assert codec.decode_cfg['max_peaks'] == 127
+    assert codec.grouping.max_peaks == 127
     assert len(ref[0]) >= 8
 
 
@@ -633,7 +634,7 @@ def test_python_loop_baseline_agrees_with_vectorised_greedy():
     enc = codec.encode(kp, vis)
     lk, ls, li = bench.loop_group_people(
         enc['heatmaps'], enc['pafs'], codec.limbs, codec.redundant_limbs,
-        **codec.decode_cfg)
+        **dataclasses.asdict(codec.grouping))
     gk, gs, gi = codec.decode(enc)
     gk = (gk + 0.5) / STRIDE - 0.5
     assert lk.shape == gk.shape and len(lk) >= 12
@@ -814,3 +815,42 @@ def test_invalid_segs_image_frame_hand_case_and_errors():
     with pytest.raises(ValueError, match='invalid_segs_frame'):
         PartAffinityField((80, 80), (10, 10), limbs=[(0, 1)],
                           invalid_segs_frame='crop')
+
+
+def test_grouping_settings_object():
+    """group_people takes one GroupingSettings (or its config dict); the
+    codec builds it from its flat config keys."""
+    S = G.GroupingSettings
+    s = S.from_config(dict(matching='greedy', min_parts=4,
+                           min_score_per_part=0.4, refine='none'))
+    assert (s.matching, s.min_parts, s.min_score_per_part, s.refine) == \
+        ('greedy', 4, 0.4, None)
+    assert s.max_peaks == 127 and s.upsample == 1.0      # defaults
+    assert S.from_config(None) == S() and S.from_config(s) is s
+    with pytest.raises(TypeError, match='min_part'):
+        S.from_config(dict(min_part=3))
+    for bad in (dict(matching='auction'), dict(refine='dark'),
+                dict(max_peaks=0), dict(chunk_pairs=0)):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            S(**bad)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.min_parts = 2
+    codec = codec368(matching='greedy', min_parts=4, min_score_per_part=0.4,
+                     refine='none')
+    assert codec.grouping == s
+    # the same grouping through the object, its dict, and the codec
+    enc = codec.encode(np.stack([person(120, 180, 200),
+                                 person(260, 170, 180)]))
+    by_obj = G.group_people(enc['heatmaps'], enc['pafs'], codec.limbs,
+                            codec.redundant_limbs, s)
+    by_dict = G.group_people(enc['heatmaps'], enc['pafs'], codec.limbs,
+                             codec.redundant_limbs, dataclasses.asdict(s))
+    assert len(by_obj[0]) == 2
+    for a, b in zip(by_obj, by_dict):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(to_input(by_obj[0]), codec.decode(enc)[0],
+                               atol=1e-4)
+    # a stricter filter drops everyone: the settings are really used
+    strict = G.group_people(enc['heatmaps'], enc['pafs'], codec.limbs,
+                            codec.redundant_limbs, dict(min_parts=18))
+    assert strict[0].shape == (0, 17, 2)
