@@ -4,7 +4,7 @@ import torch
 from mmengine.structures import PixelData
 
 from kp_ext.codecs.part_affinity_field import PartAffinityField
-from kp_ext.models.heads.paf_head import PartAffinityFieldHead
+from kp_ext.models.heads import PartAffinityFieldHead
 from kp_ext.models.losses.paf_loss import PAFLoss
 from kp_ext.models.paf_utils import (bboxes_from_keypoints, flip_pafs,
                                      get_limb_flip_map)
@@ -187,6 +187,52 @@ def test_head_arch_none_splits_backbone_stages():
     assert (built.num_keypoints, built.num_limbs) == (K, L)
     with pytest.raises(ValueError, match='num_limbs'):
         PartAffinityFieldHead(in_channels=8, num_keypoints=K)
+
+
+@pytest.mark.parametrize('arch,name,net', [
+    ('2017', 'OpenPose2017Head', dict(num_stages=2, stage_channels=4,
+                                      mid_channels=8)),
+    ('2019', 'OpenPose2019Head', dict(num_paf_stages=2, num_cm_stages=1,
+                                      stage_channels=4, mid_channels=8,
+                                      num_dense_blocks=2)),
+    (None, 'PAFSplitHead', dict(num_stages=2))])
+def test_one_class_per_network_and_the_arch_factory(arch, name, net):
+    """Each network is a class registered under its own name; the
+    ``PartAffinityFieldHead(arch=...)`` interface builds the same one (same
+    class, same parameters from the same seed)."""
+    from kp_ext.models.heads import BasePAFHead
+    base = dict(num_keypoints=K, num_limbs=L)
+    if arch is not None:
+        base['in_channels'] = 6
+    torch.manual_seed(0)
+    direct = MODELS.build(dict(type=name, **base, **net))
+    torch.manual_seed(0)
+    legacy = MODELS.build(dict(type='PartAffinityFieldHead', arch=arch,
+                               **base, **net))
+    assert type(direct) is type(legacy) is MODELS.get(name)
+    assert isinstance(direct, BasePAFHead) and direct.arch == arch
+    sd_a, sd_b = direct.state_dict(), legacy.state_dict()
+    assert list(sd_a) == list(sd_b)
+    for key in sd_a:
+        assert torch.equal(sd_a[key], sd_b[key]), key
+    # the factory ignores the other networks' arguments, as the single
+    # class did; the network classes take only their own
+    others = dict(num_paf_stages=3, num_dense_blocks=4) if arch != '2019' \
+        else dict(num_stages=5)
+    assert type(PartAffinityFieldHead(arch=arch, **base, **net,
+                                      **others)) is type(direct)
+    with pytest.raises(TypeError, match=next(iter(others))):
+        MODELS.build(dict(type=name, **base, **net, **others))
+
+
+def test_factory_errors():
+    with pytest.raises(ValueError, match="arch must be"):
+        PartAffinityFieldHead(arch='2018', num_keypoints=K, num_limbs=L)
+    with pytest.raises(ValueError, match='in_channels'):
+        PartAffinityFieldHead(arch='2019', num_keypoints=K, num_limbs=L)
+    with pytest.raises(ValueError, match='in_channels'):
+        MODELS.build(dict(type='OpenPose2017Head', in_channels=0,
+                          num_keypoints=K, num_limbs=L))
 
 
 # ---------------------------------------------------------------- loss

@@ -1,44 +1,22 @@
-"""OpenPose multi-stage head: part affinity fields + confidence maps.
+"""What every OpenPose head shares: part affinity fields + confidence maps.
 
 Cao et al., "Realtime Multi-Person 2D Pose Estimation using Part Affinity
 Fields" (CVPR 2017) and "OpenPose: Realtime Multi-Person 2D Pose Estimation
-using Part Affinity Fields" (TPAMI 2019).
+using Part Affinity Fields" (TPAMI 2019). The networks differ
+(:class:`OpenPose2017Head`, :class:`OpenPose2019Head`,
+:class:`PAFSplitHead`); their outputs, loss and prediction are this file's.
 
-Architectures (``arch``)
-------------------------
-``F`` is the backbone feature map (the last element of the backbone's
-tuple, e.g. :class:`OpenPoseVGG`'s stride-8 features); ``L`` the number of
-limbs (2L PAF channels, (x, y) per limb), ``K'`` the confidence-map
-channels (K keypoints [+ background]).
-
-- ``'2017'`` (CVPR 2017, two branches per stage): stage 1 runs two
-  branches on ``F``, each 3 x (3x3 conv, ``stage_channels``) + 1x1 conv
-  (``mid_channels``, 512) + 1x1 conv to the outputs (2L PAF / K' maps);
-  every later stage ``t`` runs two branches on ``concat(F, PAF_{t-1},
-  S_{t-1})``, each 5 x (7x7 conv, ``stage_channels``) + 1x1 conv
-  (``mid_channels``, 128) + 1x1 output conv. ``num_stages`` (6) stages.
-- ``'2019'`` (TPAMI 2019, PAFs first): ``num_paf_stages`` PAF stages (input
-  ``F``, then ``concat(F, PAF_{t-1})``) followed by ``num_cm_stages``
-  confidence-map stages (input ``concat(F, PAF_last)``, then
-  ``concat(F, PAF_last, S_{t-1})``). A stage is ``num_dense_blocks`` (5)
-  blocks of three chained 3x3 convs whose three outputs are concatenated
-  (3 x ``stage_channels`` channels: receptive field of a 7x7 conv at lower
-  cost, with the shallow outputs kept), then a 1x1 conv
-  (``mid_channels``, 512) and a 1x1 output conv. PReLU activations as in
-  the released BODY_25 model (``act_cfg``). BODY_25 itself uses 4 PAF + 2
-  CM stages with ``stage_channels=[96, 128, 128, 128, 96, 128]`` and
-  ``mid_channels=[256, 512, 512, 512, 256, 512]`` (per-stage lists: PAF
-  stages first, then CM stages); the paper's best accuracy is 5 PAF + 1 CM.
-- ``None``: the backbone already predicts the maps (e.g. a
-  :class:`StackedHourglass` with ``out_channels = 2L + K'``); the head adds
-  no layers and splits every backbone output (stage) into PAF channels
-  ``[:2L]`` and confidence-map channels ``[2L:]``.
+Channels
+--------
+``L`` limbs (tree + redundant, 2L PAF channels, (x, y) per limb), ``K'``
+confidence-map channels (K parts [+ background]); taken from the decoder
+(``PartAffinityField`` and its body model) unless given.
 
 Outputs
 -------
 ``forward(feats)`` returns ``(pafs, heatmaps)``: two lists of per-stage
 tensors, (B, 2L, H, W) and (B, K', H, W), in stage order (the last is the
-final prediction). For ``'2019'`` the lists differ in length.
+final prediction). The lists may differ in length (TPAMI 2019).
 
 Loss
 ----
@@ -56,15 +34,17 @@ Prediction
 Last-stage maps; with ``test_cfg['flip_test']`` the features are a pair
 (original, horizontally flipped input) and the flipped maps are brought
 back with :func:`flip_heatmaps` / :func:`flip_pafs` (``flip_indices`` from
-the data samples' metainfo, limbs from the codec) and averaged. The batch
-is then grouped by the codec through :meth:`BaseHead.decode` (keypoints,
-keypoint scores and instance scores), in pixels of the *model input* (the
-batch tensor; the estimator records its size as ``batch_input_shape``
-(h, w) in the metainfo, otherwise the codec's ``input_size`` is taken as
-the input frame); each person's box is the extent of its found keypoints.
-The estimator maps keypoints and boxes to the image.
+the decoder's body model or the data samples' metainfo, limbs from the
+codec) and averaged. The batch is then grouped by the codec through
+:meth:`BaseHead.decode` (keypoints, keypoint scores and instance scores),
+in pixels of the *model input* (the batch tensor; the estimator records
+its size as ``batch_input_shape`` (h, w) in the metainfo, otherwise the
+codec's ``input_size`` is taken as the input frame); each person's box is
+the extent of its found keypoints. The estimator maps keypoints and boxes
+to the image.
 """
 import copy
+from abc import abstractmethod
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -78,29 +58,7 @@ from kp_ext.models.paf_utils import bboxes_from_keypoints, flip_pafs
 from kp_ext.models.utils import flip_heatmaps
 from kp_ext.registry import MODELS
 
-__all__ = ['PartAffinityFieldHead']
-
-
-class _DenseConvBlock(nn.Module):
-    """Three chained 3x3 convs; the three outputs are concatenated."""
-
-    def __init__(self, in_channels: int, channels: int, norm_cfg, act_cfg):
-        super().__init__()
-        self.convs = nn.ModuleList()
-        c = in_channels
-        for _ in range(3):
-            self.convs.append(
-                ConvModule(c, channels, 3, padding=1, norm_cfg=norm_cfg,
-                           act_cfg=_act(act_cfg, channels)))
-            c = channels
-        self.out_channels = 3 * channels
-
-    def forward(self, x: Tensor) -> Tensor:
-        outs = []
-        for conv in self.convs:
-            x = conv(x)
-            outs.append(x)
-        return torch.cat(outs, dim=1)
+__all__ = ['BasePAFHead', 'ConvPAFHead']
 
 
 def _act(act_cfg: Optional[dict], channels: int) -> Optional[dict]:
@@ -114,6 +72,7 @@ def _act(act_cfg: Optional[dict], channels: int) -> Optional[dict]:
 
 
 def _per_stage(value, default, num: int, name: str) -> List[int]:
+    """One width per stage from an int, a list or (None) the default."""
     if value is None:
         value = default
     if isinstance(value, int):
@@ -125,71 +84,35 @@ def _per_stage(value, default, num: int, name: str) -> List[int]:
     return value
 
 
-@MODELS.register_module()
-class PartAffinityFieldHead(BaseHead):
-    """OpenPose multi-stage PAF + confidence-map head (module docstring).
+class BasePAFHead(BaseHead):
+    """Loss, flip test and prediction of a multi-stage PAF head (module
+    docstring); subclasses build the stages and implement ``forward``.
 
     Args:
-        in_channels (int, optional): channels of the backbone features
-            ``F`` (required unless ``arch=None``; with ``arch=None`` it is
-            checked against ``2L + K'`` when given).
         num_keypoints (int, optional): K, the body model's parts (e.g. 18
             for the paper's COCO model); default: the decoder's.
         num_limbs (int, optional): L (tree + redundant limbs), 2L PAF
             channels; default: the decoder's (its body model's limbs).
         with_background (bool, optional): confidence maps have a background
             channel (K' = K + 1). Default: the decoder's, else False.
-        arch (str | None): ``'2017'``, ``'2019'`` or None. Default: '2017'.
-        num_stages (int, optional): ``'2017'``: total stages (default 6);
-            ``None``: number of backbone outputs expected (unchecked when
-            not given). Unused for ``'2019'``.
-        num_paf_stages (int): ``'2019'`` PAF stages. Default: 4.
-        num_cm_stages (int): ``'2019'`` confidence-map stages. Default: 2.
-        stage_channels (int | list[int], optional): conv width of each
-            stage (a list: one per stage, ``'2019'``: PAF stages then CM
-            stages). Default: 128.
-        mid_channels (int | list[int], optional): width of the 1x1 conv
-            before the output conv. Default: ``'2017'``: 512 at stage 1,
-            128 later (the paper); ``'2019'``: 512.
-        num_dense_blocks (int): ``'2019'`` blocks per stage. Default: 5.
-        norm_cfg (dict, optional): norm after every conv but the outputs
-            (e.g. ``dict(type='BN')`` for from-scratch training). Default:
-            None (the papers).
-        act_cfg (dict, optional): activation; default ReLU for ``'2017'``,
-            per-channel PReLU for ``'2019'``.
-        out_init_std (float): std of the normal init of the output convs
-            (near-zero initial maps). Default: 0.01.
         loss (dict): loss config applied to every stage of both branches.
-            Default: ``dict(type='PAFLoss')``.
+            Default: ``dict(type='kp_ext.PAFLoss')``.
         decoder (dict, optional): codec config (``PartAffinityField``);
             needed by ``predict`` and by flip test (its limbs).
         init_cfg: mmengine init config.
     """
 
+    #: the ``arch`` value of :func:`PartAffinityFieldHead` that builds it
+    arch: Optional[str] = None
+
     def __init__(self,
-                 in_channels: Optional[int] = None,
                  num_keypoints: Optional[int] = None,
                  num_limbs: Optional[int] = None,
                  with_background: Optional[bool] = None,
-                 arch: Optional[str] = '2017',
-                 num_stages: Optional[int] = None,
-                 num_paf_stages: int = 4,
-                 num_cm_stages: int = 2,
-                 stage_channels: Optional[Union[int, Sequence[int]]] = None,
-                 mid_channels: Optional[Union[int, Sequence[int]]] = None,
-                 num_dense_blocks: int = 5,
-                 norm_cfg: Optional[dict] = None,
-                 act_cfg: Optional[dict] = None,
-                 out_init_std: float = 0.01,
-                 loss: dict = dict(type='PAFLoss'),
+                 loss: dict = dict(type='kp_ext.PAFLoss'),
                  decoder: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(decoder=decoder, init_cfg=init_cfg)
-        if arch is not None:
-            arch = str(arch)
-        if arch not in (None, '2017', '2019'):
-            raise ValueError(f"arch must be '2017', '2019' or None, got "
-                             f'{arch!r}')
         if num_keypoints is None:
             num_keypoints = getattr(self.decoder, 'num_keypoints', None)
         if num_limbs is None:
@@ -202,55 +125,16 @@ class PartAffinityFieldHead(BaseHead):
                              'decoder to take them from)')
         if num_keypoints < 1 or num_limbs < 1:
             raise ValueError('num_keypoints and num_limbs must be >= 1')
-        self.arch = arch
         self.num_keypoints = int(num_keypoints)
         self.num_limbs = int(num_limbs)
         self.with_background = bool(with_background)
         self.paf_channels = 2 * self.num_limbs
         self.cm_channels = self.num_keypoints + int(self.with_background)
-        self.in_channels = in_channels
-        self.out_init_std = out_init_std
         self._check_decoder()
         self.loss_module = MODELS.build(copy.deepcopy(loss))
-
         self.paf_stages = nn.ModuleList()
         self.cm_stages = nn.ModuleList()
-        if arch is None:
-            total = self.paf_channels + self.cm_channels
-            if in_channels is not None and in_channels != total:
-                raise ValueError(
-                    f'arch=None: in_channels ({in_channels}) must be 2L + '
-                    f"K' = {total}")
-            if num_stages is not None and num_stages < 1:
-                raise ValueError(f'num_stages must be >= 1, got {num_stages}')
-            self.num_stages = num_stages
-            return
-        if in_channels is None or in_channels < 1:
-            raise ValueError(f'arch={arch!r} needs in_channels (backbone '
-                             'feature channels)')
-        if arch == '2017':
-            self.num_stages = 6 if num_stages is None else int(num_stages)
-            if self.num_stages < 1:
-                raise ValueError(
-                    f'num_stages must be >= 1, got {self.num_stages}')
-            self._build_2017(stage_channels, mid_channels, norm_cfg,
-                             dict(type='ReLU') if act_cfg is None else
-                             act_cfg)
-        else:
-            if num_paf_stages < 1 or num_cm_stages < 1:
-                raise ValueError('num_paf_stages and num_cm_stages must be '
-                                 '>= 1')
-            if num_dense_blocks < 1:
-                raise ValueError('num_dense_blocks must be >= 1')
-            self.num_paf_stages = int(num_paf_stages)
-            self.num_cm_stages = int(num_cm_stages)
-            self.num_stages = self.num_paf_stages + self.num_cm_stages
-            self._build_2019(stage_channels, mid_channels, num_dense_blocks,
-                             norm_cfg, dict(type='PReLU') if act_cfg is None
-                             else act_cfg)
-        self._default_init()
 
-    # ------------------------------------------------------------ layers
     def _check_decoder(self):
         dec = self.decoder
         if dec is None:
@@ -266,150 +150,20 @@ class PartAffinityFieldHead(BaseHead):
                 f'match the head (K={self.num_keypoints}, L={self.num_limbs},'
                 f' with_background={self.with_background})')
 
-    @staticmethod
-    def _output_conv(in_channels: int, out_channels: int) -> nn.Conv2d:
-        conv = nn.Conv2d(in_channels, out_channels, 1)
-        conv._is_output = True
-        return conv
-
-    def _build_2017(self, stage_channels, mid_channels, norm_cfg, act_cfg):
-        t_num = self.num_stages
-        chans = _per_stage(stage_channels, 128, t_num, 'stage_channels')
-        mids = _per_stage(mid_channels, [512] + [128] * (t_num - 1), t_num,
-                          'mid_channels')
-        refine_in = self.in_channels + self.paf_channels + self.cm_channels
-        for t in range(t_num):
-            in_c = self.in_channels if t == 0 else refine_in
-            n_conv, k = (3, 3) if t == 0 else (5, 7)
-            for stages, out_c in ((self.paf_stages, self.paf_channels),
-                                  (self.cm_stages, self.cm_channels)):
-                layers = []
-                c = in_c
-                for _ in range(n_conv):
-                    layers.append(
-                        ConvModule(c, chans[t], k, padding=k // 2,
-                                   norm_cfg=norm_cfg,
-                                   act_cfg=_act(act_cfg, chans[t])))
-                    c = chans[t]
-                layers.append(
-                    ConvModule(c, mids[t], 1, norm_cfg=norm_cfg,
-                               act_cfg=_act(act_cfg, mids[t])))
-                layers.append(self._output_conv(mids[t], out_c))
-                stages.append(nn.Sequential(*layers))
-
-    def _build_2019(self, stage_channels, mid_channels, num_blocks,
-                    norm_cfg, act_cfg):
-        n_paf, n_cm = self.num_paf_stages, self.num_cm_stages
-        chans = _per_stage(stage_channels, 128, n_paf + n_cm,
-                           'stage_channels')
-        mids = _per_stage(mid_channels, 512, n_paf + n_cm, 'mid_channels')
-        f, p, s = self.in_channels, self.paf_channels, self.cm_channels
-        for i in range(n_paf + n_cm):
-            if i < n_paf:
-                in_c = f if i == 0 else f + p
-                out_c, stages = p, self.paf_stages
-            else:
-                in_c = f + p if i == n_paf else f + p + s
-                out_c, stages = s, self.cm_stages
-            layers = []
-            c = in_c
-            for _ in range(num_blocks):
-                block = _DenseConvBlock(c, chans[i], norm_cfg, act_cfg)
-                layers.append(block)
-                c = block.out_channels
-            layers.append(
-                ConvModule(c, mids[i], 1, norm_cfg=norm_cfg,
-                           act_cfg=_act(act_cfg, mids[i])))
-            layers.append(self._output_conv(mids[i], out_c))
-            stages.append(nn.Sequential(*layers))
-
-    def _default_init(self):
-        """Kaiming-normal convs, unit norms, near-zero output convs."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                if getattr(m, '_is_output', False):
-                    nn.init.normal_(m.weight, std=self.out_init_std)
-                else:
-                    nn.init.kaiming_normal_(
-                        m.weight, mode='fan_in', nonlinearity='relu')
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-
-    def init_weights(self):
-        """Keep the default initialisation unless ``init_cfg`` is given.
-
-        (mmcv's ``ConvModule.init_weights`` would otherwise re-initialise
-        the hidden convs with its own defaults.)
-        """
-        if self.init_cfg is not None:
-            super().init_weights()
-
-    # ----------------------------------------------------------- forward
+    @abstractmethod
     def forward(self, feats: Union[Tensor, Sequence[Tensor]]
                 ) -> Tuple[List[Tensor], List[Tensor]]:
-        """Per-stage maps.
+        """``(pafs, heatmaps)``: lists of per-stage (B, 2L, H, W) and
+        (B, K', H, W) tensors, last stage last."""
 
-        Args:
-            feats: backbone outputs (a tuple; for ``'2017'``/``'2019'`` the
-                last element is ``F``; for ``None`` every element is one
-                stage's (B, 2L + K', H, W) prediction), or a single tensor.
-
-        Returns:
-            ``(pafs, heatmaps)``: lists of per-stage (B, 2L, H, W) and
-            (B, K', H, W) tensors, last stage last.
-        """
+    @staticmethod
+    def _as_list(feats: Union[Tensor, Sequence[Tensor]]) -> List[Tensor]:
         if isinstance(feats, Tensor):
             feats = (feats, )
         feats = list(feats)
         if not feats:
             raise ValueError('forward got no features')
-        if self.arch is None:
-            return self._split_stages(feats)
-        x = feats[-1]
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f'features of shape {tuple(x.shape)}; expected '
-                             f'(B, {self.in_channels}, H, W)')
-        pafs, cms = [], []
-        if self.arch == '2017':
-            paf, cm = self.paf_stages[0](x), self.cm_stages[0](x)
-            pafs.append(paf)
-            cms.append(cm)
-            for t in range(1, self.num_stages):
-                inp = torch.cat([x, paf, cm], dim=1)
-                paf, cm = self.paf_stages[t](inp), self.cm_stages[t](inp)
-                pafs.append(paf)
-                cms.append(cm)
-        else:
-            paf = self.paf_stages[0](x)
-            pafs.append(paf)
-            for stage in self.paf_stages[1:]:
-                paf = stage(torch.cat([x, paf], dim=1))
-                pafs.append(paf)
-            cm = self.cm_stages[0](torch.cat([x, paf], dim=1))
-            cms.append(cm)
-            for stage in self.cm_stages[1:]:
-                cm = stage(torch.cat([x, paf, cm], dim=1))
-                cms.append(cm)
-        return pafs, cms
-
-    def _split_stages(self, feats: List[Tensor]):
-        if self.num_stages is not None and len(feats) != self.num_stages:
-            raise ValueError(f'{type(self).__name__} expects '
-                             f'{self.num_stages} stage outputs, got '
-                             f'{len(feats)}')
-        total = self.paf_channels + self.cm_channels
-        pafs, cms = [], []
-        for i, f in enumerate(feats):
-            if f.ndim != 4 or f.shape[1] != total:
-                raise ValueError(
-                    f"stage {i}: shape {tuple(f.shape)}; arch=None expects "
-                    f"(B, 2L + K' = {total}, H, W) predictions")
-            pafs.append(f[:, :self.paf_channels])
-            cms.append(f[:, self.paf_channels:])
-        return pafs, cms
+        return feats
 
     # -------------------------------------------------------------- loss
     @staticmethod
@@ -468,7 +222,6 @@ class PartAffinityFieldHead(BaseHead):
         loss_paf = sum(self.loss_module(p, gt_paf, mask) for p in pafs)
         loss_cm = sum(self.loss_module(c, gt_cm, mask) for c in cms)
         return dict(loss_paf=loss_paf, loss_heatmap=loss_cm)
-
     # ----------------------------------------------------------- predict
     def _flip_limbs(self) -> Sequence[Tuple[int, int]]:
         dec = self.decoder
@@ -587,3 +340,70 @@ class PartAffinityFieldHead(BaseHead):
                                            test_cfg)
         return self.predict_from_maps(heatmaps, pafs, batch_data_samples,
                                       test_cfg)
+
+
+class ConvPAFHead(BasePAFHead):
+    """Base of the heads whose stages are conv nets on the backbone's
+    features ``F`` (the last element of the backbone's tuple, e.g.
+    :class:`OpenPoseVGG`'s stride-8 features).
+
+    Args:
+        in_channels (int): channels of ``F``.
+        out_init_std (float): std of the normal init of the output convs
+            (near-zero initial maps). Default: 0.01.
+        **kwargs: :class:`BasePAFHead`'s arguments.
+    """
+
+    def __init__(self, in_channels: int, out_init_std: float = 0.01,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if in_channels is None or in_channels < 1:
+            raise ValueError(f'{type(self).__name__} needs in_channels '
+                             '(backbone feature channels)')
+        self.in_channels = int(in_channels)
+        self.out_init_std = out_init_std
+
+    def _stage(self, layers: List[nn.Module], channels: int,
+               mid_channels: int, out_channels: int, norm_cfg,
+               act_cfg) -> nn.Sequential:
+        """A stage: ``layers`` (ending with ``channels`` channels), a 1x1
+        conv to ``mid_channels`` and the 1x1 output conv (marked for the
+        near-zero init)."""
+        out = nn.Conv2d(mid_channels, out_channels, 1)
+        out._is_output = True
+        return nn.Sequential(
+            *layers,
+            ConvModule(channels, mid_channels, 1, norm_cfg=norm_cfg,
+                       act_cfg=_act(act_cfg, mid_channels)), out)
+
+    def _default_init(self):
+        """Kaiming-normal convs, unit norms, near-zero output convs."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                if getattr(m, '_is_output', False):
+                    nn.init.normal_(m.weight, std=self.out_init_std)
+                else:
+                    nn.init.kaiming_normal_(
+                        m.weight, mode='fan_in', nonlinearity='relu')
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def init_weights(self):
+        """Keep the default initialisation unless ``init_cfg`` is given.
+
+        (mmcv's ``ConvModule.init_weights`` would otherwise re-initialise
+        the hidden convs with its own defaults.)
+        """
+        if self.init_cfg is not None:
+            super().init_weights()
+
+    def _features(self, feats: Union[Tensor, Sequence[Tensor]]) -> Tensor:
+        """``F``: the last backbone output, checked."""
+        x = self._as_list(feats)[-1]
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f'features of shape {tuple(x.shape)}; expected '
+                             f'(B, {self.in_channels}, H, W)')
+        return x
