@@ -464,3 +464,40 @@ def test_bboxes_from_keypoints():
                                [[1, 2, 5, 9]])
     np.testing.assert_allclose(bboxes_from_keypoints(kpts), [[1, 2, 100, 100]])
     assert bboxes_from_keypoints(np.zeros((0, 3, 2))).shape == (0, 4)
+
+
+# ------------------------------------------------------- foreign scope
+def _foreign_models():
+    """A model registry of another scope (as MMPose's, say), child of
+    mmengine's root like kp_ext's."""
+    from mmengine.registry import MODELS as ROOT
+    from mmengine.registry import Registry
+    scope = 'kp_ext_paf_foreign_test'
+    found = ROOT._search_child(scope)   # (an empty registry is falsy)
+    return Registry('model', parent=ROOT, scope=scope) if found is None \
+        else found
+
+
+@pytest.mark.parametrize('cfg', [
+    dict(type='kp_ext.OpenPose2017Head', in_channels=4, num_stages=1,
+         stage_channels=4, mid_channels=4),
+    dict(type='kp_ext.OpenPose2019Head', in_channels=4, num_paf_stages=1,
+         num_cm_stages=1, stage_channels=4, mid_channels=4,
+         num_dense_blocks=1),
+    dict(type='kp_ext.PAFSplitHead'),
+    dict(type='kp_ext.PartAffinityFieldHead', arch='2017', in_channels=4,
+         num_stages=1, stage_channels=4, mid_channels=4)])
+def test_heads_build_their_default_parts_under_a_foreign_scope(cfg):
+    """The default loss names its scope (``kp_ext.PAFLoss``), so a caller
+    whose default scope is another library's builds the same head."""
+    from mmengine.registry import DefaultScope
+    foreign = _foreign_models()
+    with DefaultScope.overwrite_default_scope(foreign.scope):
+        head = foreign.build(dict(cfg, num_keypoints=K, num_limbs=L))
+        assert type(head.loss_module) is PAFLoss
+        # control: an unscoped 'PAFLoss' is not found from that scope
+        with pytest.raises(KeyError, match='PAFLoss'):
+            MODELS.build(dict(type='PAFLoss'))
+    feats = torch.randn(1, 4 if 'in_channels' in cfg else 2 * L + K, 3, 3)
+    pafs, cms = head(feats)
+    assert pafs[-1].shape == (1, 2 * L, 3, 3) and cms[-1].shape == (1, K, 3, 3)
