@@ -6,11 +6,12 @@ from mmengine.structures import PixelData
 from kp_ext.codecs.part_affinity_field import PartAffinityField
 from kp_ext.models.heads import PartAffinityFieldHead
 from kp_ext.models.losses.paf_loss import PAFLoss
-from kp_ext.models.paf_utils import (bboxes_from_keypoints, flip_pafs,
-                                     get_limb_flip_map)
+from kp_ext.models.heads.paf_heads.paf_flip import (flip_pafs,
+                                                    get_limb_flip_map)
 from kp_ext.models.utils import flip_heatmaps
 from kp_ext.registry import MODELS
-from kp_ext.structures import PoseDataSample, flip_keypoints
+from kp_ext.structures import (PoseDataSample, bboxes_from_keypoints,
+                               flip_keypoints)
 
 # COCO-17 left/right partners
 COCO_FLIP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
@@ -455,15 +456,6 @@ def test_head_predict_empty():
     with pytest.raises(RuntimeError, match='decoder'):
         PartAffinityFieldHead(num_keypoints=K, num_limbs=L,
                               arch=None).predict((zeros, ), None)
-
-
-def test_bboxes_from_keypoints():
-    kpts = np.array([[[1, 2], [5, 9], [100, 100]]], np.float32)
-    scores = np.array([[1, 0.5, 0]], np.float32)
-    np.testing.assert_allclose(bboxes_from_keypoints(kpts, scores),
-                               [[1, 2, 5, 9]])
-    np.testing.assert_allclose(bboxes_from_keypoints(kpts), [[1, 2, 100, 100]])
-    assert bboxes_from_keypoints(np.zeros((0, 3, 2))).shape == (0, 4)
 
 
 # ------------------------------------------------------- foreign scope

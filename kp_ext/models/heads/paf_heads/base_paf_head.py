@@ -54,9 +54,10 @@ from mmengine.structures import PixelData
 from torch import Tensor
 
 from kp_ext.models.heads.base_head import BaseHead
-from kp_ext.models.paf_utils import bboxes_from_keypoints, flip_pafs
 from kp_ext.models.utils import flip_heatmaps
 from kp_ext.registry import MODELS
+from kp_ext.structures.bbox import bboxes_from_keypoints
+from .paf_flip import flip_pafs
 
 __all__ = ['BasePAFHead', 'ConvPAFHead']
 
