@@ -63,7 +63,8 @@ class BottomupPoseEstimator(BasePoseEstimator):
 
     The head must provide ``predict(feats, data_samples, test_cfg)`` and,
     for ``multiscale_test``, ``predict_maps`` / ``predict_from_maps`` (as
-    :class:`PartAffinityFieldHead` does).
+    every :class:`BasePAFHead` does), with keypoints (and boxes, if any) in
+    input pixels.
     """
 
     def loss(self, inputs: Tensor, data_samples: list) -> dict:
