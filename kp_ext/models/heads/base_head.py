@@ -115,11 +115,10 @@ class BaseHead(BaseModule, metaclass=ABCMeta):
         batches ``(keypoints, scores[, instance_scores])`` (arrays with a
         batch axis or per-sample lists, as MMPose's codecs return) or a
         sequence of per-sample tuples."""
-        if isinstance(result, tuple) and len(result) in (2, 3) and \
-                len(result[0]) == batch_size and all(
-                    len(r) == batch_size for r in result) and (
-                        batch_size != len(result) or
-                        isinstance(result[0], (list, np.ndarray))):
+        per_field = (isinstance(result, tuple) and len(result) in (2, 3)
+                     and all(isinstance(r, (list, np.ndarray)) and
+                             len(r) == batch_size for r in result))
+        if per_field:
             results = list(zip(*result))
         else:
             results = list(result)
