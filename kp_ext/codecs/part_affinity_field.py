@@ -60,13 +60,16 @@ is 1 for those keypoints, 0 otherwise.
 
 Decoding
 --------
-``decode((heatmaps, pafs))``, ``decode(dict(heatmaps=..., pafs=...))`` or
-``decode(heatmaps, pafs)`` (one sample; MMPose's per-sample ``(1, C, H,
-W)`` slices too) returns ``(keypoints (N, K, 2), keypoint_scores (N, K),
-instance_scores (N,))`` in input coordinates (the stride is the input size,
-the codec's ``input_size`` or the ``input_size`` given, over the maps'
-size); ``batch_decode`` returns the three per-sample lists, as MMPose's
-bottom-up ``AssociativeEmbedding.batch_decode`` (with its ``input_sizes``).
+``decode_instances((heatmaps, pafs))``, ``decode_instances(dict(
+heatmaps=..., pafs=...))`` or ``decode_instances(heatmaps, pafs)`` (one
+sample; MMPose's per-sample ``(1, C, H, W)`` slices too) returns
+``(keypoints (N, K, 2), keypoint_scores (N, K), instance_scores (N,))`` in
+input coordinates (the stride is the input size, the codec's
+``input_size`` or the ``input_size`` given, over the maps' size);
+``decode`` returns the first two (MMPose's per-sample contract) and
+``batch_decode`` the three per-sample lists, as MMPose's bottom-up
+``AssociativeEmbedding.batch_decode`` (with its ``input_sizes``): heads
+get the instance scores through it.
 People are sorted by instance score. A part not found for a person has
 score 0 and sits at the mean of the person's found parts. See
 :mod:`kp_ext.codecs.paf_grouping` for the algorithm and the meaning of
@@ -471,13 +474,13 @@ class PartAffinityField(BaseKeypointCodec):
                              f'got {pafs.shape}')
         return heatmaps[:k_num], pafs
 
-    def decode(self, encoded, pafs=None, input_size=None
-               ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Group the people of one sample.
+    def decode_instances(self, encoded, pafs=None, input_size=None
+                         ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Group the people of one sample, with their instance scores.
 
-        Accepts ``decode((heatmaps, pafs))``, ``decode(dict(heatmaps=...,
-        pafs=...))`` (e.g. :meth:`encode`'s output) or ``decode(heatmaps,
-        pafs)`` with ``heatmaps`` (K[+1], H, W), ``pafs`` (2L, H, W), or
+        Accepts ``(heatmaps, pafs)``, ``dict(heatmaps=..., pafs=...)``
+        (e.g. :meth:`encode`'s output) or ``heatmaps, pafs`` as two
+        arguments, with ``heatmaps`` (K[+1], H, W), ``pafs`` (2L, H, W), or
         MMPose's per-sample ``(1, C, H, W)`` slices of both.
 
         Args:
@@ -518,6 +521,13 @@ class PartAffinityField(BaseKeypointCodec):
             kpts, kscores = self.body_model.to_dataset(kpts, kscores)
         return kpts, kscores, inst
 
+    def decode(self, encoded, pafs=None, input_size=None
+               ) -> Tuple[np.ndarray, np.ndarray]:
+        """One sample's ``(keypoints, keypoint_scores)`` (MMPose's
+        per-sample contract, which heads unpack into two); the arguments
+        and the instance scores: :meth:`decode_instances`."""
+        return self.decode_instances(encoded, pafs, input_size)[:2]
+
     def batch_decode(self, batch_heatmaps, batch_pafs, input_sizes=None
                      ) -> Tuple[List[np.ndarray], List[np.ndarray],
                                 List[np.ndarray]]:
@@ -527,7 +537,9 @@ class PartAffinityField(BaseKeypointCodec):
         :meth:`decode`); None: the codec's ``input_size`` for every sample.
 
         Returns the per-sample lists ``(keypoints, keypoint_scores,
-        instance_scores)`` (each sample's arrays as :meth:`decode`'s).
+        instance_scores)`` (each sample's arrays as
+        :meth:`decode_instances`'), as MMPose's bottom-up
+        ``AssociativeEmbedding.batch_decode``.
         """
         batch_heatmaps = _as_array(batch_heatmaps)
         batch_pafs = _as_array(batch_pafs)
@@ -541,6 +553,6 @@ class PartAffinityField(BaseKeypointCodec):
         elif len(input_sizes) != len(batch_heatmaps):
             raise ValueError(f'{len(input_sizes)} input_sizes for a batch '
                              f'of {len(batch_heatmaps)}')
-        out = [self.decode(h, p, s) for h, p, s in zip(
+        out = [self.decode_instances(h, p, s) for h, p, s in zip(
             batch_heatmaps, batch_pafs, input_sizes)]
         return tuple(list(v) for v in zip(*out)) if out else ([], [], [])

@@ -91,7 +91,7 @@ def test_neck_is_derived_only_when_both_shoulders_are_labelled():
     assert enc2['keypoint_weights'][0, 6] == 0
     assert enc2['keypoint_weights'][0, 5] == 1
     # decode gives COCO's 17 keypoints back
-    pk, ps, _ = codec.decode((enc['heatmaps'], enc['pafs']))
+    pk, ps = codec.decode((enc['heatmaps'], enc['pafs']))
     assert pk.shape == (1, 17, 2) and ps.shape == (1, 17)
     assert np.abs(pk[0] - kp[0]).max() < 0.5
     with pytest.raises(ValueError, match=r'\(N, 17, 2\)'):

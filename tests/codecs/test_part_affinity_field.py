@@ -331,7 +331,7 @@ def test_noise_maps_decode_with_bounded_candidates_time_and_memory():
                               chunk_pairs=4096)
     tracemalloc.start()
     t0 = time.process_time()
-    kp, ks, inst = codec.decode((hm, pafs))
+    kp, ks, inst = codec.decode_instances((hm, pafs))
     cpu = time.process_time() - t0
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
@@ -429,7 +429,7 @@ def test_hungarian_is_optimal_and_greedy_is_the_reference():
 
 def _roundtrip(codec, kp, vis):
     enc = codec.encode(kp, vis)
-    return codec.decode((enc['heatmaps'], enc['pafs']))
+    return codec.decode_instances((enc['heatmaps'], enc['pafs']))
 
 
 def random_crowd(rng, n, min_gap=26.0):
@@ -547,7 +547,8 @@ def test_reference_grouping_filters_hand_made():
     pafs = ea['pafs'] + eb['pafs'] + 0.1 * ec['pafs']
 
     def people(**filters):
-        kp, ks, _ = codec368(**kw, **filters).decode((hm, pafs))
+        kp, ks, _ = codec368(**kw, **filters).decode_instances(
+            (hm, pafs))
         x = [k[s > 0][:, 0].mean() for k, s in zip(kp, ks)]
         assert all(min(abs(v - 80), abs(v - 184), abs(v - 288)) < 5
                    for v in x)
@@ -580,7 +581,7 @@ def test_bad_inputs_give_defined_outputs():
     enc = codec.encode(np.zeros((0, k, 2)), np.zeros((0, k)))
     assert enc['heatmaps'].shape == (k, 46, 46) and enc['heatmaps'].max() == 0
     assert enc['keypoint_weights'].shape == (0, k)
-    kp, ks, _ = codec.decode(enc)
+    kp, ks = codec.decode(enc)
     assert kp.shape == (0, k, 2) and ks.shape == (0, k)
     # every keypoint outside the image
     enc = codec.encode(person(180, 180, 200)[None] + 1000, np.ones((1, k)))
@@ -592,17 +593,16 @@ def test_bad_inputs_give_defined_outputs():
     pafs = np.full((58, 46, 46), np.nan, np.float32)
     for h_, p_ in ((hm, pafs), (np.zeros_like(hm), np.zeros_like(pafs)),
                    (np.full_like(hm, np.inf), pafs)):
-        kp, ks, inst = codec.decode(h_, p_)
+        kp, ks, inst = codec.decode_instances(h_, p_)
         assert kp.shape == (0, k, 2) and ks.shape == (0, k)
         assert inst.shape == (0,)
     # peaks but NaN PAFs: lone parts, no connections, no crash
     enc = codec.encode(person(180, 180, 200)[None], np.ones((1, k)))
-    kp, ks, inst = codec.decode(enc['heatmaps'], pafs)
+    kp, ks, inst = codec.decode_instances(enc['heatmaps'], pafs)
     assert kp.shape == (k, k, 2) and np.isfinite(kp).all()
     # two identical people on top of each other: one person
     p = person(180, 180, 200)
-    kp, ks, _ = codec.decode(
-        codec.encode(np.stack([p, p]), np.ones((2, k))))
+    kp, ks = codec.decode(codec.encode(np.stack([p, p]), np.ones((2, k))))
     assert kp.shape == (1, k, 2)
     np.testing.assert_allclose(kp[0], p, atol=0.05)
     # background channel is accepted and ignored
@@ -635,7 +635,7 @@ def test_python_loop_baseline_agrees_with_vectorised_greedy():
     lk, ls, li = bench.loop_group_people(
         enc['heatmaps'], enc['pafs'], codec.limbs, codec.redundant_limbs,
         **dataclasses.asdict(codec.grouping))
-    gk, gs, gi = codec.decode(enc)
+    gk, gs, gi = codec.decode_instances(enc)
     gk = (gk + 0.5) / STRIDE - 0.5
     assert lk.shape == gk.shape and len(lk) >= 12
     for i in range(len(lk)):
@@ -663,7 +663,8 @@ def test_oracle_ap_synthetic_20_people():
 
 
 def test_decode_contract_instances_batches_and_mmpose_slices():
-    """decode returns (keypoints, keypoint scores, instance scores);
+    """decode_instances returns (keypoints, keypoint scores, instance
+    scores), decode the first two (MMPose's per-sample contract);
     batch_decode the three per-sample lists (AssociativeEmbedding's
     contract, with its ``input_sizes``); MMPose's per-sample (1, C, H, W)
     slices decode like (C, H, W) maps."""
@@ -672,7 +673,7 @@ def test_decode_contract_instances_batches_and_mmpose_slices():
     scenes = [np.stack([person(120, 180, 200), person(260, 170, 180)]),
               person(180, 180, 220)[None]]
     encs = [codec.encode(s) for s in scenes]
-    singles = [codec.decode(e) for e in encs]
+    singles = [codec.decode_instances(e) for e in encs]
     for (kp, ks, inst), gt in zip(singles, scenes):
         assert kp.shape == (len(gt), 17, 2) and ks.shape == (len(gt), 17)
         assert inst.shape == (len(gt), ) and np.all(inst > 0)
@@ -682,7 +683,8 @@ def test_decode_contract_instances_batches_and_mmpose_slices():
     # MMPose's BaseHead.decode (no batch_decode) hands each sample over as
     # (1, C, H, W) slices (np.split of the batch)
     got = codec.decode(encs[0]['heatmaps'][None], encs[0]['pafs'][None])
-    for a, b in zip(got, singles[0]):
+    assert len(got) == 2
+    for a, b in zip(got, singles[0][:2]):
         np.testing.assert_array_equal(a, b)
     # a batch: the same per-sample results, as lists
     hm = np.stack([e['heatmaps'] for e in encs])
@@ -700,7 +702,7 @@ def test_decode_contract_instances_batches_and_mmpose_slices():
     # (hand-computed: x_in = (x_map + 0.5) * stride - 0.5, stride 16)
     kps2 = codec.batch_decode(hm, pafs, input_sizes=[(736, 736)] * 2)[0]
     np.testing.assert_allclose(kps2[0], (kps[0] + 0.5) * 2 - 0.5, atol=1e-4)
-    kp2, _, _ = codec.decode(encs[1], input_size=(736, 368))
+    kp2, _ = codec.decode(encs[1], input_size=(736, 368))
     np.testing.assert_allclose(kp2[..., 0], (kps[1][..., 0] + 0.5) * 2 - 0.5,
                                atol=1e-4)
     np.testing.assert_allclose(kp2[..., 1], kps[1][..., 1], atol=1e-4)

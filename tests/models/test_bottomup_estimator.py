@@ -152,7 +152,7 @@ def test_head_output_mapped_to_the_image_once():
     feats = model.extract_feat(img[None])
     ds = _sample(batch_input_shape=(INPUT[1], INPUT[0]))
     head_out = model.head.predict(feats, [ds])[0]
-    want_kp, want_ks, want_inst = model.head.decoder.decode(
+    want_kp, want_ks, want_inst = model.head.decoder.decode_instances(
         (table[0][1][2 * L:].numpy(), table[0][1][:2 * L].numpy()))
     np.testing.assert_array_equal(head_out.keypoints, want_kp)
     np.testing.assert_array_equal(head_out.keypoint_scores, want_ks)

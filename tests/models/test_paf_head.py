@@ -403,7 +403,9 @@ def test_base_head_decode_instances_batch_and_per_sample_paths():
     from kp_ext.codecs.base import BaseKeypointCodec
 
     class _PerSample(PartAffinityField):
+        """No batch_decode; a per-sample decode with instance scores."""
         batch_decode = BaseKeypointCodec.batch_decode
+        decode = PartAffinityField.decode_instances
 
     codec = _codec()
     kpts = _people()
@@ -416,7 +418,8 @@ def test_base_head_decode_instances_batch_and_per_sample_paths():
     assert not head.decoder.support_batch_decoding
     looped = head.decode((hm, paf), input_sizes=sizes)
     for b, p_, size in zip(batched, looped, sizes):
-        want = codec.decode(hm[0].numpy(), paf[0].numpy(), input_size=size)
+        want = codec.decode_instances(hm[0].numpy(), paf[0].numpy(),
+                                      input_size=size)
         for inst in (b, p_):
             np.testing.assert_array_equal(inst.keypoints, want[0])
             np.testing.assert_array_equal(inst.keypoint_scores, want[1])
