@@ -29,6 +29,7 @@ Usage::
 signature) to score another generator.
 """
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -247,7 +248,7 @@ def coco_oracle_ap(ann_file, side='short', target=368, input_res=False,
         maps = to_input_resolution(enc, (in_w, in_h)) if input_res else \
             (enc['heatmaps'], enc['pafs'])
         t0 = time.process_time()
-        dk, ds, di = codec.decode_with_scores(maps)
+        dk, ds, di = codec.decode_instances(maps)
         times.append(time.process_time() - t0)
         dk = (dk.astype(np.float64) + 0.5) / s - 0.5
         results += _results_for(img['id'], dk, ds, di)
@@ -286,7 +287,7 @@ def synthetic_oracle_ap(scenes, img_size=(368, 368), input_res=False,
         enc = codec.encode(kp, vis)
         maps = to_input_resolution(enc, img_size) if input_res else \
             (enc['heatmaps'], enc['pafs'])
-        dk, ds, di = codec.decode_with_scores(maps)
+        dk, ds, di = codec.decode_instances(maps)
         results += _results_for(i, dk, ds, di)
     gt = dict(images=images, annotations=anns,
               categories=[dict(id=1, name='person', supercategory='person',
@@ -494,7 +495,7 @@ def noise_decode_cost(size, max_peaks=127, num_parts=17, num_limbs=29,
     raw = np.diff(G.find_peaks(G.prepare_heatmaps(hm))[3]).max()
     tracemalloc.start()
     t0 = time.process_time()
-    kp, _, _ = codec.decode_with_scores((hm, pafs))
+    kp, _ = codec.decode((hm, pafs))
     cpu = time.process_time() - t0
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
@@ -567,16 +568,17 @@ def main():
                                            matching='greedy', **cfg)
                 enc = hung.encode(scene[0], scene[1])
                 maps = (enc['heatmaps'], enc['pafs'])
-                t_h = _timeit(lambda: hung.decode_with_scores(maps),
+                t_h = _timeit(lambda: hung.decode(maps),
                               args.repeat)
-                t_g = _timeit(lambda: greedy.decode_with_scores(maps),
+                t_g = _timeit(lambda: greedy.decode(maps),
                               args.repeat)
                 loop = lambda: loop_group_people(  # noqa: E731
                     enc['heatmaps'], enc['pafs'], greedy.limbs,
-                    greedy.redundant_limbs, **greedy.decode_cfg)
+                    greedy.redundant_limbs,
+                    **dataclasses.asdict(greedy.grouping))
                 t_l = _timeit(loop, max(1, min(3, args.repeat)))
                 lk, _, _ = loop()
-                gk, _, _ = greedy.decode_with_scores(maps)
+                gk, _ = greedy.decode(maps)
                 gk = (gk + 0.5) / 8 - 0.5
                 same = lk.shape == gk.shape and np.allclose(
                     lk, gk, atol=1e-3)

@@ -1,6 +1,6 @@
 # Part affinity fields predicted by a Stacked Hourglass (Newell et al.):
 # the backbone's every stack outputs 2L + K maps (PAFs first, then the
-# confidence maps), the head (arch=None) only splits them and supervises
+# confidence maps), the head (PAFSplitHead) only splits them and supervises
 # every stack. Stride 4: 384x384 input -> 96x96 maps, so the codec's
 # lengths (in map pixels) are doubled with respect to the stride-8 VGG
 # model. Body model (kp_ext's COCO-17: 17 parts, 29 limbs), bottom-up
@@ -31,9 +31,8 @@ model = dict(
         num_blocks=1, out_channels=num_outputs),
     head=dict(
         _delete_=True,
-        type='PartAffinityFieldHead',
+        type='PAFSplitHead',
         in_channels=num_outputs,
-        arch=None,
         num_stages=4,
         loss=dict(type='PAFLoss'),
         decoder=codec))

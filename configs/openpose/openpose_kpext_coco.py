@@ -59,9 +59,8 @@ model = dict(
         type='OpenPoseVGG',
         init_cfg=dict(type='Pretrained', checkpoint='torchvision://vgg19')),
     head=dict(
-        type='PartAffinityFieldHead',
+        type='OpenPose2017Head',
         in_channels=128,
-        arch='2017',
         num_stages=6,
         stage_channels=128,
         loss=dict(type='PAFLoss'),

@@ -52,11 +52,10 @@ model = dict(
         type='OpenPoseVGG', widths=(16, 32, 48, 64, 48, 32),
         num_convs=(1, 1, 2, 2), norm_cfg=dict(type='BN')),
     head=dict(
-        type='PartAffinityFieldHead',
+        type='OpenPose2019Head',
         in_channels=32,
         num_keypoints=17,
         num_limbs=num_limbs,
-        arch='2019',
         num_paf_stages=2,
         num_cm_stages=1,
         num_dense_blocks=3,

@@ -49,15 +49,123 @@ Pipeline (``group_people`` runs all of it):
    whose summed peak and connection scores per part fall below it (the
    reference demo drops people with < 4 parts or a score per part < 0.4:
    ``min_parts=4, min_score_per_part=0.4`` with ``matching='greedy'``).
+
+Every setting of steps 1-6 is a field of :class:`GroupingSettings`, the one
+object ``group_people`` takes (built from a config dict with
+:meth:`GroupingSettings.from_config`).
 """
-from typing import Optional, Sequence, Tuple
+import dataclasses
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 __all__ = [
-    'prepare_heatmaps', 'find_peaks', 'score_limb_candidates', 'match_limbs',
-    'assemble_people', 'group_people'
+    'GroupingSettings', 'prepare_heatmaps', 'find_peaks',
+    'score_limb_candidates', 'match_limbs', 'assemble_people', 'group_people'
 ]
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupingSettings:
+    """Settings of the OpenPose grouping (module docstring, steps 1-6).
+
+    Attributes:
+        upsample (float): resize factor of the confidence maps before the
+            peak search (1 = none; the reference uses the stride).
+        smooth_sigma (float): Gaussian smoothing (upsampled px); 0 = none.
+        peak_threshold (float): minimum peak value.
+        nms_kernel (int): odd side of the max-filter window.
+        refine (str | None): sub-pixel refinement ``'gaussian'`` |
+            ``'quadratic'`` | None (``'none'`` is read as None).
+        num_samples (int): points sampled on each candidate limb.
+        paf_threshold (float): a sample counts when its projection exceeds
+            it.
+        min_above_fraction (float): a candidate needs more than this
+            fraction of samples above ``paf_threshold``.
+        distance_prior (float | None): penalty ``min(r * H / len - 1, 0)``
+            with r = this value (0.5 in the reference); None: none.
+        matching (str): ``'hungarian'`` or ``'greedy'`` (the reference).
+        min_parts (int): minimum number of parts of a person. Default 1:
+            COCO counts people with one or two labelled parts, and the
+            low-scored fragments rank last, so they cost no AP; use 3-4 for
+            display.
+        min_mean_score (float): minimum mean peak score of a person.
+        min_score_per_part (float | None): minimum summed peak and
+            connection scores per part (the reference demo's 0.4); None:
+            no such filter.
+        max_peaks (int | None): peaks kept per part, the highest
+            (OpenPose's ``POSE_MAX_PEOPLE`` = 127); None keeps all. With the
+            cap, decoding costs at most ``L * max_peaks**2`` limb candidates
+            whatever the maps hold (noise included).
+        chunk_pairs (int): limb candidates scored at a time; bounds the
+            scoring's working memory (~1.5 kB per pair at 10 samples, 25 MB
+            at the default 16384); results do not depend on it.
+    """
+
+    upsample: float = 1.0
+    smooth_sigma: float = 0.0
+    peak_threshold: float = 0.1
+    nms_kernel: int = 3
+    refine: Optional[str] = 'gaussian'
+    num_samples: int = 10
+    paf_threshold: float = 0.05
+    min_above_fraction: float = 0.8
+    distance_prior: Optional[float] = 0.5
+    matching: str = 'hungarian'
+    min_parts: int = 1
+    min_mean_score: float = 0.2
+    min_score_per_part: Optional[float] = None
+    max_peaks: Optional[int] = 127
+    chunk_pairs: int = 16384
+
+    def __post_init__(self):
+        def put(name, value):
+            object.__setattr__(self, name, value)
+
+        for name in ('upsample', 'smooth_sigma', 'peak_threshold',
+                     'paf_threshold', 'min_above_fraction', 'min_mean_score'):
+            put(name, float(getattr(self, name)))
+        for name in ('nms_kernel', 'num_samples', 'min_parts',
+                     'chunk_pairs'):
+            put(name, int(getattr(self, name)))
+        for name in ('distance_prior', 'min_score_per_part'):
+            if getattr(self, name) is not None:
+                put(name, float(getattr(self, name)))
+        if self.refine == 'none':
+            put('refine', None)
+        if self.refine not in (None, 'gaussian', 'quadratic'):
+            raise ValueError(f'refine must be gaussian|quadratic|none, got '
+                             f'{self.refine!r}')
+        if self.matching not in ('hungarian', 'greedy'):
+            raise ValueError(f"matching must be 'hungarian' or 'greedy', "
+                             f'got {self.matching!r}')
+        if self.max_peaks is not None:
+            put('max_peaks', int(self.max_peaks))
+            if self.max_peaks < 1:
+                raise ValueError(f'max_peaks must be >= 1 or None, got '
+                                 f'{self.max_peaks}')
+        if self.chunk_pairs < 1:
+            raise ValueError(
+                f'chunk_pairs must be >= 1, got {self.chunk_pairs}')
+
+    @classmethod
+    def from_config(cls, cfg: Union['GroupingSettings', dict, None]
+                    ) -> 'GroupingSettings':
+        """Settings from a config dict (unknown keys are errors), the
+        settings themselves, or None (the defaults)."""
+        if cfg is None:
+            return cls()
+        if isinstance(cfg, cls):
+            return cfg
+        if not isinstance(cfg, dict):
+            raise TypeError(f'grouping settings must be a dict or '
+                            f'GroupingSettings, got {type(cfg).__name__}')
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(cfg) - known)
+        if unknown:
+            raise TypeError(f'unknown grouping settings {unknown}; known: '
+                            f'{sorted(known)}')
+        return cls(**cfg)
 
 
 def _per_chunk(fn, maps: np.ndarray) -> np.ndarray:
@@ -444,23 +552,16 @@ def assemble_people(num_peaks: int, part: np.ndarray, limb: np.ndarray,
 def group_people(heatmaps: np.ndarray, pafs: np.ndarray,
                  limbs: Sequence[Sequence[int]],
                  redundant_limbs: Sequence[Sequence[int]] = (),
-                 upsample: float = 1.0, smooth_sigma: float = 0.0,
-                 peak_threshold: float = 0.1, nms_kernel: int = 3,
-                 refine: Optional[str] = 'gaussian', num_samples: int = 10,
-                 paf_threshold: float = 0.05,
-                 min_above_fraction: float = 0.8,
-                 distance_prior: Optional[float] = 0.5,
-                 matching: str = 'hungarian', min_parts: int = 1,
-                 min_mean_score: float = 0.2,
-                 min_score_per_part: Optional[float] = None,
-                 max_peaks: Optional[int] = 127,
-                 chunk_pairs: int = 16384) -> Tuple[np.ndarray, ...]:
+                 settings: Union[GroupingSettings, dict, None] = None
+                 ) -> Tuple[np.ndarray, ...]:
     """Peaks + grouping on one sample's maps.
 
     Args:
         heatmaps: (K, H, W) part confidence maps (no background channel).
         pafs: (2L, H, W), L = len(limbs) + len(redundant_limbs), tree limbs
             first.
+        settings: :class:`GroupingSettings` (or its config dict; None: the
+            defaults).
 
     Returns:
         keypoints (N, K, 2) in map pixels of ``heatmaps`` (float32; a
@@ -470,26 +571,29 @@ def group_people(heatmaps: np.ndarray, pafs: np.ndarray,
         score (clipped to [0, 1]; 1 for a one-part person), sorted
         descending.
     """
+    cfg = GroupingSettings.from_config(settings)
     heatmaps = np.asarray(heatmaps)
     k_num = heatmaps.shape[0]
     all_limbs = [tuple(map(int, lb)) for lb in limbs] + \
         [tuple(map(int, lb)) for lb in redundant_limbs]
     empty = (np.zeros((0, k_num, 2), np.float32),
              np.zeros((0, k_num), np.float32), np.zeros((0,), np.float32))
-    maps = prepare_heatmaps(heatmaps, upsample, smooth_sigma)
-    xy, val, part, starts = find_peaks(maps, peak_threshold, nms_kernel,
-                                       refine, max_peaks)
+    maps = prepare_heatmaps(heatmaps, cfg.upsample, cfg.smooth_sigma)
+    xy, val, part, starts = find_peaks(maps, cfg.peak_threshold,
+                                       cfg.nms_kernel, cfg.refine,
+                                       cfg.max_peaks)
     if len(val) == 0:
         return empty
-    if upsample != 1:
+    if cfg.upsample != 1:
         xy = (xy + 0.5) * (np.array([heatmaps.shape[2], heatmaps.shape[1]]) /
                            np.array([maps.shape[1], maps.shape[0]])) - 0.5
     pafs = np.ascontiguousarray(np.nan_to_num(
         np.asarray(pafs, np.float32), nan=0.0, posinf=0.0, neginf=0.0))
     limb, ia, ib, sc = score_limb_candidates(
-        xy, starts, pafs, all_limbs, num_samples, paf_threshold,
-        min_above_fraction, distance_prior, chunk_pairs)
-    limb, ia, ib, sc = match_limbs(limb, ia, ib, sc, len(all_limbs), matching)
+        xy, starts, pafs, all_limbs, cfg.num_samples, cfg.paf_threshold,
+        cfg.min_above_fraction, cfg.distance_prior, cfg.chunk_pairs)
+    limb, ia, ib, sc = match_limbs(limb, ia, ib, sc, len(all_limbs),
+                                   cfg.matching)
     person, conn_sum, conn_count = assemble_people(
         len(val), part, limb, ia, ib, sc, len(limbs))
     g = len(conn_sum)
@@ -501,12 +605,12 @@ def group_people(heatmaps: np.ndarray, pafs: np.ndarray,
     found[person, part] = True
     n_parts = found.sum(1)
     mean_peak = kscore.sum(1) / np.maximum(n_parts, 1)
-    keep = (n_parts >= min_parts) & (mean_peak >= min_mean_score)
-    if min_score_per_part is not None:
+    keep = (n_parts >= cfg.min_parts) & (mean_peak >= cfg.min_mean_score)
+    if cfg.min_score_per_part is not None:
         # the reference demo's subset score: peak scores + connection
         # scores, per part
         total = kscore.sum(1) + conn_sum
-        keep &= total >= min_score_per_part * np.maximum(n_parts, 1)
+        keep &= total >= cfg.min_score_per_part * np.maximum(n_parts, 1)
     if not keep.any():
         return empty
     kpts, kscore, found = kpts[keep], kscore[keep], found[keep]

@@ -42,34 +42,60 @@ is 1 for those keypoints, 0 otherwise.
   confidence maps and the PAFs: 0 where at least half of the input pixels
   of a map pixel lie in an ``invalid_segs`` region (crowds and people
   without keypoint annotations: COCO polygons, uncompressed or compressed
-  RLE or binary (h_in, w_in) arrays, in input-image coordinates; polygons
-  are rasterised with ``xtcocotools.mask.frPyObjects``),
-  times an optional ready mask ``heatmap_mask`` (input or map resolution,
-  1 = valid); 1 elsewhere.
+  RLE or binary arrays; polygons are rasterised with
+  ``xtcocotools.mask.frPyObjects``), times an optional ready mask
+  ``heatmap_mask`` (input or map resolution, 1 = valid); 1 elsewhere.
+  ``invalid_segs_frame`` names the frame of the segmentations:
+
+  - ``'input'`` (default, kp_ext's pipeline, whose ``BottomupRandomAffine``
+    / ``BottomupResize`` hand over ``[mask at input resolution]``):
+    network-input pixels, size (h_in, w_in);
+  - ``'image'`` (MMPose's pipeline, where COCO's segmentations reach
+    ``GenerateTarget`` untouched): original-image pixels, size
+    ``ori_shape`` (h, w); the mask is rasterised there, moved to the input
+    with ``warp_mat`` (2x3, image -> input; nearest neighbour, 0 outside
+    the image) and then flipped as ``flip`` / ``flip_direction`` record
+    (MMPose's ``RandomFlip`` follows ``BottomupRandomAffine``; the order of
+    MMPose's ``BottomupGetHeatmapMask``).
 
 Decoding
 --------
-``decode((heatmaps, pafs))`` or ``decode(dict(heatmaps=..., pafs=...))``
-returns ``(keypoints (N, K, 2), keypoint_scores (N, K))`` in input
-coordinates; :meth:`decode_with_scores` also returns the instance scores
-(N,) for COCO evaluation. People are sorted by instance score. A part not
-found for a person has score 0 and sits at the mean of the person's found
-parts. See :mod:`kp_ext.codecs.paf_grouping` for the algorithm and the
-meaning of every decode argument; ``upsample`` / ``smooth_sigma`` act on
-the confidence maps only (the PAFs are read bilinearly at their own
+``decode_instances((heatmaps, pafs))``, ``decode_instances(dict(
+heatmaps=..., pafs=...))`` or ``decode_instances(heatmaps, pafs)`` (one
+sample; MMPose's per-sample ``(1, C, H, W)`` slices too) returns
+``(keypoints (N, K, 2), keypoint_scores (N, K), instance_scores (N,))`` in
+input coordinates (the stride is the input size, the codec's
+``input_size`` or the ``input_size`` given, over the maps' size);
+``decode`` returns the first two (MMPose's per-sample contract) and
+``batch_decode`` the three per-sample lists, as MMPose's bottom-up
+``AssociativeEmbedding.batch_decode`` (with its ``input_sizes``): heads
+get the instance scores through it.
+People are sorted by instance score. A part not found for a person has
+score 0 and sits at the mean of the person's found parts. See
+:mod:`kp_ext.codecs.paf_grouping` for the algorithm and the meaning of
+every decode argument; ``upsample`` / ``smooth_sigma`` act on the
+confidence maps only (the PAFs are read bilinearly at their own
 resolution). Empty, all-zero or NaN maps decode to ``(0, K, 2)`` arrays.
 """
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from kp_ext.registry import KEYPOINT_CODECS
-from kp_ext.structures.mask import segs_to_mask
+from kp_ext.structures.mask import flip_mask, segs_to_mask, warp_mask
 from .base import BaseKeypointCodec
 from .paf_body_model import resolve_body_model
-from .paf_grouping import group_people
+from .paf_grouping import GroupingSettings, group_people
 
 __all__ = ['PartAffinityField']
+
+
+def _as_array(x) -> np.ndarray:
+    """Array of a numpy array or a (CPU/GPU, maybe grad-requiring) tensor
+    (duck-typed: the codec does not import torch)."""
+    if hasattr(x, 'detach'):
+        x = x.detach().float().cpu().numpy()
+    return np.asarray(x)
 
 
 def _as_pairs(limbs, name) -> Tuple[Tuple[int, int], ...]:
@@ -120,40 +146,23 @@ class PartAffinityField(BaseKeypointCodec):
             pixels around their ends, as the reference's bounding-box test
             does.
         with_background (bool): append a background channel to heatmaps.
-        upsample (float): resize factor of the confidence maps before peak
-            search (1 = none; the reference uses the stride).
-        smooth_sigma (float): Gaussian smoothing (upsampled px) before peak
-            search; 0 = none.
-        peak_threshold (float): minimum peak value.
-        nms_kernel (int): odd side of the max-filter window.
-        refine (str): sub-pixel refinement 'gaussian' | 'quadratic' |
-            'none'.
-        num_samples (int): points sampled on each candidate limb.
-        paf_threshold (float): a sample counts when its projection exceeds it.
-        min_above_fraction (float): a candidate needs more than this
-            fraction of samples above ``paf_threshold``.
-        distance_prior (float | None): penalty ``min(r * H / len - 1, 0)``
-            with r = this value (0.5 in the reference), None to disable.
-        matching (str): 'hungarian' or 'greedy'.
-        min_score_per_part (float, optional): drop people whose summed
-            peak and connection scores divided by their number of parts is
-            below this (the reference demo's ``subset[-2] / subset[-1] <
-            0.4`` filter); None: no such filter.
-        min_parts (int): minimum number of parts of a person. Default 1:
-            COCO counts people with one or two labelled parts, and the
-            low-scored fragments rank last, so they cost no AP; use 3-4 for
-            display.
-        min_mean_score (float): minimum mean peak score of a person.
-        max_peaks (int | None): keep at most this many peaks per part, the
-            highest (OpenPose's ``POSE_MAX_PEOPLE`` = 127); None keeps all.
-            With the cap, decoding costs at most ``L * max_peaks**2`` limb
-            candidates whatever the maps hold (noise included).
-        chunk_pairs (int): limb candidates scored at a time; bounds the
-            scoring's working memory (~1.5 kB per pair at 10 samples, 25 MB
-            at the default 16384); results do not depend on it.
+        upsample, smooth_sigma, peak_threshold, nms_kernel, refine,
+        num_samples, paf_threshold, min_above_fraction, distance_prior,
+        matching, min_parts, min_mean_score, min_score_per_part, max_peaks,
+        chunk_pairs: the decoding's grouping settings, one field each of
+            :class:`~kp_ext.codecs.paf_grouping.GroupingSettings` (which
+            says what each does and why its default; the codec keeps them
+            as ``grouping``).
+        invalid_segs_frame (str): ``'input'`` (default) or ``'image'``: the
+            frame of ``invalid_segs`` (module doc, Encoding). With
+            ``'image'``, ``encode`` also reads ``ori_shape``, ``warp_mat``,
+            ``flip`` and ``flip_direction`` from the pipeline.
     """
 
     auxiliary_encode_keys = {'invalid_segs'}
+    #: what ``encode`` reads besides ``invalid_segs`` with
+    #: ``invalid_segs_frame='image'``
+    image_frame_keys = ('ori_shape', 'warp_mat', 'flip', 'flip_direction')
     field_mapping_table = dict(
         heatmaps='heatmaps', pafs='pafs', heatmap_mask='heatmap_mask')
     instance_mapping_table = dict()
@@ -184,7 +193,16 @@ class PartAffinityField(BaseKeypointCodec):
                  min_mean_score: float = 0.2,
                  min_score_per_part: Optional[float] = None,
                  max_peaks: Optional[int] = 127,
-                 chunk_pairs: int = 16384):
+                 chunk_pairs: int = 16384,
+                 invalid_segs_frame: str = 'input'):
+        if invalid_segs_frame not in ('input', 'image'):
+            raise ValueError("invalid_segs_frame must be 'input' or 'image', "
+                             f'got {invalid_segs_frame!r}')
+        self.invalid_segs_frame = invalid_segs_frame
+        if invalid_segs_frame == 'image':
+            self.auxiliary_encode_keys = set(
+                type(self).auxiliary_encode_keys) | set(
+                    self.image_frame_keys)
         self.input_size = tuple(int(v) for v in input_size)
         self.heatmap_size = tuple(int(v) for v in heatmap_size)
         if len(self.input_size) != 2 or len(self.heatmap_size) != 2 or \
@@ -237,26 +255,17 @@ class PartAffinityField(BaseKeypointCodec):
         self.limb_width = float(limb_width)
         self.limb_end_margin = float(limb_end_margin)
         self.with_background = bool(with_background)
-        if matching not in ('hungarian', 'greedy'):
-            raise ValueError(f"matching must be 'hungarian' or 'greedy', "
-                             f'got {matching!r}')
-        self.decode_cfg = dict(
-            upsample=float(upsample), smooth_sigma=float(smooth_sigma),
-            peak_threshold=float(peak_threshold), nms_kernel=int(nms_kernel),
-            refine=None if refine in (None, 'none') else refine,
-            num_samples=int(num_samples), paf_threshold=float(paf_threshold),
-            min_above_fraction=float(min_above_fraction),
+        #: the decoding's settings (:class:`GroupingSettings`)
+        self.grouping = GroupingSettings(
+            upsample=upsample, smooth_sigma=smooth_sigma,
+            peak_threshold=peak_threshold, nms_kernel=nms_kernel,
+            refine=refine, num_samples=num_samples,
+            paf_threshold=paf_threshold,
+            min_above_fraction=min_above_fraction,
             distance_prior=distance_prior, matching=matching,
-            min_parts=int(min_parts), min_mean_score=float(min_mean_score),
-            min_score_per_part=None if min_score_per_part is None else
-            float(min_score_per_part),
-            max_peaks=None if max_peaks is None else int(max_peaks),
-            chunk_pairs=int(chunk_pairs))
-        if max_peaks is not None and self.decode_cfg['max_peaks'] < 1:
-            raise ValueError(f'max_peaks must be >= 1 or None, got '
-                             f'{max_peaks}')
-        if self.decode_cfg['chunk_pairs'] < 1:
-            raise ValueError(f'chunk_pairs must be >= 1, got {chunk_pairs}')
+            min_parts=min_parts, min_mean_score=min_mean_score,
+            min_score_per_part=min_score_per_part, max_peaks=max_peaks,
+            chunk_pairs=chunk_pairs)
 
     # ------------------------------------------------------------ encode
     def _to_map(self, keypoints: np.ndarray) -> np.ndarray:
@@ -284,20 +293,56 @@ class PartAffinityField(BaseKeypointCodec):
                       (keypoints[..., 1] <= h - 0.5))
         return vis & inside
 
-    def _invalid_mask(self, invalid_segs) -> np.ndarray:
-        """Rasterise segmentations (polygons, RLE or binary (h, w) arrays)
-        at input resolution -> bool (h_in, w_in); see
-        :func:`kp_ext.structures.mask.segs_to_mask`."""
+    def _invalid_mask(self, invalid_segs, ori_shape=None, warp_mat=None,
+                      flip=False, flip_direction=None) -> np.ndarray:
+        """Rasterise segmentations (polygons, RLE or binary arrays) in the
+        frame ``invalid_segs_frame`` names and bring them to the input ->
+        bool (h_in, w_in); see :func:`kp_ext.structures.mask.segs_to_mask`.
+        """
         w, h = self.input_size
-        return segs_to_mask(invalid_segs, (h, w),
-                            'PartAffinityField.encode').astype(bool)
+        where = 'PartAffinityField.encode'
+        if self.invalid_segs_frame == 'input':
+            return segs_to_mask(
+                invalid_segs, (h, w),
+                f"{where} (invalid_segs_frame='input': segmentations in "
+                "network-input pixels; original-image ones, as MMPose's "
+                "pipeline passes them, need invalid_segs_frame='image')"
+            ).astype(bool)
+        if ori_shape is None:
+            raise KeyError(f"{where}: invalid_segs_frame='image' needs "
+                           '`ori_shape` (h, w) of the original image (set '
+                           'by LoadImage)')
+        segs = [invalid_segs] if isinstance(invalid_segs, dict) else \
+            invalid_segs
+        if any(isinstance(seg, np.ndarray) for seg in segs):
+            raise TypeError(
+                f"{where}: invalid_segs_frame='image' takes COCO polygons / "
+                'RLE of the original image, got a binary array (kp_ext\'s '
+                'BottomupRandomAffine / BottomupResize hand over input-'
+                "frame masks: use invalid_segs_frame='input')")
+        img_hw = tuple(int(v) for v in ori_shape[:2])
+        mask = segs_to_mask(
+            segs, img_hw, f"{where} (invalid_segs_frame='image': "
+            'segmentations in original-image pixels, ori_shape '
+            f'{img_hw})')
+        if warp_mat is not None:
+            mask = warp_mask(mask, warp_mat, (w, h))
+        elif img_hw != (h, w):
+            raise KeyError(f"{where}: invalid_segs_frame='image' needs "
+                           '`warp_mat` (image -> input) to bring the '
+                           f'{img_hw} image\'s segmentations to the {(h, w)} '
+                           'input')
+        if flip:
+            mask = flip_mask(mask, flip_direction)
+        return mask.astype(bool)
 
-    def _loss_mask(self, invalid_segs, heatmap_mask) -> np.ndarray:
+    def _loss_mask(self, invalid_segs, heatmap_mask, **frame) -> np.ndarray:
         import cv2
         w, h = self.heatmap_size
         mask = np.ones((h, w), np.float32)
         if invalid_segs is not None and len(invalid_segs) > 0:
-            inv = self._invalid_mask(invalid_segs).astype(np.float32)
+            inv = self._invalid_mask(invalid_segs, **frame).astype(
+                np.float32)
             frac = cv2.resize(inv, (w, h), interpolation=cv2.INTER_AREA)
             mask[frac >= 0.5] = 0
         if heatmap_mask is not None:
@@ -313,7 +358,9 @@ class PartAffinityField(BaseKeypointCodec):
 
     def encode(self, keypoints: np.ndarray,
                keypoints_visible: Optional[np.ndarray] = None,
-               invalid_segs=None, heatmap_mask=None, **kwargs) -> dict:
+               invalid_segs=None, heatmap_mask=None, ori_shape=None,
+               warp_mat=None, flip=False, flip_direction=None,
+               **kwargs) -> dict:
         """Encode the dataset's keypoints (N, Kd, 2) in input pixels (with
         a body model whose parts are made from them, e.g. the neck, the
         parts are made first).
@@ -399,13 +446,56 @@ class PartAffinityField(BaseKeypointCodec):
         return dict(
             heatmaps=heat,
             pafs=pafs,
-            heatmap_mask=self._loss_mask(invalid_segs, heatmap_mask),
+            heatmap_mask=self._loss_mask(
+                invalid_segs, heatmap_mask, ori_shape=ori_shape,
+                warp_mat=warp_mat, flip=flip, flip_direction=flip_direction),
             keypoint_weights=(valid.astype(np.float32) if body is None
                               else body.weights_to_dataset(
                                   valid.astype(np.float32))))
 
     # ------------------------------------------------------------ decode
-    def _split(self, encoded, pafs=None):
+    def _sample_maps(self, heatmaps, pafs):
+        """One sample's ``(heatmaps (K[+1], H, W), pafs (2L, H, W))`` as
+        arrays, the background channel dropped; MMPose's per-sample slices
+        ``(1, C, H, W)`` are accepted too."""
+        heatmaps, pafs = _as_array(heatmaps), _as_array(pafs)
+        if heatmaps.ndim == 4 and heatmaps.shape[0] == 1:
+            heatmaps = heatmaps[0]
+        if pafs.ndim == 4 and pafs.shape[0] == 1:
+            pafs = pafs[0]
+        k_num = self.num_keypoints
+        if heatmaps.ndim != 3 or heatmaps.shape[0] not in (k_num, k_num + 1):
+            raise ValueError(f'heatmaps must be ({k_num}[+1], H, W) or (1, '
+                             f'{k_num}[+1], H, W), got {heatmaps.shape}')
+        if pafs.ndim != 3 or pafs.shape[0] != 2 * self.num_limbs or \
+                pafs.shape[1:] != heatmaps.shape[1:]:
+            raise ValueError(f'pafs must be ({2 * self.num_limbs}, '
+                             f'{heatmaps.shape[1]}, {heatmaps.shape[2]}), '
+                             f'got {pafs.shape}')
+        return heatmaps[:k_num], pafs
+
+    def decode_instances(self, encoded, pafs=None, input_size=None
+                         ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Group the people of one sample, with their instance scores.
+
+        Accepts ``(heatmaps, pafs)``, ``dict(heatmaps=..., pafs=...)``
+        (e.g. :meth:`encode`'s output) or ``heatmaps, pafs`` as two
+        arguments, with ``heatmaps`` (K[+1], H, W), ``pafs`` (2L, H, W), or
+        MMPose's per-sample ``(1, C, H, W)`` slices of both.
+
+        Args:
+            input_size (tuple, optional): (w, h) of the network input the
+                maps were computed from; the stride is ``input_size / (W,
+                H)``. Default: the codec's ``input_size`` (MMPose's
+                ``input_sizes`` of ``AssociativeEmbedding.batch_decode``).
+
+        Returns:
+            keypoints (N, Kd, 2) float32 in input pixels (the dataset's
+            keypoints: with a body model like ``coco_openpose18.py`` the
+            parts are mapped back, the neck dropped), keypoint_scores
+            (N, Kd) and instance_scores (N,), people sorted by instance
+            score.
+        """
         if pafs is None:
             if isinstance(encoded, dict):
                 heatmaps, pafs = encoded['heatmaps'], encoded['pafs']
@@ -416,49 +506,53 @@ class PartAffinityField(BaseKeypointCodec):
                                 "dict(heatmaps=..., pafs=...)")
         else:
             heatmaps = encoded
-        heatmaps = np.asarray(heatmaps)
-        pafs = np.asarray(pafs)
-        k_num = self.num_keypoints
-        if heatmaps.ndim != 3 or heatmaps.shape[0] not in (k_num, k_num + 1):
-            raise ValueError(f'heatmaps must be ({k_num}[+1], H, W), got '
-                             f'{heatmaps.shape}')
-        if pafs.ndim != 3 or pafs.shape[0] != 2 * self.num_limbs or \
-                pafs.shape[1:] != heatmaps.shape[1:]:
-            raise ValueError(f'pafs must be ({2 * self.num_limbs}, '
-                             f'{heatmaps.shape[1]}, {heatmaps.shape[2]}), '
-                             f'got {pafs.shape}')
-        return heatmaps[:k_num], pafs
-
-    def decode_with_scores(self, encoded, pafs=None):
-        """Like :meth:`decode`, plus instance scores.
-
-        Accepts ``(heatmaps, pafs)``, ``dict(heatmaps, pafs)`` or
-        ``decode_with_scores(heatmaps, pafs)``. Maps must be at
-        ``heatmap_size`` (the coordinate mapping uses the codec's stride;
-        other sizes are rescaled proportionally).
-
-        Returns:
-            keypoints (N, Kd, 2) float32 in input pixels (the dataset's
-            keypoints: with a body model like ``coco_openpose18.py`` the
-            parts are mapped back, the neck dropped), keypoint_scores
-            (N, Kd), instance_scores (N,), sorted by instance score.
-        """
-        heatmaps, pafs = self._split(encoded, pafs)
+        heatmaps, pafs = self._sample_maps(heatmaps, pafs)
         kpts, kscores, inst = group_people(
-            heatmaps, pafs, self.limbs, self.redundant_limbs,
-            **self.decode_cfg)
+            heatmaps, pafs, self.limbs, self.redundant_limbs, self.grouping)
         h, w = heatmaps.shape[1:]
-        stride = np.array(self.input_size, np.float64) / np.array([w, h])
-        kpts = ((kpts + 0.5) * stride - 0.5).astype(np.float32)
+        size = self.input_size if input_size is None else input_size
+        size = np.asarray(size, np.float64).reshape(-1)
+        if size.shape != (2, ) or not (size > 0).all():
+            raise ValueError(f'input_size must be a positive (w, h), got '
+                             f'{input_size}')
+        kpts = ((kpts + 0.5) * (size / np.array([w, h])) - 0.5).astype(
+            np.float32)
         if self.body_model is not None:
             kpts, kscores = self.body_model.to_dataset(kpts, kscores)
         return kpts, kscores, inst
 
-    def decode(self, encoded, pafs=None) -> Tuple[np.ndarray, np.ndarray]:
-        """Group people from ``(heatmaps (K[+1], H, W), pafs (2L, H, W))``.
+    def decode(self, encoded, pafs=None, input_size=None
+               ) -> Tuple[np.ndarray, np.ndarray]:
+        """One sample's ``(keypoints, keypoint_scores)`` (MMPose's
+        per-sample contract, which heads unpack into two); the arguments
+        and the instance scores: :meth:`decode_instances`."""
+        return self.decode_instances(encoded, pafs, input_size)[:2]
 
-        Returns keypoints (N, K, 2) in input pixels and keypoint scores
-        (N, K); see :meth:`decode_with_scores` for the instance scores.
+    def batch_decode(self, batch_heatmaps, batch_pafs, input_sizes=None
+                     ) -> Tuple[List[np.ndarray], List[np.ndarray],
+                                List[np.ndarray]]:
+        """Decode (B, K[+1], H, W) confidence maps and (B, 2L, H, W) PAFs.
+
+        ``input_sizes``: per-sample (w, h) of the network input (see
+        :meth:`decode`); None: the codec's ``input_size`` for every sample.
+
+        Returns the per-sample lists ``(keypoints, keypoint_scores,
+        instance_scores)`` (each sample's arrays as
+        :meth:`decode_instances`'), as MMPose's bottom-up
+        ``AssociativeEmbedding.batch_decode``.
         """
-        kpts, kscores, _ = self.decode_with_scores(encoded, pafs)
-        return kpts, kscores
+        batch_heatmaps = _as_array(batch_heatmaps)
+        batch_pafs = _as_array(batch_pafs)
+        if batch_heatmaps.ndim != 4 or batch_pafs.ndim != 4 or \
+                len(batch_heatmaps) != len(batch_pafs):
+            raise ValueError(f'batch_decode expects (B, C, H, W) heatmaps '
+                             f'and PAFs of the same batch, got '
+                             f'{batch_heatmaps.shape}, {batch_pafs.shape}')
+        if input_sizes is None:
+            input_sizes = [None] * len(batch_heatmaps)
+        elif len(input_sizes) != len(batch_heatmaps):
+            raise ValueError(f'{len(input_sizes)} input_sizes for a batch '
+                             f'of {len(batch_heatmaps)}')
+        out = [self.decode_instances(h, p, s) for h, p, s in zip(
+            batch_heatmaps, batch_pafs, input_sizes)]
+        return tuple(list(v) for v in zip(*out)) if out else ([], [], [])

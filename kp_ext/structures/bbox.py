@@ -42,6 +42,37 @@ def bbox_cs2xyxy(center: np.ndarray, scale: np.ndarray) -> np.ndarray:
                           axis=-1)
 
 
+def bboxes_from_keypoints(keypoints: np.ndarray,
+                          keypoint_scores: Optional[np.ndarray] = None
+                          ) -> np.ndarray:
+    """xyxy boxes (N, 4) float32 spanning each person's keypoints (the box
+    of a bottom-up prediction).
+
+    Only keypoints with a score > 0 (found parts) count when
+    ``keypoint_scores`` (N, K) is given; a person with no such keypoint
+    gets the extent of all its keypoints. Non-finite coordinates are
+    ignored (a person without any finite keypoint gets a zero box).
+    """
+    keypoints = np.asarray(keypoints, np.float64)
+    if keypoints.ndim != 3 or keypoints.shape[-1] < 2:
+        raise ValueError(f'keypoints must be (N, K, 2), got shape '
+                         f'{keypoints.shape}')
+    n, k = keypoints.shape[:2]
+    xy = keypoints[..., :2]
+    finite = np.isfinite(xy).all(-1)
+    use = finite
+    if keypoint_scores is not None:
+        keypoint_scores = np.asarray(keypoint_scores).reshape(n, k)
+        found = finite & (keypoint_scores > 0)
+        use = np.where(found.any(1, keepdims=True), found, finite)
+    boxes = np.zeros((n, 4), np.float32)
+    for i in range(n):
+        pts = xy[i][use[i]]
+        if len(pts):
+            boxes[i] = (*pts.min(0), *pts.max(0))
+    return boxes
+
+
 def fix_aspect_ratio(bbox_scale: np.ndarray, aspect_ratio: float):
     """Grow the shorter side of ``bbox_scale`` (…, 2) to ``w / h = ratio``."""
     bbox_scale = np.asarray(bbox_scale, dtype=np.float32)

@@ -1,15 +1,19 @@
-"""COCO segmentation masks in numpy (polygons, RLE, binary arrays).
+"""COCO segmentation masks in numpy (polygons, RLE, binary arrays), and
+how a binary mask follows the image (flip, affine warp).
 
 ``xtcocotools.mask.decode``/``area`` crash under numpy 2 (they use the
 removed ``np.NPY_OWNDATA``), so RLE runs are expanded here; polygons are
 still rasterised by the COCO API (``frPyObjects``) for exact COCO
 semantics.
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
-__all__ = ['rle_string_to_counts', 'decode_rle', 'segs_to_mask']
+__all__ = [
+    'rle_string_to_counts', 'decode_rle', 'segs_to_mask', 'flip_mask',
+    'warp_mask'
+]
 
 
 def rle_string_to_counts(counts) -> np.ndarray:
@@ -128,3 +132,30 @@ def segs_to_mask(segs, img_hw: Tuple[int, int],
                             f'segmentation type {type(seg).__name__}')
         out |= m
     return out
+
+
+def flip_mask(mask: np.ndarray, direction: Optional[str]) -> np.ndarray:
+    """Flip an (H, W) mask as ``RandomFlip`` flips the image:
+    ``'horizontal'``, ``'vertical'``, ``'diagonal'`` (both); None: as is."""
+    if direction == 'horizontal':
+        return np.ascontiguousarray(mask[:, ::-1])
+    if direction == 'vertical':
+        return np.ascontiguousarray(mask[::-1])
+    if direction == 'diagonal':
+        return np.ascontiguousarray(mask[::-1, ::-1])
+    if direction is None:
+        return mask
+    raise ValueError(f'unknown flip direction {direction!r}')
+
+
+def warp_mask(mask: np.ndarray, warp_mat: np.ndarray,
+              out_size: Tuple[int, int]) -> np.ndarray:
+    """Warp a binary (H, W) mask with the 2x3 affine ``warp_mat`` (source ->
+    output pixels) onto ``out_size`` (w, h): nearest neighbour (the mask
+    stays binary), outside the source = 0."""
+    import cv2
+    return cv2.warpAffine(
+        np.ascontiguousarray(mask, dtype=np.uint8),
+        np.asarray(warp_mat, np.float64).reshape(2, 3),
+        (int(out_size[0]), int(out_size[1])), flags=cv2.INTER_NEAREST,
+        borderMode=cv2.BORDER_CONSTANT, borderValue=0)

@@ -4,6 +4,7 @@ Oracles: a per-pixel Python evaluation of the paper's formulas (encode),
 SciPy's map_coordinates / linear_sum_assignment and brute force (grouping),
 hand-built scenes (decode), xtcocotools COCOeval (oracle AP).
 """
+import dataclasses
 import importlib.util
 import itertools
 import math
@@ -330,7 +331,7 @@ def test_noise_maps_decode_with_bounded_candidates_time_and_memory():
                               chunk_pairs=4096)
     tracemalloc.start()
     t0 = time.process_time()
-    kp, ks, inst = codec.decode_with_scores((hm, pafs))
+    kp, ks, inst = codec.decode_instances((hm, pafs))
     cpu = time.process_time() - t0
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
@@ -351,7 +352,7 @@ def test_cap_and_chunks_leave_normal_maps_unchanged():
         got = _roundtrip(codec368(**kw), kp, vis)
         for a, b in zip(ref, got):
             np.testing.assert_array_equal(a, b)
-    assert codec.decode_cfg['max_peaks'] == 127
+    assert codec.grouping.max_peaks == 127
     assert len(ref[0]) >= 8
 
 
@@ -428,7 +429,7 @@ def test_hungarian_is_optimal_and_greedy_is_the_reference():
 
 def _roundtrip(codec, kp, vis):
     enc = codec.encode(kp, vis)
-    return codec.decode_with_scores((enc['heatmaps'], enc['pafs']))
+    return codec.decode_instances((enc['heatmaps'], enc['pafs']))
 
 
 def random_crowd(rng, n, min_gap=26.0):
@@ -546,7 +547,8 @@ def test_reference_grouping_filters_hand_made():
     pafs = ea['pafs'] + eb['pafs'] + 0.1 * ec['pafs']
 
     def people(**filters):
-        kp, ks, _ = codec368(**kw, **filters).decode_with_scores((hm, pafs))
+        kp, ks, _ = codec368(**kw, **filters).decode_instances(
+            (hm, pafs))
         x = [k[s > 0][:, 0].mean() for k, s in zip(kp, ks)]
         assert all(min(abs(v - 80), abs(v - 184), abs(v - 288)) < 5
                    for v in x)
@@ -591,12 +593,12 @@ def test_bad_inputs_give_defined_outputs():
     pafs = np.full((58, 46, 46), np.nan, np.float32)
     for h_, p_ in ((hm, pafs), (np.zeros_like(hm), np.zeros_like(pafs)),
                    (np.full_like(hm, np.inf), pafs)):
-        kp, ks, inst = codec.decode_with_scores(h_, p_)
+        kp, ks, inst = codec.decode_instances(h_, p_)
         assert kp.shape == (0, k, 2) and ks.shape == (0, k)
         assert inst.shape == (0,)
     # peaks but NaN PAFs: lone parts, no connections, no crash
     enc = codec.encode(person(180, 180, 200)[None], np.ones((1, k)))
-    kp, ks, inst = codec.decode_with_scores(enc['heatmaps'], pafs)
+    kp, ks, inst = codec.decode_instances(enc['heatmaps'], pafs)
     assert kp.shape == (k, k, 2) and np.isfinite(kp).all()
     # two identical people on top of each other: one person
     p = person(180, 180, 200)
@@ -632,8 +634,8 @@ def test_python_loop_baseline_agrees_with_vectorised_greedy():
     enc = codec.encode(kp, vis)
     lk, ls, li = bench.loop_group_people(
         enc['heatmaps'], enc['pafs'], codec.limbs, codec.redundant_limbs,
-        **codec.decode_cfg)
-    gk, gs, gi = codec.decode_with_scores(enc)
+        **dataclasses.asdict(codec.grouping))
+    gk, gs, gi = codec.decode_instances(enc)
     gk = (gk + 0.5) / STRIDE - 0.5
     assert lk.shape == gk.shape and len(lk) >= 12
     for i in range(len(lk)):
@@ -655,3 +657,202 @@ def test_oracle_ap_synthetic_20_people():
     scenes = bench.synthetic_scenes(8, 20, seed=3)
     assert all(len(s[0]) == 20 for s in scenes)
     assert bench.synthetic_oracle_ap(scenes) >= 0.9
+
+
+# ---------------------------------------------------------------- contract
+
+
+def test_decode_contract_instances_batches_and_mmpose_slices():
+    """decode_instances returns (keypoints, keypoint scores, instance
+    scores), decode the first two (MMPose's per-sample contract);
+    batch_decode the three per-sample lists (AssociativeEmbedding's
+    contract, with its ``input_sizes``); MMPose's per-sample (1, C, H, W)
+    slices decode like (C, H, W) maps."""
+    import torch
+    codec = codec368()
+    scenes = [np.stack([person(120, 180, 200), person(260, 170, 180)]),
+              person(180, 180, 220)[None]]
+    encs = [codec.encode(s) for s in scenes]
+    singles = [codec.decode_instances(e) for e in encs]
+    for (kp, ks, inst), gt in zip(singles, scenes):
+        assert kp.shape == (len(gt), 17, 2) and ks.shape == (len(gt), 17)
+        assert inst.shape == (len(gt), ) and np.all(inst > 0)
+        assert np.all(np.diff(inst) <= 0)          # sorted by instance score
+        pairs, cost = match_people(kp, gt, np.ones(gt.shape[:2]))
+        assert max(cost[i, j] for i, j in pairs) < 1.0
+    # MMPose's BaseHead.decode (no batch_decode) hands each sample over as
+    # (1, C, H, W) slices (np.split of the batch)
+    got = codec.decode(encs[0]['heatmaps'][None], encs[0]['pafs'][None])
+    assert len(got) == 2
+    for a, b in zip(got, singles[0][:2]):
+        np.testing.assert_array_equal(a, b)
+    # a batch: the same per-sample results, as lists
+    hm = np.stack([e['heatmaps'] for e in encs])
+    pafs = np.stack([e['pafs'] for e in encs])
+    kps, kss, insts = codec.batch_decode(hm, pafs)
+    assert len(kps) == len(kss) == len(insts) == 2
+    for got, want in zip(zip(kps, kss, insts), singles):
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+    # tensors (as MMPose's heads pass them), even requiring grad
+    t_hm = torch.from_numpy(hm).requires_grad_()
+    kps_t = codec.batch_decode(t_hm, torch.from_numpy(pafs))[0]
+    np.testing.assert_array_equal(kps_t[1], kps[1])
+    # input_sizes: the same maps seen as the output of a 2x larger input
+    # (hand-computed: x_in = (x_map + 0.5) * stride - 0.5, stride 16)
+    kps2 = codec.batch_decode(hm, pafs, input_sizes=[(736, 736)] * 2)[0]
+    np.testing.assert_allclose(kps2[0], (kps[0] + 0.5) * 2 - 0.5, atol=1e-4)
+    kp2, _ = codec.decode(encs[1], input_size=(736, 368))
+    np.testing.assert_allclose(kp2[..., 0], (kps[1][..., 0] + 0.5) * 2 - 0.5,
+                               atol=1e-4)
+    np.testing.assert_allclose(kp2[..., 1], kps[1][..., 1], atol=1e-4)
+    with pytest.raises(ValueError, match='input_sizes'):
+        codec.batch_decode(hm, pafs, input_sizes=[(368, 368)])
+    with pytest.raises(ValueError, match='input_size'):
+        codec.decode(encs[1], input_size=(0, 368))
+    with pytest.raises(ValueError, match='batch'):
+        codec.batch_decode(hm[0], pafs[0])
+    assert codec.support_batch_decoding
+
+
+# ------------------------------------------------ invalid_segs frames
+
+
+def _crowd_scene():
+    """A 640 x 427 image (COCO's size for many images) with a crowd RLE of
+    the image's size and a polygon in image pixels."""
+    import xtcocotools.mask as mask_util
+    h, w = 427, 640
+    blob = np.zeros((h, w), np.uint8)
+    blob[200:380, 60:300] = 1
+    rle = mask_util.encode(np.asfortranarray(blob))   # size (427, 640)
+    poly = [[420., 40., 600., 60., 560., 250., 400., 220.]]
+    return (h, w), [rle, poly]
+
+
+def test_invalid_segs_in_image_frame_give_kp_ext_paths_mask():
+    """MMPose's pipeline hands COCO's original-image segmentations (and
+    ``ori_shape``, ``warp_mat``, ``flip``) to GenerateTarget; with
+    ``invalid_segs_frame='image'`` the codec brings them to the input
+    itself and the loss mask is the one of kp_ext's path (segmentations
+    warped by BottomupRandomAffine, codec in the input frame)."""
+    import copy
+
+    from kp_ext.datasets.transforms import (BottomupRandomAffine,
+                                            GenerateTarget)
+    (h, w), segs = _crowd_scene()
+    size, maps = (368, 368), (46, 46)
+    np.random.seed(3)
+    sample = dict(img=np.zeros((h, w, 3), np.uint8), img_shape=(h, w),
+                  ori_shape=(h, w), keypoints=np.zeros((0, 17, 2),
+                                                       np.float32),
+                  keypoints_visible=np.zeros((0, 17), np.float32),
+                  invalid_segs=copy.deepcopy(segs))
+    res = BottomupRandomAffine(size, rotate_factor=20.)(sample)
+    assert abs(res['input_rotation']) > 0.1          # a real rotation
+    kp_ext_mask = GenerateTarget(dict(
+        type='PartAffinityField', input_size=size,
+        heatmap_size=maps))(copy.deepcopy(res))['heatmap_mask']
+    assert 20 < (kp_ext_mask == 0).sum() < kp_ext_mask.size - 20
+
+    # MMPose-style results: original segmentations, warp_mat, ori_shape
+    mm = dict(res, invalid_segs=copy.deepcopy(segs), flip=False,
+              flip_direction=None)
+    image_codec = dict(type='PartAffinityField', input_size=size,
+                       heatmap_size=maps, invalid_segs_frame='image')
+    got = GenerateTarget(image_codec)(copy.deepcopy(mm))['heatmap_mask']
+    np.testing.assert_array_equal(got, kp_ext_mask)
+    # MMPose flips after the affine (RandomFlip follows
+    # BottomupRandomAffine): the mask is the mirror image
+    flipped = GenerateTarget(image_codec)(dict(
+        copy.deepcopy(mm), flip=True,
+        flip_direction='horizontal'))['heatmap_mask']
+    np.testing.assert_array_equal(flipped, kp_ext_mask[:, ::-1])
+
+    # the input-frame codec refuses the original-size RLE, naming the
+    # option
+    codec = codec368()
+    with pytest.raises(ValueError, match=r"invalid_segs_frame='image'.*"
+                       r"RLE size \(427, 640\)"):
+        codec.encode(np.zeros((0, 17, 2)), invalid_segs=segs[:1])
+
+
+def test_invalid_segs_image_frame_hand_case_and_errors():
+    # 40 x 40 image, input 80 x 80 at twice its scale, maps 10 x 10: the
+    # polygon's image pixels 8..19 x 12..23 are input pixels 16..39 x
+    # 24..47, map pixels x 2..4, y 3..5 (stride 8)
+    codec = PartAffinityField((80, 80), (10, 10), limbs=[(0, 1)],
+                              invalid_segs_frame='image')
+    assert {'invalid_segs', 'ori_shape', 'warp_mat', 'flip',
+            'flip_direction'} <= codec.auxiliary_encode_keys
+    assert PartAffinityField((80, 80), (10, 10), limbs=[(0, 1)]) \
+        .auxiliary_encode_keys == {'invalid_segs'}
+    kp = np.zeros((0, 2, 2))
+    poly = [[8, 12, 20, 12, 20, 24, 8, 24]]
+    twice = np.array([[2., 0, 0], [0, 2., 0]])
+    m = codec.encode(kp, invalid_segs=[poly], ori_shape=(40, 40),
+                     warp_mat=twice)['heatmap_mask']
+    expect = np.ones((10, 10))
+    expect[3:6, 2:5] = 0
+    np.testing.assert_array_equal(m, expect)
+    # flipped horizontally after the warp: map columns 10 - 1 - (2..4)
+    m = codec.encode(kp, invalid_segs=[poly], ori_shape=(40, 40),
+                     warp_mat=twice, flip=True,
+                     flip_direction='horizontal')['heatmap_mask']
+    np.testing.assert_array_equal(m, expect[:, ::-1])
+    # an image of the input's size needs no warp
+    m = codec.encode(kp, invalid_segs=[[[16, 24, 40, 24, 40, 48, 16, 48]]],
+                     ori_shape=(80, 80))['heatmap_mask']
+    np.testing.assert_array_equal(m, expect)
+    with pytest.raises(KeyError, match='ori_shape'):
+        codec.encode(kp, invalid_segs=[poly], warp_mat=twice)
+    with pytest.raises(KeyError, match='warp_mat'):
+        codec.encode(kp, invalid_segs=[poly], ori_shape=(40, 40))
+    with pytest.raises(TypeError, match="invalid_segs_frame='input'"):
+        codec.encode(kp, invalid_segs=[np.ones((80, 80), bool)],
+                     ori_shape=(40, 40), warp_mat=twice)
+    with pytest.raises(ValueError, match='RLE size'):
+        codec.encode(kp, invalid_segs=[dict(size=[80, 80], counts=b'0')],
+                     ori_shape=(40, 40), warp_mat=twice)
+    with pytest.raises(ValueError, match='invalid_segs_frame'):
+        PartAffinityField((80, 80), (10, 10), limbs=[(0, 1)],
+                          invalid_segs_frame='crop')
+
+
+def test_grouping_settings_object():
+    """group_people takes one GroupingSettings (or its config dict); the
+    codec builds it from its flat config keys."""
+    S = G.GroupingSettings
+    s = S.from_config(dict(matching='greedy', min_parts=4,
+                           min_score_per_part=0.4, refine='none'))
+    assert (s.matching, s.min_parts, s.min_score_per_part, s.refine) == \
+        ('greedy', 4, 0.4, None)
+    assert s.max_peaks == 127 and s.upsample == 1.0      # defaults
+    assert S.from_config(None) == S() and S.from_config(s) is s
+    with pytest.raises(TypeError, match='min_part'):
+        S.from_config(dict(min_part=3))
+    for bad in (dict(matching='auction'), dict(refine='dark'),
+                dict(max_peaks=0), dict(chunk_pairs=0)):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            S(**bad)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.min_parts = 2
+    codec = codec368(matching='greedy', min_parts=4, min_score_per_part=0.4,
+                     refine='none')
+    assert codec.grouping == s
+    # the same grouping through the object, its dict, and the codec
+    enc = codec.encode(np.stack([person(120, 180, 200),
+                                 person(260, 170, 180)]))
+    by_obj = G.group_people(enc['heatmaps'], enc['pafs'], codec.limbs,
+                            codec.redundant_limbs, s)
+    by_dict = G.group_people(enc['heatmaps'], enc['pafs'], codec.limbs,
+                             codec.redundant_limbs, dataclasses.asdict(s))
+    assert len(by_obj[0]) == 2
+    for a, b in zip(by_obj, by_dict):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(to_input(by_obj[0]), codec.decode(enc)[0],
+                               atol=1e-4)
+    # a stricter filter drops everyone: the settings are really used
+    strict = G.group_people(enc['heatmaps'], enc['pafs'], codec.limbs,
+                            codec.redundant_limbs, dict(min_parts=18))
+    assert strict[0].shape == (0, 17, 2)

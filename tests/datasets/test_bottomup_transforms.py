@@ -252,7 +252,7 @@ def test_mask_made_before_flip_but_not_flipped_raises():
 # ------------------------------------------------- flip consistency (PAFs)
 @pytest.mark.parametrize('seed', [0, 1])
 def test_flipped_sample_gives_flipped_targets(seed):
-    from kp_ext.models.paf_utils import flip_pafs
+    from kp_ext.models.heads.paf_heads.paf_flip import flip_pafs
     codec = PartAffinityField(input_size=(64, 64), heatmap_size=(32, 32),
                               sigma=1.5, limb_width=1.5)
     s = people_sample(64, 64, n=3, seed=seed)

@@ -141,6 +141,34 @@ def test_predict_recovers_keypoints_in_image_coordinates():
     assert out[0].metainfo['batch_input_shape'] == (INPUT[1], INPUT[0])
 
 
+def test_head_output_mapped_to_the_image_once():
+    """The head returns keypoints, boxes and scores in input pixels (its
+    codec's decode, nothing else); the estimator maps keypoints and boxes
+    with the input -> image map and leaves the scores as they are."""
+    img, kpts, table = _oracle_setup()
+    model = _estimator()
+    model.backbone = _OracleBackbone(table)
+    model.eval()
+    feats = model.extract_feat(img[None])
+    ds = _sample(batch_input_shape=(INPUT[1], INPUT[0]))
+    head_out = model.head.predict(feats, [ds])[0]
+    want_kp, want_ks, want_inst = model.head.decoder.decode_instances(
+        (table[0][1][2 * L:].numpy(), table[0][1][:2 * L].numpy()))
+    np.testing.assert_array_equal(head_out.keypoints, want_kp)
+    np.testing.assert_array_equal(head_out.keypoint_scores, want_ks)
+    np.testing.assert_array_equal(head_out.bbox_scores, want_inst)
+    out = model(img[None], [_sample()], mode='predict')[0].pred_instances
+    # hand-computed map: image = input * 2 + (130, 90) - (96, 64)
+    np.testing.assert_allclose(out.keypoints, want_kp * 2 + [34., 26.],
+                               atol=1e-4)
+    np.testing.assert_allclose(out.bboxes,
+                               head_out.bboxes * 2 + [34., 26., 34., 26.],
+                               atol=1e-4)
+    np.testing.assert_array_equal(out.bbox_scores, want_inst)
+    np.testing.assert_array_equal(out.scores, want_inst)
+    np.testing.assert_array_equal(out.keypoint_scores, want_ks)
+
+
 def test_flip_test_averages_back_to_original_maps():
     img, kpts, table = _oracle_setup()
     model = _estimator(flip_test=True, output_heatmaps=True)

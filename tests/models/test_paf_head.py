@@ -4,13 +4,14 @@ import torch
 from mmengine.structures import PixelData
 
 from kp_ext.codecs.part_affinity_field import PartAffinityField
-from kp_ext.models.heads.paf_head import PartAffinityFieldHead
+from kp_ext.models.heads import PartAffinityFieldHead
 from kp_ext.models.losses.paf_loss import PAFLoss
-from kp_ext.models.paf_utils import (bboxes_from_keypoints, flip_pafs,
-                                     get_limb_flip_map)
+from kp_ext.models.heads.paf_heads.paf_flip import (flip_pafs,
+                                                    get_limb_flip_map)
 from kp_ext.models.utils import flip_heatmaps
 from kp_ext.registry import MODELS
-from kp_ext.structures import PoseDataSample, flip_keypoints
+from kp_ext.structures import (PoseDataSample, bboxes_from_keypoints,
+                               flip_keypoints)
 
 # COCO-17 left/right partners
 COCO_FLIP = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
@@ -189,6 +190,52 @@ def test_head_arch_none_splits_backbone_stages():
         PartAffinityFieldHead(in_channels=8, num_keypoints=K)
 
 
+@pytest.mark.parametrize('arch,name,net', [
+    ('2017', 'OpenPose2017Head', dict(num_stages=2, stage_channels=4,
+                                      mid_channels=8)),
+    ('2019', 'OpenPose2019Head', dict(num_paf_stages=2, num_cm_stages=1,
+                                      stage_channels=4, mid_channels=8,
+                                      num_dense_blocks=2)),
+    (None, 'PAFSplitHead', dict(num_stages=2))])
+def test_one_class_per_network_and_the_arch_factory(arch, name, net):
+    """Each network is a class registered under its own name; the
+    ``PartAffinityFieldHead(arch=...)`` interface builds the same one (same
+    class, same parameters from the same seed)."""
+    from kp_ext.models.heads import BasePAFHead
+    base = dict(num_keypoints=K, num_limbs=L)
+    if arch is not None:
+        base['in_channels'] = 6
+    torch.manual_seed(0)
+    direct = MODELS.build(dict(type=name, **base, **net))
+    torch.manual_seed(0)
+    legacy = MODELS.build(dict(type='PartAffinityFieldHead', arch=arch,
+                               **base, **net))
+    assert type(direct) is type(legacy) is MODELS.get(name)
+    assert isinstance(direct, BasePAFHead) and direct.arch == arch
+    sd_a, sd_b = direct.state_dict(), legacy.state_dict()
+    assert list(sd_a) == list(sd_b)
+    for key in sd_a:
+        assert torch.equal(sd_a[key], sd_b[key]), key
+    # the factory ignores the other networks' arguments, as the single
+    # class did; the network classes take only their own
+    others = dict(num_paf_stages=3, num_dense_blocks=4) if arch != '2019' \
+        else dict(num_stages=5)
+    assert type(PartAffinityFieldHead(arch=arch, **base, **net,
+                                      **others)) is type(direct)
+    with pytest.raises(TypeError, match=next(iter(others))):
+        MODELS.build(dict(type=name, **base, **net, **others))
+
+
+def test_factory_errors():
+    with pytest.raises(ValueError, match="arch must be"):
+        PartAffinityFieldHead(arch='2018', num_keypoints=K, num_limbs=L)
+    with pytest.raises(ValueError, match='in_channels'):
+        PartAffinityFieldHead(arch='2019', num_keypoints=K, num_limbs=L)
+    with pytest.raises(ValueError, match='in_channels'):
+        MODELS.build(dict(type='OpenPose2017Head', in_channels=0,
+                          num_keypoints=K, num_limbs=L))
+
+
 # ---------------------------------------------------------------- loss
 def _sample(enc, mask=None):
     ds = PoseDataSample()
@@ -349,6 +396,43 @@ def test_head_predict_recovers_keypoints_and_flip_test():
                      [PoseDataSample()], dict(flip_test=True))
 
 
+def test_base_head_decode_instances_batch_and_per_sample_paths():
+    """BaseHead.decode: a codec's (keypoints, keypoint scores, instance
+    scores) -> InstanceData with bbox_scores / scores, through
+    batch_decode or the per-sample loop, with the input sizes passed on."""
+    from kp_ext.codecs.base import BaseKeypointCodec
+
+    class _PerSample(PartAffinityField):
+        """No batch_decode; a per-sample decode with instance scores."""
+        batch_decode = BaseKeypointCodec.batch_decode
+        decode = PartAffinityField.decode_instances
+
+    codec = _codec()
+    kpts = _people()
+    maps = _maps_of(codec.encode(kpts)).repeat(2, 1, 1, 1)
+    hm, paf = maps[:, 2 * L:], maps[:, :2 * L]
+    head = _arch_none_head()
+    sizes = [INPUT, (INPUT[0] * 2, INPUT[1])]
+    batched = head.decode((hm, paf), input_sizes=sizes)
+    head.decoder = _PerSample(input_size=INPUT, heatmap_size=MAP, sigma=1.0)
+    assert not head.decoder.support_batch_decoding
+    looped = head.decode((hm, paf), input_sizes=sizes)
+    for b, p_, size in zip(batched, looped, sizes):
+        want = codec.decode_instances(hm[0].numpy(), paf[0].numpy(),
+                                      input_size=size)
+        for inst in (b, p_):
+            np.testing.assert_array_equal(inst.keypoints, want[0])
+            np.testing.assert_array_equal(inst.keypoint_scores, want[1])
+            np.testing.assert_array_equal(inst.bbox_scores, want[2])
+            np.testing.assert_array_equal(inst.scores, want[2])
+    _match(batched[0].keypoints, kpts, 1.0)
+    np.testing.assert_allclose(batched[1].keypoints[..., 0],
+                               (batched[0].keypoints[..., 0] + 0.5) * 2 - 0.5,
+                               atol=1e-4)
+    with pytest.raises(ValueError, match='input_sizes'):
+        head.decode((hm, paf), input_sizes=sizes[:1])
+
+
 def test_head_predict_input_frame_from_batch_input_shape():
     # maps of a 2x larger input: keypoints come out in that input's pixels
     big_in = (INPUT[0] * 2, INPUT[1] * 2)
@@ -377,10 +461,38 @@ def test_head_predict_empty():
                               arch=None).predict((zeros, ), None)
 
 
-def test_bboxes_from_keypoints():
-    kpts = np.array([[[1, 2], [5, 9], [100, 100]]], np.float32)
-    scores = np.array([[1, 0.5, 0]], np.float32)
-    np.testing.assert_allclose(bboxes_from_keypoints(kpts, scores),
-                               [[1, 2, 5, 9]])
-    np.testing.assert_allclose(bboxes_from_keypoints(kpts), [[1, 2, 100, 100]])
-    assert bboxes_from_keypoints(np.zeros((0, 3, 2))).shape == (0, 4)
+# ------------------------------------------------------- foreign scope
+def _foreign_models():
+    """A model registry of another scope (as MMPose's, say), child of
+    mmengine's root like kp_ext's."""
+    from mmengine.registry import MODELS as ROOT
+    from mmengine.registry import Registry
+    scope = 'kp_ext_paf_foreign_test'
+    found = ROOT._search_child(scope)   # (an empty registry is falsy)
+    return Registry('model', parent=ROOT, scope=scope) if found is None \
+        else found
+
+
+@pytest.mark.parametrize('cfg', [
+    dict(type='kp_ext.OpenPose2017Head', in_channels=4, num_stages=1,
+         stage_channels=4, mid_channels=4),
+    dict(type='kp_ext.OpenPose2019Head', in_channels=4, num_paf_stages=1,
+         num_cm_stages=1, stage_channels=4, mid_channels=4,
+         num_dense_blocks=1),
+    dict(type='kp_ext.PAFSplitHead'),
+    dict(type='kp_ext.PartAffinityFieldHead', arch='2017', in_channels=4,
+         num_stages=1, stage_channels=4, mid_channels=4)])
+def test_heads_build_their_default_parts_under_a_foreign_scope(cfg):
+    """The default loss names its scope (``kp_ext.PAFLoss``), so a caller
+    whose default scope is another library's builds the same head."""
+    from mmengine.registry import DefaultScope
+    foreign = _foreign_models()
+    with DefaultScope.overwrite_default_scope(foreign.scope):
+        head = foreign.build(dict(cfg, num_keypoints=K, num_limbs=L))
+        assert type(head.loss_module) is PAFLoss
+        # control: an unscoped 'PAFLoss' is not found from that scope
+        with pytest.raises(KeyError, match='PAFLoss'):
+            MODELS.build(dict(type='PAFLoss'))
+    feats = torch.randn(1, 4 if 'in_channels' in cfg else 2 * L + K, 3, 3)
+    pafs, cms = head(feats)
+    assert pafs[-1].shape == (1, 2 * L, 3, 3) and cms[-1].shape == (1, K, 3, 3)

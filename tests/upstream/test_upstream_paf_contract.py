@@ -20,8 +20,6 @@ PEOPLE = np.array([[[16.0, 16.0], [16.0, 40.0], [16.0, 64.0]],
                    [[64.0, 24.0], [64.0, 48.0], [64.0, 72.0]]])
 
 
-@pytest.mark.xfail(strict=False,
-                   reason='PAF contract lands with paf-structure')
 def test_paf_codec_decodes_with_mmpose_contract():
     codec = MMPOSE_CODECS.build(dict(
         type='kp_ext.PartAffinityField', input_size=(96, 96),

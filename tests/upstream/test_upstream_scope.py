@@ -32,9 +32,7 @@ def test_heatmap_head_default_loss_is_kp_ext(mmpose_scope):
     assert type(head.loss_module) is KeypointMSELoss
 
 
-@pytest.mark.xfail(strict=False,
-                   reason='scoped PAF head defaults land with paf-structure')
 def test_paf_head_builds_under_mmpose_scope(mmpose_scope):
     head = MODELS.build(dict(type='kp_ext.PartAffinityFieldHead', arch=None,
-                             in_channels=8, num_keypoints=4, num_limbs=3))
+                             in_channels=10, num_keypoints=4, num_limbs=3))
     assert type(head.loss_module) is PAFLoss

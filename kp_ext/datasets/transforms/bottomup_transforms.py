@@ -70,7 +70,7 @@ from scipy.stats import truncnorm
 from kp_ext.datasets.sample_rng import sample_rng
 from kp_ext.registry import TRANSFORMS
 from kp_ext.structures import apply_affine, get_warp_matrix
-from kp_ext.structures.mask import segs_to_mask
+from kp_ext.structures.mask import flip_mask, segs_to_mask, warp_mask
 from .loading import _describe
 
 __all__ = ['GenerateInvalidMask', 'BottomupRandomAffine', 'BottomupResize']
@@ -82,16 +82,6 @@ _PROFILE_KEY = 'invalid_mask_profile'
 # ---------------------------------------------------------------------------
 # invalid regions
 # ---------------------------------------------------------------------------
-def _flip_2d(mask: np.ndarray, direction: Optional[str]) -> np.ndarray:
-    if direction == 'horizontal':
-        return np.ascontiguousarray(mask[:, ::-1])
-    if direction == 'vertical':
-        return np.ascontiguousarray(mask[::-1])
-    if direction == 'diagonal':
-        return np.ascontiguousarray(mask[::-1, ::-1])
-    return mask
-
-
 def _profile(mask: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """Column and row sums: cheap fingerprint to detect a missed flip."""
     m = mask.astype(np.int64)
@@ -148,7 +138,7 @@ def _current_invalid_mask(results: dict, img_hw) -> Optional[np.ndarray]:
         return None
     mask = segs_to_mask(segs, img_hw, _describe(results))
     if results.get('flip'):
-        mask = _flip_2d(mask, results.get('flip_direction'))
+        mask = flip_mask(mask, results.get('flip_direction'))
     return mask
 
 
@@ -161,10 +151,7 @@ def _warp_invalid(results: dict, img_hw, warp_mat: np.ndarray,
         results[_MASK_KEY] = np.zeros((out_size[1], out_size[0]), np.uint8)
         results['invalid_segs'] = []
         return
-    warped = cv2.warpAffine(
-        mask, warp_mat, (int(out_size[0]), int(out_size[1])),
-        flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
-        borderValue=0)
+    warped = warp_mask(mask, warp_mat, out_size)
     results[_MASK_KEY] = warped
     results['invalid_segs'] = [warped.astype(bool)] if warped.any() else []
 
@@ -189,7 +176,7 @@ class GenerateInvalidMask(BaseTransform):
         segs = results.get('invalid_segs')
         mask = segs_to_mask(segs, img_hw, _describe(results))
         if results.get('flip'):
-            mask = _flip_2d(mask, results.get('flip_direction'))
+            mask = flip_mask(mask, results.get('flip_direction'))
         results[_MASK_KEY] = mask
         made_dir = results.get('flip_direction') if results.get(
             'flip') else None

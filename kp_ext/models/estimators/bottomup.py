@@ -38,9 +38,11 @@ Test-time augmentation (``test_cfg``):
   ``pred_fields`` (heatmaps, pafs).
 
 The batch tensor's size is recorded in every data sample's metainfo as
-``batch_input_shape`` (h, w) before the head decodes: the head reports
-keypoints in pixels of that tensor (right/bottom padding added by the data
-preprocessor does not move them).
+``batch_input_shape`` (h, w) before the head decodes: the head (its codec)
+reports keypoints and boxes in pixels of that tensor (right/bottom padding
+added by the data preprocessor does not move them), and
+:meth:`_finish_instances` maps them to the image, once, as MMPose's
+``BottomupPoseEstimator.add_pred_to_datasample`` does.
 """
 from typing import Sequence, Tuple
 
@@ -49,7 +51,6 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from kp_ext.models.estimators.base import BasePoseEstimator
-from kp_ext.models.paf_utils import bboxes_from_keypoints
 from kp_ext.registry import MODELS
 from kp_ext.utils import to_numpy
 
@@ -62,7 +63,8 @@ class BottomupPoseEstimator(BasePoseEstimator):
 
     The head must provide ``predict(feats, data_samples, test_cfg)`` and,
     for ``multiscale_test``, ``predict_maps`` / ``predict_from_maps`` (as
-    :class:`PartAffinityFieldHead` does).
+    every :class:`BasePAFHead` does), with keypoints (and boxes, if any) in
+    input pixels.
     """
 
     def loss(self, inputs: Tensor, data_samples: list) -> dict:
@@ -166,29 +168,20 @@ class BottomupPoseEstimator(BasePoseEstimator):
 
     # ----------------------------------------------------- to the image
     def _finish_instances(self, pred_instances, data_sample):
-        """Keypoints to the original image, instance scores, boxes from the
-        keypoints' extent."""
+        """Keypoints and boxes from the network input to the original
+        image: the one place bottom-up predictions change frame (the head
+        returns them, with their scores, in input pixels)."""
+        meta, hint = data_sample.metainfo, ' (BottomupResize sets them)'
         keypoints = to_numpy(pred_instances.keypoints).astype(np.float32)
-        n = keypoints.shape[0]
-        keypoints = keypoints.reshape(n, -1, keypoints.shape[-1]) \
-            if n else keypoints
-        keypoints[..., :2] = self.input_to_image(
-            keypoints[..., :2], data_sample.metainfo,
-            ' (BottomupResize sets them)')
-        scores = to_numpy(pred_instances.keypoint_scores).astype(
-            np.float32)
+        keypoints[..., :2] = self.input_to_image(keypoints[..., :2], meta,
+                                                 hint)
         pred_instances.keypoints = keypoints
-        pred_instances.keypoint_scores = scores
+        if 'bboxes' in pred_instances:
+            # the map is a positive scale + shift per axis (no rotation at
+            # test time): the corners of a box stay its corners
+            corners = to_numpy(pred_instances.bboxes).reshape(-1, 2, 2)
+            pred_instances.bboxes = self.input_to_image(
+                corners, meta, hint).reshape(-1, 4)
         if 'keypoints_visible' not in pred_instances:
-            pred_instances.keypoints_visible = scores.copy()
-        if 'scores' not in pred_instances:
-            pred_instances.scores = (
-                to_numpy(pred_instances.bbox_scores).astype(np.float32)
-                if 'bbox_scores' in pred_instances else
-                np.ones(n, np.float32))
-        if 'bbox_scores' not in pred_instances:
-            pred_instances.bbox_scores = to_numpy(
-                pred_instances.scores).astype(np.float32)
-        pred_instances.bboxes = bboxes_from_keypoints(keypoints, scores)
+            pred_instances.keypoints_visible = pred_instances.keypoint_scores
         return pred_instances
-

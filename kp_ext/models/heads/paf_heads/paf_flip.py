@@ -1,7 +1,5 @@
-"""Helpers for part affinity fields (OpenPose) on the model side.
+"""Horizontal flip of part affinity fields (OpenPose test-time flip).
 
-Horizontal flip of PAFs
------------------------
 A PAF tensor has two channels per limb, ``(2l, 2l + 1)`` = (x, y) of the
 unit vector pointing from part ``a`` to part ``b`` of limb ``l = (a, b)``
 (the layout of :class:`kp_ext.codecs.PartAffinityField`).
@@ -23,17 +21,14 @@ The mapping ``l -> m`` is an involution (flipping twice is the identity),
 so :func:`flip_pafs` also brings maps predicted on a flipped image back to
 the original frame (test-time flip), just like
 :func:`kp_ext.models.utils.tta.flip_heatmaps` for the confidence maps.
-
-:func:`bboxes_from_keypoints` gives bottom-up predictions a box: the
-extent of each person's found keypoints.
 """
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ['get_limb_flip_map', 'flip_pafs', 'bboxes_from_keypoints']
+__all__ = ['get_limb_flip_map', 'flip_pafs']
 
 
 def get_limb_flip_map(limbs: Sequence[Sequence[int]],
@@ -126,33 +121,3 @@ def flip_pafs(pafs: Union[Tensor, np.ndarray],
     out = np.flip(pafs, axis=-1)[..., channels, :, :]
     return (out * np.asarray(signs, dtype=pafs.dtype).reshape(-1, 1, 1)
             ).astype(pafs.dtype, copy=False)
-
-
-def bboxes_from_keypoints(keypoints: np.ndarray,
-                          keypoint_scores: Optional[np.ndarray] = None
-                          ) -> np.ndarray:
-    """xyxy boxes (N, 4) float32 spanning each person's keypoints.
-
-    Only keypoints with a score > 0 (found parts) count when
-    ``keypoint_scores`` (N, K) is given; a person with no such keypoint
-    gets the extent of all its keypoints. Non-finite coordinates are
-    ignored (a person without any finite keypoint gets a zero box).
-    """
-    keypoints = np.asarray(keypoints, np.float64)
-    if keypoints.ndim != 3 or keypoints.shape[-1] < 2:
-        raise ValueError(f'keypoints must be (N, K, 2), got shape '
-                         f'{keypoints.shape}')
-    n, k = keypoints.shape[:2]
-    xy = keypoints[..., :2]
-    finite = np.isfinite(xy).all(-1)
-    use = finite
-    if keypoint_scores is not None:
-        keypoint_scores = np.asarray(keypoint_scores).reshape(n, k)
-        found = finite & (keypoint_scores > 0)
-        use = np.where(found.any(1, keepdims=True), found, finite)
-    boxes = np.zeros((n, 4), np.float32)
-    for i in range(n):
-        pts = xy[i][use[i]]
-        if len(pts):
-            boxes[i] = (*pts.min(0), *pts.max(0))
-    return boxes
