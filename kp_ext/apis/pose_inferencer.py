@@ -13,13 +13,11 @@ JSON-ready dicts (:func:`prediction_to_dict`, COCO-style
 ``[x, y, score, ...]`` keypoints with a person score); drawings on request
 with kp_ext's ``PoseLocalVisualizer``.
 """
-import copy
 import itertools
 import logging
 import os
 from typing import Iterator, List, Optional
 
-import cv2
 import numpy as np
 from mmengine.config import Config
 from mmengine.infer import BaseInferencer
@@ -150,13 +148,13 @@ class PoseInferencer(BaseInferencer):
         return _pipeline(self.model)
 
     def _init_visualizer(self, cfg):
-        from kp_ext.visualization import PoseLocalVisualizer, landmark_colors
+        from kp_ext.visualization import PoseLocalVisualizer, distinct_colors
         vis = PoseLocalVisualizer(name=f'kp_ext_infer_{next(_counter)}',
                                   radius=3, line_width=2)
         if model_kind(self.model) == 'landmarks':
             k = self.model.head.num_keypoints
             vis.kpt_color = [tuple(int(v) for v in c)
-                             for c in landmark_colors(k)]
+                             for c in distinct_colors(k)]
         else:
             vis.set_dataset_meta(self.model.dataset_meta)
         return vis

@@ -25,7 +25,6 @@ import logging
 from typing import Optional
 
 import numpy as np
-import torch
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
