@@ -1,3 +1,24 @@
-from kp_ext.utils.package import import_submodules
+"""The package's modules, imported explicitly so that readers and tools
+see the import graph (tests/test_package_exports.py checks that none is
+left out)."""
+from .demo import infer_command, first_test_image
+from .inference import (init_model, inference_topdown, inference_bottomup,
+                        inference_landmarks, model_kind,
+                        dataset_meta_from_config, merge_data_samples,
+                        CheckpointMismatchError, network_input_size,
+                        network_stride)
+from .inputs import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, InputError, Source,
+                     resolve_inputs, VideoFrames)
+from .onnx_export import (export_onnx, onnx_estimator, output_names,
+                          ExportableNetwork)
+from .pose_inferencer import PoseInferencer, prediction_to_dict
 
-__all__ = import_submodules(__name__, __path__, globals())
+__all__ = [
+    'infer_command', 'first_test_image', 'init_model', 'inference_topdown',
+    'inference_bottomup', 'inference_landmarks', 'model_kind',
+    'dataset_meta_from_config', 'merge_data_samples',
+    'CheckpointMismatchError', 'network_input_size', 'network_stride',
+    'IMAGE_EXTENSIONS', 'VIDEO_EXTENSIONS', 'InputError', 'Source',
+    'resolve_inputs', 'VideoFrames', 'export_onnx', 'onnx_estimator',
+    'output_names', 'ExportableNetwork', 'PoseInferencer', 'prediction_to_dict'
+]

@@ -1,3 +1,15 @@
-from kp_ext.utils.package import import_submodules
+"""The package's modules, imported explicitly so that readers and tools
+see the import graph (tests/test_package_exports.py checks that none is
+left out)."""
+from .hooks import (CheckpointHook, AtomicLocalBackend, write_atomic,
+                    LandmarkCollapseHook, landmark_spread_stats,
+                    TimeBudgetHook, PoseVisualizationHook)
+from .launch import setup_distributed, check_train_schedule
+from .optim_wrapper import BF16OptimWrapper
 
-__all__ = import_submodules(__name__, __path__, globals())
+__all__ = [
+    'CheckpointHook', 'AtomicLocalBackend', 'write_atomic',
+    'LandmarkCollapseHook', 'landmark_spread_stats', 'TimeBudgetHook',
+    'PoseVisualizationHook', 'setup_distributed', 'check_train_schedule',
+    'BF16OptimWrapper'
+]

@@ -1,3 +1,17 @@
-from kp_ext.utils.package import import_submodules
+"""The package's modules, imported explicitly so that readers and tools
+see the import graph (tests/test_package_exports.py checks that none is
+left out)."""
+from .functional import (keypoint_pck_accuracy, keypoint_nme, keypoint_epe,
+                         oks_iou, oks_nms, soft_oks_nms, COCO_PERSON_SIGMAS)
+from .metrics import (CocoKeypointMetric, LandmarkRegressionMetric,
+                      fit_linear_regressor, FACE68_MAFL_GROUPS, NME,
+                      PCKAccuracy, MpiiPCKAccuracy, mpii_pckh_table,
+                      paired_keypoints)
 
-__all__ = import_submodules(__name__, __path__, globals())
+__all__ = [
+    'keypoint_pck_accuracy', 'keypoint_nme', 'keypoint_epe', 'oks_iou',
+    'oks_nms', 'soft_oks_nms', 'COCO_PERSON_SIGMAS', 'CocoKeypointMetric',
+    'LandmarkRegressionMetric', 'fit_linear_regressor', 'FACE68_MAFL_GROUPS',
+    'NME', 'PCKAccuracy', 'MpiiPCKAccuracy', 'mpii_pckh_table',
+    'paired_keypoints'
+]

@@ -1,14 +1,9 @@
-"""Import every module of a sub-package so its components register.
+"""Package checks: kp_ext imported as a namespace package.
 
-Each ``kp_ext`` sub-package calls :func:`import_submodules` from its
-``__init__``: dropping a new file into ``kp_ext/codecs/`` (say) is enough
-for ``KEYPOINT_CODECS.build(dict(type=...))`` to find it, and the names a
-module lists in ``__all__`` become attributes of the package, as an explicit
-``from .x import *`` would make them.
+(Each sub-package's ``__init__`` imports its modules explicitly;
+``tests/test_package_exports.py`` checks that none is left out.)
 """
-import importlib
 import os.path as osp
-import pkgutil
 import sys
 
 
@@ -40,21 +35,3 @@ def check_not_namespace_package(package_name: str = 'kp_ext') -> None:
         f'{package_name}/__init__.py did not run. Run from inside the '
         'checkout (or any folder without a folder named '
         f'{package_name!r}), or rename that folder.')
-
-
-def import_submodules(package_name, package_path, namespace):
-    """Import all modules and sub-packages of a package into ``namespace``.
-
-    Returns the list of exported names (for ``__all__``).
-    """
-    exported = []
-    for info in sorted(pkgutil.iter_modules(package_path),
-                       key=lambda i: i.name):
-        if info.name.startswith('_'):
-            continue
-        module = importlib.import_module(f'{package_name}.{info.name}')
-        names = getattr(module, '__all__', [])
-        for name in names:
-            namespace[name] = getattr(module, name)
-        exported.extend(names)
-    return exported

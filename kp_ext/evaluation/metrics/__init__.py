@@ -1,3 +1,15 @@
-from kp_ext.utils.package import import_submodules
+"""The package's modules, imported explicitly so that readers and tools
+see the import graph (tests/test_package_exports.py checks that none is
+left out)."""
+from .coco_metric import CocoKeypointMetric
+from .landmark_regression import (LandmarkRegressionMetric,
+                                  fit_linear_regressor, FACE68_MAFL_GROUPS)
+from .nme import NME
+from .pck import PCKAccuracy, MpiiPCKAccuracy, mpii_pckh_table
+from .sample_keypoints import paired_keypoints
 
-__all__ = import_submodules(__name__, __path__, globals())
+__all__ = [
+    'CocoKeypointMetric', 'LandmarkRegressionMetric', 'fit_linear_regressor',
+    'FACE68_MAFL_GROUPS', 'NME', 'PCKAccuracy', 'MpiiPCKAccuracy',
+    'mpii_pckh_table', 'paired_keypoints'
+]

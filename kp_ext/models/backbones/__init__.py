@@ -1,3 +1,10 @@
-from kp_ext.utils.package import import_submodules
+"""The package's modules, imported explicitly so that readers and tools
+see the import graph (tests/test_package_exports.py checks that none is
+left out)."""
+from .fse_convnet import FSEConvNet
+from .stacked_hourglass import StackedHourglass
+from .vgg_openpose import OpenPoseVGG
 
-__all__ = import_submodules(__name__, __path__, globals())
+__all__ = [
+    'FSEConvNet', 'StackedHourglass', 'OpenPoseVGG'
+]

@@ -1,3 +1,8 @@
-from kp_ext.utils.package import import_submodules
+"""The package's modules, imported explicitly so that readers and tools
+see the import graph (tests/test_package_exports.py checks that none is
+left out)."""
+from .data_preprocessor import PoseDataPreprocessor
 
-__all__ = import_submodules(__name__, __path__, globals())
+__all__ = [
+    'PoseDataPreprocessor'
+]

@@ -1,3 +1,12 @@
-from kp_ext.utils.package import import_submodules
+"""The package's modules, imported explicitly so that readers and tools
+see the import graph (tests/test_package_exports.py checks that none is
+left out)."""
+from .base import BasePoseEstimator
+from .bottomup import BottomupPoseEstimator
+from .topdown import TopdownPoseEstimator
+from .unsupervised import UnsupervisedLandmarkEstimator
 
-__all__ = import_submodules(__name__, __path__, globals())
+__all__ = [
+    'BasePoseEstimator', 'BottomupPoseEstimator', 'TopdownPoseEstimator',
+    'UnsupervisedLandmarkEstimator'
+]

@@ -1,3 +1,13 @@
-from kp_ext.utils.package import import_submodules
+"""The package's modules, imported explicitly so that readers and tools
+see the import graph (tests/test_package_exports.py checks that none is
+left out)."""
+from .heatmap_accuracy import get_heatmap_maximum, pose_pck_accuracy
+from .tps_warp import (TPS, TPSWarp, tps_kernel, fit_tps, tps_warp_images,
+                       pixel_grid, pixel_to_grid_sample, make_fse_pair)
+from .tta import flip_heatmaps
 
-__all__ = import_submodules(__name__, __path__, globals())
+__all__ = [
+    'get_heatmap_maximum', 'pose_pck_accuracy', 'TPS', 'TPSWarp', 'tps_kernel',
+    'fit_tps', 'tps_warp_images', 'pixel_grid', 'pixel_to_grid_sample',
+    'make_fse_pair', 'flip_heatmaps'
+]
