@@ -146,23 +146,14 @@ class AFLW5PointDataset(BaseKeypointDataset):
                           f'(height, width) but the image is {size[1]}x'
                           f'{size[0]}')
                 continue
-            bbox = self._instance_bbox(where, img_path, keypoints, visible,
-                                       self.bbox_mode, self.bbox_margin)
-            if bbox is None:
-                continue
-            iod = self._interocular_dist(where, keypoints, required=True)
-            if iod is None:
-                continue
-            data_list.append(self._pack_instance(
-                img_path=img_path,
-                img_id=i,
-                ann_id=i,
-                bbox=bbox,
-                keypoints=keypoints,
-                keypoints_visible=visible,
+            sample = self._landmark_instance(
+                where, img_path, keypoints, visible,
+                bbox_mode=self.bbox_mode, bbox_margin=self.bbox_margin,
+                iod_required=True, img_id=i, ann_id=i,
                 raw_ann_info=dict(ann_file=self.ann_file,
                                   image_list=self.image_list,
                                   line=line_no, row=i, file_name=name),
-                img_name=name,
-                interocular_dist=iod))
+                img_name=name)
+            if sample is not None:
+                data_list.append(sample)
         return data_list

@@ -478,6 +478,27 @@ class BaseKeypointDataset(PoseMetainfoMixin, BaseDataset):
             return None
         return np.array([iod], dtype=np.float32)
 
+    def _landmark_instance(self, where: str, img_path: str,
+                           keypoints: np.ndarray, visible: np.ndarray, *,
+                           bbox_mode: str, bbox_margin: float,
+                           iod_required: bool = False,
+                           **pack) -> Optional[dict]:
+        """One sample of a landmark reader (faces, cats): its box
+        (:meth:`_instance_bbox`), its ``interocular_dist``
+        (:meth:`_interocular_dist`) and the packed sample
+        (:meth:`_pack_instance`, with ``pack``'s other keys); ``None`` once
+        a bad annotation is reported."""
+        bbox = self._instance_bbox(where, img_path, keypoints, visible,
+                                   bbox_mode, bbox_margin)
+        if bbox is None:
+            return None
+        iod = self._interocular_dist(where, keypoints, required=iod_required)
+        if iod is None:
+            return None
+        return self._pack_instance(
+            img_path=img_path, bbox=bbox, keypoints=keypoints,
+            keypoints_visible=visible, interocular_dist=iod, **pack)
+
     @staticmethod
     def _pack_instance(*,
                        img_path: str,

@@ -157,23 +157,12 @@ class CatDataset(BaseKeypointDataset):
                           f'{k} ({self._metainfo["dataset_name"]})')
                 continue
             visible = np.ones(k, dtype=np.float32)
-            bbox = self._instance_bbox(where, img_path, keypoints, visible,
-                                       margin=self.bbox_margin)
-            if bbox is None:
-                continue
-            iod = self._interocular_dist(where, keypoints)
-            if iod is None:
-                continue
-            data_list.append(
-                self._pack_instance(
-                    img_path=img_path,
-                    img_id=idx,
-                    ann_id=idx,
-                    bbox=bbox,
-                    keypoints=keypoints,
-                    keypoints_visible=visible,
-                    raw_ann_info=dict(ann_file=cat_path,
-                                      keypoints=keypoints.tolist()),
-                    img_name=rel,
-                    interocular_dist=iod))
+            sample = self._landmark_instance(
+                where, img_path, keypoints, visible, bbox_mode='keypoints',
+                bbox_margin=self.bbox_margin, img_id=idx, ann_id=idx,
+                raw_ann_info=dict(ann_file=cat_path,
+                                  keypoints=keypoints.tolist()),
+                img_name=rel)
+            if sample is not None:
+                data_list.append(sample)
         return data_list

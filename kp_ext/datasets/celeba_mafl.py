@@ -215,22 +215,13 @@ class CelebAMAFLDataset(BaseKeypointDataset):
             line_no, keypoints = landmarks[name]
             where = f'{self.ann_file}: line {line_no} ({name})'
             img_path = osp.join(img_dir, name)
-            bbox = self._instance_bbox(where, img_path, keypoints, visible,
-                                       self.bbox_mode, self.bbox_margin)
-            if bbox is None:
-                continue
-            iod = self._interocular_dist(where, keypoints, required=True)
-            if iod is None:
-                continue
-            data_list.append(self._pack_instance(
-                img_path=img_path,
-                img_id=line_no - 3,
-                ann_id=line_no - 3,
-                bbox=bbox,
-                keypoints=keypoints,
-                keypoints_visible=visible,
+            sample = self._landmark_instance(
+                where, img_path, keypoints, visible,
+                bbox_mode=self.bbox_mode, bbox_margin=self.bbox_margin,
+                iod_required=True, img_id=line_no - 3, ann_id=line_no - 3,
                 raw_ann_info=dict(ann_file=self.ann_file, line=line_no,
                                   file_name=name),
-                img_name=name,
-                interocular_dist=iod))
+                img_name=name)
+            if sample is not None:
+                data_list.append(sample)
         return data_list

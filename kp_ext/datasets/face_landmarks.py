@@ -190,25 +190,13 @@ class FaceLandmarkCSVDataset(BaseKeypointDataset):
                 continue
             visible = np.ones(k, dtype=np.float32)
             img_path = osp.join(img_dir, name)
-            bbox = self._instance_bbox(
-                where, img_path, keypoints, visible, self.bbox_mode,
-                self.bbox_margin)
-            if bbox is None:
-                continue
-            iod = self._interocular_dist(where, keypoints)
-            if iod is None:
-                continue
-            data_list.append(
-                self._pack_instance(
-                    img_path=img_path,
-                    img_id=idx,
-                    ann_id=idx,
-                    bbox=bbox,
-                    keypoints=keypoints,
-                    keypoints_visible=visible,
-                    raw_ann_info=dict(
-                        ann_file=path, line=line, file_name=name),
-                    img_name=f'{osp.basename(osp.normpath(img_dir))}/{name}',
-                    identity=identity,
-                    interocular_dist=iod))
+            sample = self._landmark_instance(
+                where, img_path, keypoints, visible,
+                bbox_mode=self.bbox_mode, bbox_margin=self.bbox_margin,
+                img_id=idx, ann_id=idx,
+                raw_ann_info=dict(ann_file=path, line=line, file_name=name),
+                img_name=f'{osp.basename(osp.normpath(img_dir))}/{name}',
+                identity=identity)
+            if sample is not None:
+                data_list.append(sample)
         return data_list

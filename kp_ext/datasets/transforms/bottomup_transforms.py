@@ -256,6 +256,27 @@ def _warp_instances(results: dict, warp_mat: np.ndarray, zoom: float,
                                                 np.float32)
 
 
+def _warp_sample(results: dict, img_hw: Tuple[int, int],
+                 warp_mat: np.ndarray, input_size: Tuple[int, int],
+                 zoom: float, pad_val, center: np.ndarray,
+                 region: np.ndarray, rotate: float) -> dict:
+    """Warp a bottom-up sample into the network input: the invalid-region
+    masks, the image and the instances; then record the crop
+    (``img_shape``, ``input_size``, ``input_center``, ``input_scale``,
+    ``input_rotation``, ``warp_mat``)."""
+    w, h = input_size
+    _warp_invalid(results, img_hw, warp_mat, (w, h))
+    results['img'] = _warp_image(results['img'], warp_mat, (w, h), pad_val)
+    _warp_instances(results, warp_mat, zoom, 'keypoints')
+    results['img_shape'] = (h, w)
+    results['input_size'] = (w, h)
+    results['input_center'] = np.asarray(center, np.float32)
+    results['input_scale'] = np.asarray(region, np.float32)
+    results['input_rotation'] = float(rotate)
+    results['warp_mat'] = warp_mat
+    return results
+
+
 # ---------------------------------------------------------------------------
 # training: random affine of the whole image
 # ---------------------------------------------------------------------------
@@ -376,19 +397,9 @@ class BottomupRandomAffine(BaseTransform):
                                    region.astype(np.float32), rotate,
                                    (w, h)).astype(np.float64)
 
-        _warp_invalid(results, (img_h, img_w), warp_mat, (w, h))
-        results['img'] = _warp_image(results['img'], warp_mat, (w, h),
-                                     self.pad_val)
         zoom = float(math.hypot(warp_mat[0, 0], warp_mat[0, 1]))
-        _warp_instances(results, warp_mat, zoom, 'keypoints')
-
-        results['img_shape'] = (h, w)
-        results['input_size'] = (w, h)
-        results['input_center'] = center.astype(np.float32)
-        results['input_scale'] = region.astype(np.float32)
-        results['input_rotation'] = float(rotate)
-        results['warp_mat'] = warp_mat
-        return results
+        return _warp_sample(results, (img_h, img_w), warp_mat, (w, h), zoom,
+                            self.pad_val, center, region, rotate)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(input_size={self.input_size}, '

@@ -35,8 +35,7 @@ from mmcv.transforms.utils import cache_randomness
 from kp_ext.datasets.sample_rng import sample_rng
 from kp_ext.registry import TRANSFORMS
 from kp_ext.structures import get_warp_matrix
-from .bottomup_transforms import (_check_size, _image_hw, _warp_image,
-                                  _warp_instances, _warp_invalid)
+from .bottomup_transforms import _check_size, _image_hw, _warp_sample
 from .loading import _describe
 
 __all__ = ['PersonCentredRandomAffine']
@@ -169,16 +168,8 @@ class PersonCentredRandomAffine(BaseTransform):
         warp_mat[:, 2] -= offset
         inv = np.linalg.inv(np.vstack([warp_mat, [0., 0., 1.]]))[:2]
         centre = inv[:, :2] @ np.array([w / 2., h / 2.]) + inv[:, 2]
-        _warp_invalid(results, (img_h, img_w), warp_mat, (w, h))
-        results['img'] = _warp_image(results['img'], warp_mat, (w, h),
-                                     self.pad_val)
-        _warp_instances(results, warp_mat, zoom, 'keypoints')
-        results['img_shape'] = (h, w)
-        results['input_size'] = (w, h)
-        results['input_center'] = centre.astype(np.float32)
-        results['input_scale'] = region.astype(np.float32)
-        results['input_rotation'] = float(rotate)
-        results['warp_mat'] = warp_mat
+        _warp_sample(results, (img_h, img_w), warp_mat, (w, h), zoom,
+                     self.pad_val, centre, region, rotate)
         results['main_person'] = person
         return results
 
