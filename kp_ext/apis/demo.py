@@ -43,7 +43,10 @@ def infer_command(cfg, checkpoint: str, work_dir: str,
     config_path = osp.join(work_dir, 'infer_config.py')
     cfg.dump(config_path)
     image = _demo_image(cfg, osp.join(work_dir, 'infer_demo.png'))
+    # the quickstarts' small nets peak low: on the hourglass quickstart's
+    # demo image the keypoint scores were 0.06-0.47 (median 0.21), so the
+    # CLI's default --show-kpt-thr 0.3 would draw 3 of 17 keypoints
     args = ['python', 'tools/infer.py', config_path, checkpoint, image,
             '--out-dir', osp.join(work_dir, 'infer'), '--threads',
-            str(threads)]
+            str(threads), '--show-kpt-thr', '0.1']
     return ' '.join(shlex.quote(str(a)) for a in args)
