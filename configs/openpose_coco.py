@@ -31,7 +31,7 @@
 # limbs, Hungarian grouping, flip test, Adam); the measured differences are
 # in docs/PROTOCOLS.md.
 #   python tools/train.py configs/openpose_coco.py
-_base_ = ['_base_/iter_runtime.py']
+_base_ = ['_base_/iter_runtime.py', '_base_/datasets/coco_bottomup.py']
 
 # ----------------------------------------------------------------- schedule
 max_iters = 600000
@@ -100,10 +100,7 @@ model = dict(
         multiscale_resolution='input'))
 
 # -------------------------------------------------------------------- data
-dataset_type = 'CocoDataset'
-data_mode = 'bottomup'
-# $KP_EXT_DATA/coco/, default <repo>/data/coco/ (configs/README.md)
-data_root = '{{$KP_EXT_DATA:{{fileDirname}}/../data}}/coco/'
+# (configs/_base_/datasets/coco_bottomup.py; the pipelines are the paper's)
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GenerateInvalidMask'),
@@ -123,38 +120,12 @@ val_pipeline = [
     dict(type='PackPoseInputs'),
 ]
 
-train_dataloader = dict(
-    batch_size=10,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_mode=data_mode,
-        ann_file='annotations/person_keypoints_train2017.json',
-        data_prefix=dict(img='train2017/'),
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_mode=data_mode,
-        ann_file='annotations/person_keypoints_val2017.json',
-        data_prefix=dict(img='val2017/'),
-        test_mode=True,
-        pipeline=val_pipeline))
+train_dataloader = dict(sampler=dict(type='InfiniteSampler'),
+                        dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
 # instance score = the grouping's person score; no OKS NMS (the reference
 # evaluates its people as they are)
-val_evaluator = dict(
-    type='CocoKeypointMetric',
-    ann_file=data_root + 'annotations/person_keypoints_val2017.json',
-    score_mode='bbox', nms_mode='none')
+val_evaluator = dict(nms_mode='none')
 test_evaluator = val_evaluator

@@ -18,7 +18,8 @@
 #   Euclidean loss), whole-image random affine (shift 0.2, scale 0.75-1.5,
 #   rotation 40 degrees; the paper: 368 crops centred on a person).
 #   python tools/train.py configs/openpose/openpose_kpext_coco.py
-_base_ = ['../_base_/default_runtime.py']
+_base_ = ['../_base_/default_runtime.py',
+          '../_base_/datasets/coco_bottomup.py']
 
 # runtime: Adam (the PAFLoss is normalised per pixel, so the Caffe
 # reference's lr 4e-5 on summed losses does not carry over)
@@ -67,12 +68,8 @@ model = dict(
         decoder=codec),
     test_cfg=dict(flip_test=True))
 
-# data: one sample per image with all its people (bottom-up); crowds and
-# people without keypoints become the invalid mask
-dataset_type = 'CocoDataset'
-data_mode = 'bottomup'
-# $KP_EXT_DATA/coco/, default <repo>/data/coco/ (configs/README.md)
-data_root = '{{$KP_EXT_DATA:{{fileDirname}}/../../data}}/coco/'
+# data (configs/_base_/datasets/coco_bottomup.py): one sample per image
+# with all its people; crowds and people without keypoints are masked
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GenerateInvalidMask'),
@@ -89,38 +86,10 @@ val_pipeline = [
     dict(type='PackPoseInputs'),
 ]
 
-train_dataloader = dict(
-    batch_size=10,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_mode=data_mode,
-        ann_file='annotations/person_keypoints_train2017.json',
-        data_prefix=dict(img='train2017/'),
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_mode=data_mode,
-        ann_file='annotations/person_keypoints_val2017.json',
-        data_prefix=dict(img='val2017/'),
-        test_mode=True,
-        pipeline=val_pipeline))
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
-# instance score = the grouping's person score (pred_instances.scores /
-# bbox_scores); OKS NMS removes duplicate fragments
-val_evaluator = dict(
-    type='CocoKeypointMetric',
-    ann_file=data_root + 'annotations/person_keypoints_val2017.json',
-    score_mode='bbox', nms_mode='oks_nms', nms_thr=0.9)
+# OKS NMS removes duplicate fragments
+val_evaluator = dict(nms_mode='oks_nms', nms_thr=0.9)
 test_evaluator = val_evaluator
