@@ -183,3 +183,43 @@ def load_tool():
         spec.loader.exec_module(module)
         return module
     return load
+
+
+def toy_regression_parts():
+    """A dataset of ``n`` seeded 4-vectors with their sum as the target and
+    a linear regressor (registered in kp_ext's MODELS as
+    ``ToyRegressorForTests``): the smallest model a real mmengine Runner
+    trains, for the checkpoint and resume tests."""
+    import torch
+    import torch.nn as nn
+    from mmengine.model import BaseModel
+    from torch.utils.data import Dataset
+
+    from kp_ext.registry import MODELS
+
+    class ToyRegressionData(Dataset):
+
+        def __init__(self, n):
+            self.n = n
+
+        def __len__(self):
+            return self.n
+
+        def __getitem__(self, i):
+            x = torch.randn(4, generator=torch.Generator().manual_seed(i))
+            return dict(inputs=x, target=x.sum().reshape(1))
+
+    @MODELS.register_module(name='ToyRegressorForTests', force=True)
+    class ToyRegressor(BaseModel):
+
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 1)
+
+        def forward(self, inputs, target=None, mode='tensor'):
+            out = self.fc(inputs)
+            if mode == 'loss':
+                return dict(loss=((out - target)**2).mean())
+            return out
+
+    return ToyRegressionData, ToyRegressor

@@ -14,56 +14,32 @@ import sys
 
 import pytest
 import torch
-import torch.nn as nn
 from mmengine.evaluator import BaseMetric
-from mmengine.model import BaseModel
 from mmengine.runner import Runner
-from torch.utils.data import Dataset
 
 import kp_ext  # noqa: F401
 from kp_ext.engine.hooks import checkpoint_hook
 from kp_ext.engine.hooks.checkpoint_hook import CheckpointHook, write_atomic
 from kp_ext.utils.non_finite import first_non_finite
-from conftest import REPO, tiny_hourglass_synthetic_cfg
-from kp_ext.registry import HOOKS, METRICS, MODELS
+from conftest import REPO, tiny_hourglass_synthetic_cfg, toy_regression_parts
+from kp_ext.registry import HOOKS, METRICS
 
 
 class _Killed(BaseException):
     """Stands for a SIGKILL: nothing after it runs."""
 
 
-class _ToyData(Dataset):
-
-    def __len__(self):
-        return 8
-
-    def __getitem__(self, i):
-        x = torch.randn(4, generator=torch.Generator().manual_seed(i))
-        return dict(inputs=x, target=x.sum().reshape(1))
-
-
-@MODELS.register_module(force=True)
-class _CkptToyRegressor(BaseModel):
-
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(4, 1)
-
-    def forward(self, inputs, target=None, mode='tensor'):
-        out = self.fc(inputs)
-        if mode == 'loss':
-            return dict(loss=((out - target)**2).mean())
-        return out
+_ToyData, _ = toy_regression_parts()
 
 
 def _runner(work_dir, max_iters, name, lr=0.05, best=None, **kw):
     checkpoint = dict(type='CheckpointHook', interval=1, by_epoch=False,
                       max_keep_ckpts=1, **(best or {}))
     return Runner(
-        model=dict(type='_CkptToyRegressor'),
+        model=dict(type='ToyRegressorForTests'),
         work_dir=str(work_dir),
         train_dataloader=dict(
-            dataset=_ToyData(),
+            dataset=_ToyData(8),
             sampler=dict(type='DefaultSampler', shuffle=True),
             batch_size=4, num_workers=0,
             collate_fn=dict(type='default_collate')),
@@ -189,7 +165,7 @@ def test_previous_best_removed_only_after_new_best(tmp_path, monkeypatch):
         return _runner(
             tmp_path, 3, name,
             val_dataloader=dict(
-                dataset=_ToyData(),
+                dataset=_ToyData(8),
                 sampler=dict(type='DefaultSampler', shuffle=False),
                 batch_size=8, collate_fn=dict(type='default_collate')),
             val_cfg=dict(), val_evaluator=dict(type='_Improving'),

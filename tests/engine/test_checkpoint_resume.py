@@ -11,48 +11,22 @@ import pickle
 import numpy as np
 import pytest
 import torch
-import torch.nn as nn
 from mmengine.logging import HistoryBuffer, MessageHub
-from mmengine.model import BaseModel
 from mmengine.runner import Runner
-from torch.utils.data import Dataset
 
 import kp_ext  # noqa: F401
-from kp_ext.registry import MODELS
+from conftest import toy_regression_parts
 
 
-class _ToyData(Dataset):
-
-    def __len__(self):
-        return 16
-
-    def __getitem__(self, i):
-        g = torch.Generator().manual_seed(i)
-        x = torch.randn(4, generator=g)
-        return dict(inputs=x, target=x.sum().reshape(1))
-
-
-@MODELS.register_module(force=True)
-class _ToyRegressor(BaseModel):
-
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(4, 1)
-
-    def forward(self, inputs, target=None, mode='tensor'):
-        out = self.fc(inputs)
-        if mode == 'loss':
-            # numpy scalar in the log -> lands in the message hub
-            return dict(loss=((out - target)**2).mean())
-        return out
+_ToyData, _ = toy_regression_parts()
 
 
 def _runner(work_dir, max_iters, **kw):
     return Runner(
-        model=dict(type='_ToyRegressor'),
+        model=dict(type='ToyRegressorForTests'),
         work_dir=str(work_dir),
         train_dataloader=dict(
-            dataset=_ToyData(),
+            dataset=_ToyData(16),
             sampler=dict(type='DefaultSampler', shuffle=True),
             batch_size=4,
             num_workers=0,
