@@ -10,7 +10,7 @@ from mmengine.hooks import LoggerHook
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401  (registers weights-only-safe checkpoint types)
-from kp_ext.engine.launch import setup_distributed
+from kp_ext.engine.launch import setup_distributed, teardown_distributed
 from kp_ext.utils import DatasetNotFoundError, check_dataset_files
 from kp_ext.utils.checkpoint import check_state_dict_matches
 from kp_ext.utils.cli import CfgOptionsAction, check_config
@@ -127,6 +127,7 @@ def main():
     if args.out:
         from mmengine.fileio import dump
         dump(metrics, args.out)
+    teardown_distributed()
     return metrics
 
 

@@ -14,7 +14,8 @@ from mmengine.runner import Runner
 import kp_ext  # noqa: F401  (registers weights-only-safe checkpoint types)
 from kp_ext.utils import DatasetNotFoundError, check_dataset_files
 from kp_ext.utils.cli import CfgOptionsAction, check_config
-from kp_ext.engine.launch import check_train_schedule, setup_distributed
+from kp_ext.engine.launch import (check_train_schedule, setup_distributed,
+                                  teardown_distributed)
 
 
 def parse_args():
@@ -128,6 +129,7 @@ def main():
     except FloatingPointError as e:  # diverged (kp_ext.utils.non_finite)
         runner.logger.error(f'training stopped: {e}')
         raise SystemExit(1)
+    teardown_distributed()
 
 
 if __name__ == '__main__':

@@ -4,12 +4,13 @@ left out)."""
 from .hooks import (CheckpointHook, AtomicLocalBackend, write_atomic,
                     LandmarkCollapseHook, landmark_spread_stats,
                     TimeBudgetHook, PoseVisualizationHook)
-from .launch import setup_distributed, check_train_schedule
+from .launch import (setup_distributed, teardown_distributed,
+                     check_train_schedule)
 from .optim_wrapper import BF16OptimWrapper
 
 __all__ = [
     'CheckpointHook', 'AtomicLocalBackend', 'write_atomic',
     'LandmarkCollapseHook', 'landmark_spread_stats', 'TimeBudgetHook',
-    'PoseVisualizationHook', 'setup_distributed', 'check_train_schedule',
-    'BF16OptimWrapper'
+    'PoseVisualizationHook', 'setup_distributed', 'teardown_distributed',
+    'check_train_schedule', 'BF16OptimWrapper'
 ]
