@@ -3,6 +3,11 @@ see the import graph (tests/test_package_exports.py checks that none is
 left out)."""
 from .functional import (keypoint_pck_accuracy, keypoint_nme, keypoint_epe,
                          oks_iou, oks_nms, soft_oks_nms, COCO_PERSON_SIGMAS)
+from .landmark_consistency import (similarity_align, apply_similarity,
+                                   procrustes_mean_shape,
+                                   landmark_consistency, convex_hull,
+                                   face_region_mask, mass_on_face,
+                                   equivariance_error)
 from .metrics import (CocoKeypointMetric, LandmarkRegressionMetric,
                       fit_linear_regressor, FACE68_MAFL_GROUPS, NME,
                       PCKAccuracy, MpiiPCKAccuracy, mpii_pckh_table,
@@ -13,5 +18,7 @@ __all__ = [
     'oks_nms', 'soft_oks_nms', 'COCO_PERSON_SIGMAS', 'CocoKeypointMetric',
     'LandmarkRegressionMetric', 'fit_linear_regressor', 'FACE68_MAFL_GROUPS',
     'NME', 'PCKAccuracy', 'MpiiPCKAccuracy', 'mpii_pckh_table',
-    'paired_keypoints'
+    'paired_keypoints', 'similarity_align', 'apply_similarity',
+    'procrustes_mean_shape', 'landmark_consistency', 'convex_hull',
+    'face_region_mask', 'mass_on_face', 'equivariance_error'
 ]
