@@ -7,7 +7,7 @@ from .landmark_consistency import (similarity_align, apply_similarity,
                                    procrustes_mean_shape,
                                    landmark_consistency, convex_hull,
                                    face_region_mask, mass_on_face,
-                                   equivariance_error)
+                                   map_spread, equivariance_error)
 from .metrics import (CocoKeypointMetric, LandmarkRegressionMetric,
                       fit_linear_regressor, FACE68_MAFL_GROUPS, NME,
                       PCKAccuracy, MpiiPCKAccuracy, mpii_pckh_table,
@@ -20,5 +20,5 @@ __all__ = [
     'NME', 'PCKAccuracy', 'MpiiPCKAccuracy', 'mpii_pckh_table',
     'paired_keypoints', 'similarity_align', 'apply_similarity',
     'procrustes_mean_shape', 'landmark_consistency', 'convex_hull',
-    'face_region_mask', 'mass_on_face', 'equivariance_error'
+    'face_region_mask', 'mass_on_face', 'map_spread', 'equivariance_error'
 ]

@@ -18,6 +18,8 @@ functions say per landmark what it does:
   stuck at an image position spreads as the faces move in the image.
 - :func:`mass_on_face`: how much of each landmark's probability map lies
   on the face (the convex hull of the annotated points, dilated).
+- :func:`map_spread`: how concentrated each probability map is (a broad
+  map's expectation falls towards the image centre whatever the image).
 - :func:`equivariance_error`: ``|T(Phi(x')) - Phi(x)|`` on pairs drawn by
   a model's own pair generator (``make_pair``) with a seeded generator.
 
@@ -118,7 +120,8 @@ def procrustes_mean_shape(gt, iters: int = 20, tol: float = 1e-9
     for _ in range(int(iters)):
         aligned = apply_similarity(similarity_align(gt, ref), gt)
         new = aligned.mean(0)
-        new = apply_similarity(similarity_align(new[None], frame), new[None])[0]
+        new = apply_similarity(similarity_align(new[None], frame),
+                               new[None])[0]
         done = np.abs(new - ref).max() <= tol * max(1.0, np.abs(frame).max())
         ref = new
         if done:
@@ -333,6 +336,27 @@ def mass_on_face(probs, gt, stride: Sequence[float] = (1.0, 1.0),
                 frac_maps_on_face=float((mass > threshold).mean()),
                 uniform_mass=float(mask.mean()), threshold=float(threshold),
                 margin=float(margin))
+
+
+def map_spread(probs, stride: Sequence[float] = (1.0, 1.0)) -> np.ndarray:
+    """RMS spread (N, K) of probability maps (N, K, H, W) about their
+    mean, ``sqrt(sum_u p(u) |u - sum_u p(u) u|^2)``, in pixels, cell
+    centres placed as in :func:`face_region_mask`. 0 for a single cell; a
+    uniform H x W map at stride s: ``s sqrt((W^2 + H^2 - 2) / 12)``."""
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 4:
+        raise ValueError(f'map_spread: probs must be (N, K, H, W), got '
+                         f'{probs.shape}')
+    h, w = probs.shape[-2:]
+    xs = (np.arange(w) + 0.5) * float(stride[0]) - 0.5
+    ys = (np.arange(h) + 0.5) * float(stride[1]) - 0.5
+    total = probs.sum((-2, -1))
+    if (total <= 0).any():
+        raise ValueError('map_spread: a map has no mass')
+    px = probs.sum(-2) / total[..., None]  # (N, K, W)
+    py = probs.sum(-1) / total[..., None]  # (N, K, H)
+    var = (px @ xs**2 - (px @ xs)**2) + (py @ ys**2 - (py @ ys)**2)
+    return np.sqrt(np.clip(var, 0, None))
 
 
 def equivariance_error(landmark_fn: Callable, inputs, make_pair: Callable,
