@@ -311,6 +311,28 @@ def test_head_loss_zero_at_target_and_masked_region_ignored():
         head.loss((target[..., :-1], ), ds)
 
 
+def test_separate_heatmap_loss_weights_only_the_confidence_maps():
+    codec = _codec()
+    enc = codec.encode(_people())
+    ds = [_sample(enc), _sample(enc)]
+    target = torch.cat([torch.from_numpy(enc['pafs']),
+                        torch.from_numpy(enc['heatmaps'])])[None].repeat(
+                            2, 1, 1, 1)
+    wrong = target.clone()
+    wrong[:, 0, 2, 6] += 1.0
+    wrong[:, 2 * L, 3, 7] += 2.0
+    plain = PartAffinityFieldHead(num_keypoints=K, num_limbs=L, arch=None)
+    heavy = PartAffinityFieldHead(
+        num_keypoints=K, num_limbs=L, arch=None,
+        loss_heatmap=dict(type='kp_ext.PAFLoss', loss_weight=5.0))
+    a = plain.loss((wrong, target), ds)
+    b = heavy.loss((wrong, target), ds)
+    assert b['loss_paf'].item() == pytest.approx(a['loss_paf'].item())
+    assert b['loss_heatmap'].item() == pytest.approx(
+        5 * a['loss_heatmap'].item())
+    assert a['loss_heatmap'].item() > 0
+
+
 @pytest.mark.parametrize('arch', ['2017', '2019'])
 def test_last_stage_loss_reaches_first_stage(arch):
     torch.manual_seed(0)

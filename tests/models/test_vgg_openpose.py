@@ -71,6 +71,19 @@ def test_tiny_variant_shapes_stride_and_bn():
         custom(torch.randn(1, 3, 4, 16))
 
 
+@pytest.mark.parametrize('num_pools', [1, 2, 3])
+def test_num_pools_sets_the_stride(num_pools):
+    model = OpenPoseVGG(widths=(4, 4, 8, 8, 8, 6), num_pools=num_pools)
+    stride = 2**num_pools
+    assert model.stride == stride
+    assert model(torch.randn(1, 3, 32, 48))[0].shape == (1, 6, 32 // stride,
+                                                          48 // stride)
+    pools = [m for m in model.modules() if isinstance(m, nn.MaxPool2d)]
+    assert len(pools) == num_pools
+    with pytest.raises(ValueError, match='num_pools'):
+        OpenPoseVGG(num_pools=4)
+
+
 def test_kaiming_init_keeps_activations_alive():
     torch.manual_seed(0)
     model = OpenPoseVGG(widen_factor=0.25)

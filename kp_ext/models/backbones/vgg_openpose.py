@@ -10,6 +10,10 @@ ReLU)::
 
 Output stride 8 (an H x W input gives floor(H / 8) x floor(W / 8) maps;
 feed multiples of 8 so that the map grid covers the input exactly).
+``num_pools=2`` (a kp_ext option, not the paper's) drops the third pool:
+stride 4, the last VGG block and the CPM layers then run at twice the
+resolution (4x their cost), for small inputs whose people are a few map
+cells tall at stride 8.
 
 Pretrained weights: the VGG layers live in ``self.features``, an
 ``nn.Sequential`` laid out like torchvision's ``vgg19().features`` (conv,
@@ -49,6 +53,9 @@ class OpenPoseVGG(BaseModule):
             ``(2, 2, 4, 2)`` (VGG-19 up to conv4_2).
         widen_factor (float): multiplies every width (rounded, at least 1);
             e.g. 0.125 for a tiny CPU model. Default: 1.0.
+        num_pools (int): 2x2 max-pools after the first ``num_pools`` VGG
+            blocks, 1-3; output stride ``2 ** num_pools``. Default: 3 (the
+            paper, stride 8).
         norm_cfg (dict, optional): e.g. ``dict(type='BN')`` to add batch
             norm after every conv (conv, BN, ReLU). Default: None (the
             paper).
@@ -67,8 +74,11 @@ class OpenPoseVGG(BaseModule):
                  num_convs: Sequence[int] = (2, 2, 4, 2),
                  widen_factor: float = 1.0,
                  norm_cfg: Optional[dict] = None,
+                 num_pools: int = 3,
                  init_cfg: Optional[Union[dict, List[dict]]] = None):
         super().__init__(init_cfg=init_cfg)
+        if num_pools not in (1, 2, 3):
+            raise ValueError(f'num_pools must be 1, 2 or 3, got {num_pools}')
         widths = tuple(int(w) for w in widths)
         num_convs = tuple(int(n) for n in num_convs)
         if len(widths) != 6:
@@ -83,7 +93,8 @@ class OpenPoseVGG(BaseModule):
                             for w in widths)
         self.num_convs = num_convs
         self.norm_cfg = norm_cfg
-        self.stride = 8
+        self.num_pools = int(num_pools)
+        self.stride = 2**self.num_pools
 
         layers = []
         c = in_channels
@@ -91,7 +102,7 @@ class OpenPoseVGG(BaseModule):
             for _ in range(n):
                 layers += self._conv(c, w)
                 c = w
-            if i < 3:
+            if i < self.num_pools:
                 layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
         self.features = nn.Sequential(*layers)
         cpm = []
@@ -128,6 +139,7 @@ class OpenPoseVGG(BaseModule):
             raise ValueError(f'input must be (B, C, H, W), got shape '
                              f'{tuple(x.shape)}')
         h, w = x.shape[-2:]
-        if h < 8 or w < 8:
-            raise ValueError(f'input {h}x{w} is smaller than the stride 8')
+        if h < self.stride or w < self.stride:
+            raise ValueError(f'input {h}x{w} is smaller than the stride '
+                             f'{self.stride}')
         return (self.cpm(self.features(x)), )

@@ -99,6 +99,11 @@ class BasePAFHead(BaseHead):
             channel (K' = K + 1). Default: the decoder's, else False.
         loss (dict): loss config applied to every stage of both branches.
             Default: ``dict(type='kp_ext.PAFLoss')``.
+        loss_heatmap (dict, optional): a separate loss for the
+            confidence-map branch (e.g. ``loss`` with a larger
+            ``loss_weight``: with the ``'pixel'`` reduction the 2L PAF
+            channels outweigh the K confidence maps). Default: None (the
+            paper: ``loss`` for both branches).
         decoder (dict, optional): codec config (``PartAffinityField``);
             needed by ``predict`` and by flip test (its limbs).
         init_cfg: mmengine init config.
@@ -112,6 +117,7 @@ class BasePAFHead(BaseHead):
                  num_limbs: Optional[int] = None,
                  with_background: Optional[bool] = None,
                  loss: dict = dict(type='kp_ext.PAFLoss'),
+                 loss_heatmap: Optional[dict] = None,
                  decoder: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(decoder=decoder, init_cfg=init_cfg)
@@ -134,6 +140,9 @@ class BasePAFHead(BaseHead):
         self.cm_channels = self.num_keypoints + int(self.with_background)
         self._check_decoder()
         self.loss_module = MODELS.build(copy.deepcopy(loss))
+        self.loss_heatmap_module = (
+            self.loss_module if loss_heatmap is None else
+            MODELS.build(copy.deepcopy(loss_heatmap)))
         self.paf_stages = nn.ModuleList()
         self.cm_stages = nn.ModuleList()
 
@@ -222,7 +231,7 @@ class BasePAFHead(BaseHead):
                              f'targets {tuple(gt_paf.shape)} differ (check '
                              "the codec's heatmap_size and limbs)")
         loss_paf = sum(self.loss_module(p, gt_paf, mask) for p in pafs)
-        loss_cm = sum(self.loss_module(c, gt_cm, mask) for c in cms)
+        loss_cm = sum(self.loss_heatmap_module(c, gt_cm, mask) for c in cms)
         return dict(loss_paf=loss_paf, loss_heatmap=loss_cm)
     # ----------------------------------------------------------- predict
     def _flip_limbs(self) -> Sequence[Tuple[int, int]]:
