@@ -40,7 +40,7 @@ from kp_ext.utils import to_numpy
 __all__ = [
     'similarity_align', 'apply_similarity', 'procrustes_mean_shape',
     'landmark_consistency', 'convex_hull', 'face_region_mask',
-    'mass_on_face', 'equivariance_error'
+    'mass_on_face', 'equivariance_error', 'map_spread', 'shape_oracles'
 ]
 
 
@@ -422,3 +422,47 @@ def equivariance_error(landmark_fn: Callable, inputs, make_pair: Callable,
                 per_pair_px=err.mean(1), fixed_px=float(fixed.mean()),
                 fixed_per_landmark_px=fixed.mean(0), seed=int(seed),
                 num_pairs=int(total))
+
+
+def shape_oracles(fit_gt, test_gt, norm_indices: Sequence[int]
+                  ) -> Dict[str, float]:
+    """NME (% of the distance between ``norm_indices``, per test face) of
+    three predictors that know no image, only annotated shapes, all in one
+    frame (e.g. the network input, where every face was cropped the same
+    way):
+
+    - ``'mean_shape'``: the mean of the fit faces, where it lies (what a
+      regressor from uninformative landmarks gives);
+    - ``'centroid'``: that mean shape translated onto each test face's
+      own centroid (a predictor that knows where the face is, nothing
+      more);
+    - ``'similarity'``: the mean shape similarity-aligned (scale, rotation,
+      translation; :func:`similarity_align`) to each test face (knows where
+      the face is, its size and its in-plane rotation, not its shape).
+
+    Discovered landmarks that carry face shape must beat ``'similarity'``.
+    """
+    fit_gt = _points('shape_oracles: fit_gt', fit_gt, 3)
+    test_gt = _points('shape_oracles: test_gt', test_gt, 3)
+    if fit_gt.shape[1:] != test_gt.shape[1:]:
+        raise ValueError(f'shape_oracles: fit faces {fit_gt.shape[1:]} and '
+                         f'test faces {test_gt.shape[1:]} differ')
+    i, j = (int(v) for v in norm_indices)
+    norm = np.linalg.norm(test_gt[:, i] - test_gt[:, j], axis=-1)
+    if not (norm > 0).all():
+        raise ValueError(f'shape_oracles: a test face has points {i} and {j}'
+                         ' at the same place (zero normaliser)')
+    mean = fit_gt.mean(0)
+
+    def nme(pred):
+        err = np.linalg.norm(pred - test_gt, axis=-1).mean(1)
+        return float(100.0 * np.mean(err / norm))
+
+    n = len(test_gt)
+    placed = np.broadcast_to(mean, test_gt.shape)
+    centred = mean[None] - mean.mean(0) + test_gt.mean(1, keepdims=True)
+    aligned = np.stack([
+        apply_similarity(similarity_align(mean[None], test_gt[k]),
+                         mean[None])[0] for k in range(n)])
+    return dict(mean_shape=nme(placed), centroid=nme(centred),
+                similarity=nme(aligned))

@@ -108,6 +108,28 @@ def test_pck_explicit_thr():
     assert metric.evaluate(1)['PCK'] == pytest.approx(2 / 3)
 
 
+def test_pck_extra_thresholds_and_epe_hand_oracle():
+    # bbox 40 px: thresholds 0.05 / 0.1 / 0.2 = 2 / 4 / 8 px
+    gt = np.zeros((4, 2))
+    pred = np.array([[0, 1.], [3, 0.], [0, 6.], [0, 9.]])
+    vis = np.array([1, 1, 1, 1.])
+    box = np.array([0, 0, 40, 10.])
+    metric = METRICS.build(dict(type='PCKAccuracy', thr=0.05,
+                                extra_thrs=(0.1, 0.2)))
+    metric.process({}, [_sample(gt, pred, vis, bboxes=box)])
+    res = metric.evaluate(1)
+    assert res['PCK'] == pytest.approx(1 / 4)
+    assert res['PCK@0.1'] == pytest.approx(2 / 4)
+    assert res['PCK@0.2'] == pytest.approx(3 / 4)
+    # EPE: mean distance over annotated keypoints, the 9-px one masked out
+    vis[3] = 0
+    epe = METRICS.build(dict(type='EPE'))
+    epe.process({}, [_sample(gt, pred, vis)])
+    assert epe.evaluate(1) == {'EPE': pytest.approx((1 + 3 + 6) / 3)}
+    with pytest.raises(ValueError, match='extra_thrs'):
+        METRICS.build(dict(type='PCKAccuracy', extra_thrs=(0.1, -1)))
+
+
 def _face(seed, outer=((30, 50), (70, 50))):
     gt = np.random.RandomState(seed).uniform(20, 80, (68, 2))
     gt[36], gt[45] = outer

@@ -9,10 +9,10 @@ from mmengine.logging import MMLogger
 
 from kp_ext.registry import METRICS
 from kp_ext.utils import to_numpy
-from ..functional import keypoint_pck_accuracy
+from ..functional import keypoint_epe, keypoint_pck_accuracy
 from .sample_keypoints import paired_keypoints
 
-__all__ = ['PCKAccuracy', 'MpiiPCKAccuracy', 'mpii_pckh_table']
+__all__ = ['PCKAccuracy', 'MpiiPCKAccuracy', 'mpii_pckh_table', 'EPE']
 
 # Result key per normalisation item (MMPose names).
 _KEY = {'bbox': 'PCK', 'head': 'PCKh', 'torso': 'tPCK'}
@@ -142,6 +142,10 @@ class PCKAccuracy(BaseMetric):
         thr (float, optional): threshold on the normalised distance. None
             (default) uses 0.05 for 'bbox'/'torso' and 0.5 for 'head'
             (MPII PCKh@0.5).
+        extra_thrs (sequence of float): further thresholds reported beside
+            the main one, under ``'<key>@<thr>'`` (e.g. ``'PCK@0.1'``): one
+            threshold alone hides most of the error (PCK@0.2 of a good
+            model is 1.0 whatever its precision). Default: none.
         norm_item (str | list[str]): see above. Default 'bbox'.
         torso_indices (tuple[int, int]): keypoints spanning the torso.
         collect_device, prefix: see mmengine ``BaseMetric``. No default
@@ -153,9 +157,13 @@ class PCKAccuracy(BaseMetric):
                  thr: Optional[float] = None,
                  norm_item: Union[str, Sequence[str]] = 'bbox',
                  torso_indices: Sequence[int] = (4, 5),
+                 extra_thrs: Sequence[float] = (),
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        self.extra_thrs = tuple(float(t) for t in extra_thrs)
+        if any(not (t > 0) for t in self.extra_thrs):
+            raise ValueError(f'extra_thrs must be positive, got {extra_thrs}')
         items = [norm_item] if isinstance(norm_item, str) else list(norm_item)
         for item in items:
             if item not in _KEY:
@@ -235,6 +243,11 @@ class PCKAccuracy(BaseMetric):
             metrics[_KEY[item]] = avg
             logger.info(f'{_KEY[item]}@{thr} (normalised by {sizes[item]}): '
                         f'{avg:.4f}')
+            for t in self.extra_thrs:
+                _, avg_t, _ = keypoint_pck_accuracy(pred, gt, mask, t, norm)
+                metrics[f'{_KEY[item]}@{t:g}'] = avg_t
+                logger.info(f'{_KEY[item]}@{t:g} (normalised by '
+                            f'{sizes[item]}): {avg_t:.4f}')
             if item == 'head':
                 no_head = ~(np.isfinite(size) & (size > 0))
                 if no_head.any():
@@ -274,3 +287,27 @@ class MpiiPCKAccuracy(PCKAccuracy):
                  prefix: Optional[str] = None) -> None:
         super().__init__(thr=thr, norm_item=norm_item,
                          collect_device=collect_device, prefix=prefix)
+
+
+@METRICS.register_module()
+class EPE(BaseMetric):
+    """End-point error (MMPose's ``EPE``): the mean distance in image pixels
+    between predicted and ground-truth keypoints over the annotated ones,
+    key ``'EPE'``. Beside PCK it gives the error in the data's own unit."""
+
+    default_prefix: Optional[str] = None
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            pred, gt, mask = paired_keypoints(sample,
+                                              self.__class__.__name__)
+            self.results.append(dict(pred=pred, gt=gt, mask=mask))
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        pred = np.concatenate([r['pred'] for r in results])
+        gt = np.concatenate([r['gt'] for r in results])
+        mask = np.concatenate([r['mask'] for r in results])
+        epe = keypoint_epe(pred, gt, mask)
+        MMLogger.get_current_instance().info(
+            f'EPE: {epe:.3f} px over {int(np.asarray(mask).sum())} keypoints')
+        return {'EPE': epe}

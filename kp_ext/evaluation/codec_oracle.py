@@ -1,0 +1,106 @@
+"""The codec oracle of a bottom-up model: the metric its own codec scores
+on the test images when the network's maps are perfect.
+
+The ground-truth people of each test image (``raw_ann_info``, image
+pixels) are brought into the network input exactly as the test pipeline
+brings the image (``input_center``, ``input_scale``, ``input_size`` of
+``BottomupResize``: ``x_in = (x_img - center + scale / 2) / scale *
+size``), encoded by the codec at the model's map resolution, decoded and
+grouped by the same codec, mapped back to the image the way the estimator
+maps predictions (:meth:`BasePoseEstimator.input_to_image`) and scored by
+the same metric. What the trained model scores below this number is what
+the network has not learned; the oracle itself is the ceiling that the
+map resolution and the grouping leave.
+"""
+from typing import Optional
+
+import numpy as np
+
+__all__ = ['bottomup_codec_oracle', 'raw_people']
+
+
+def raw_people(raw_ann_info, num_keypoints: int, where: str = ''):
+    """``raw_ann_info`` (one COCO-style annotation dict or a list of them,
+    ``keypoints`` = flat ``x, y, v`` triples in image pixels) -> keypoints
+    (N, K, 2) and visibility (N, K) (``v > 0``); crowd annotations
+    (``iscrowd``) are left out, as the metric ignores them."""
+    anns = [raw_ann_info] if isinstance(raw_ann_info, dict) else \
+        list(raw_ann_info or [])
+    kpts, vis = [], []
+    for j, ann in enumerate(anns):
+        if int(ann.get('iscrowd', 0)):
+            continue
+        flat = np.asarray(ann.get('keypoints', ()), np.float64)
+        if flat.size != 3 * num_keypoints:
+            raise ValueError(
+                f'{where}annotation {ann.get("id", j)}: {flat.size} keypoint'
+                f' values, expected {3 * num_keypoints} (x, y, v for '
+                f'{num_keypoints} keypoints)')
+        k = flat.reshape(num_keypoints, 3)
+        kpts.append(k[:, :2])
+        vis.append(k[:, 2] > 0)
+    if not kpts:
+        return np.zeros((0, num_keypoints, 2)), np.zeros((0, num_keypoints),
+                                                         bool)
+    return np.stack(kpts), np.stack(vis)
+
+
+def _frame(meta: dict, where: str):
+    missing = [k for k in ('input_size', 'input_center', 'input_scale')
+               if k not in meta]
+    if missing:
+        raise KeyError(f'{where}metainfo lacks {missing} (the test '
+                       "pipeline's BottomupResize writes them)")
+    return tuple(np.asarray(meta[k], np.float64).reshape(2)
+                 for k in ('input_size', 'input_center', 'input_scale'))
+
+
+def bottomup_codec_oracle(dataset, codec, metric,
+                          max_samples: Optional[int] = None) -> dict:
+    """Metric of ``codec``'s decoding of its own encoding of every test
+    image's ground truth (module docstring).
+
+    Args:
+        dataset: the test dataset, pipeline included (its samples are
+            packed: ``data_samples`` with ``raw_ann_info`` and the input
+            frame in their metainfo).
+        codec: the model's decoder (e.g. ``PartAffinityField``), with
+            ``encode``, ``decode_instances`` and ``num_dataset_keypoints``
+            (or ``num_keypoints``).
+        metric: a fresh metric (e.g. ``CocoKeypointMetric`` without
+            ``ann_file``: its ground truth comes from the same samples).
+        max_samples (int, optional): only the first ones.
+
+    Returns:
+        dict: the metric's results.
+    """
+    num_kpts = int(getattr(codec, 'num_dataset_keypoints', None) or
+                   codec.num_keypoints)
+    n = len(dataset) if max_samples is None else min(len(dataset),
+                                                     int(max_samples))
+    if n == 0:
+        raise ValueError('bottomup_codec_oracle: the dataset is empty')
+    metric.dataset_meta = dict(getattr(dataset, 'metainfo', {}) or {})
+    for i in range(n):
+        packed = dataset[i]
+        ds = packed['data_samples']
+        meta = dict(ds.metainfo)
+        where = f'sample {i} ({meta.get("img_path", "?")}): '
+        if 'raw_ann_info' not in meta:
+            raise KeyError(f'{where}no raw_ann_info in the metainfo; the '
+                           'oracle needs the ground-truth annotations')
+        kpts, vis = raw_people(meta['raw_ann_info'], num_kpts, where)
+        size, center, scale = _frame(meta, where)
+        k_in = (kpts - center + 0.5 * scale) / scale * size
+        enc = codec.encode(k_in, vis)
+        pk, ps, pi = codec.decode_instances((enc['heatmaps'], enc['pafs']))
+        pk = np.asarray(pk, np.float64) / size * scale + center - 0.5 * scale
+        sample = ds.to_dict()
+        sample.update(meta)
+        sample['pred_instances'] = dict(
+            keypoints=pk.astype(np.float32),
+            keypoint_scores=np.asarray(ps, np.float32),
+            scores=np.asarray(pi, np.float32))
+        sample.pop('gt_instances', None)
+        metric.process(None, [sample])
+    return metric.evaluate(n)
