@@ -8,10 +8,12 @@ confidence maps | part affinity fields | assembled skeletons. Prints where
 the pictures, the log and the checkpoint are, and the final AP.
 
     python tools/quickstart_openpose.py [--config CFG] [--work-dir DIR]
-        [--max-epochs N] [--num-panels N] [--threads N]
+        [--max-epochs N] [--minutes M] [--num-panels N] [--threads N]
         [--cfg-options KEY=VALUE ...]
 """
 import argparse
+import contextlib
+import io
 import json
 import os
 import os.path as osp
@@ -26,6 +28,8 @@ from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401
 from kp_ext.apis import infer_command
+from kp_ext.evaluation import bottomup_codec_oracle
+from kp_ext.registry import METRICS
 from kp_ext.utils.run_outputs import run_outputs
 from kp_ext.utils.threads import default_num_threads, set_num_threads
 from kp_ext.visualization.paf_drawing import paf_panel
@@ -40,6 +44,10 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', default='work_dirs/quickstart_openpose')
     parser.add_argument('--max-epochs', type=int, default=None,
                         help="override the config's training length")
+    parser.add_argument('--minutes', type=float, default=None,
+                        help='stop training at the end of the epoch in '
+                        'which this many training minutes are spent '
+                        "(default: the config's schedule)")
     parser.add_argument('--num-panels', type=int, default=4,
                         help='test images drawn with their maps and PAFs')
     parser.add_argument('--threads', type=int, default=None,
@@ -91,6 +99,19 @@ def draw_panels(runner, cfg, out_dir: str, num: int) -> list:
     return paths
 
 
+def codec_oracle(runner, cfg) -> dict:
+    """The test metric of the model's own codec on the test images' ground
+    truth (perfect maps at the model's resolution): the ceiling beside the
+    trained number (:func:`kp_ext.evaluation.bottomup_codec_oracle`)."""
+    evaluator = cfg.test_evaluator
+    if isinstance(evaluator, (list, tuple)):
+        evaluator = evaluator[0]
+    metric = METRICS.build(dict(evaluator))
+    with contextlib.redirect_stdout(io.StringIO()):  # COCOeval's tables
+        return bottomup_codec_oracle(runner.test_dataloader.dataset,
+                                     runner.model.head.decoder, metric)
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     threads = set_num_threads(args.threads or default_num_threads())
@@ -106,6 +127,9 @@ def main(argv=None) -> dict:
             'val_interval', 1), args.max_epochs)
     if not torch.cuda.is_available():
         cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    if args.minutes is not None:
+        cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [
+            dict(type='TimeBudgetHook', minutes=args.minutes)]
     # pictures of the test-set predictions (skeletons)
     cfg.default_hooks.visualization.enable = True
     cfg.default_hooks.visualization.out_dir = 'vis'
@@ -116,6 +140,7 @@ def main(argv=None) -> dict:
     runner.train()
     train_s = time.time() - t0
     metrics = runner.test()
+    oracle = codec_oracle(runner, cfg)
     panel_dir = osp.join(runner.log_dir, 'paf')
     panels = draw_panels(runner, cfg, panel_dir, args.num_panels)
     total_s = time.time() - t0
@@ -124,30 +149,36 @@ def main(argv=None) -> dict:
     ckpt, vis_dir = out['checkpoint'], out['vis_dir']
     pictures, log_file = out['pictures'], out['log_file']
     summary = {k: float(v) for k, v in metrics.items()}
+    summary.update({f'oracle/{k}': float(v) for k, v in oracle.items()})
     summary.update(train_minutes=train_s / 60, total_minutes=total_s / 60)
     with open(osp.join(cfg.work_dir, 'quickstart_metrics.json'), 'w') as f:
         json.dump(summary, f, indent=2)
 
     print('\n' + '=' * 70)
     print(f'OpenPose quickstart finished: trained '
-          f'{runner.train_loop.max_epochs} epochs in {train_s / 60:.1f} min '
+          f'{runner.epoch} epochs in {train_s / 60:.1f} min '
           f'({total_s / 60:.1f} min in all)')
     print(f'skeletons  : {vis_dir} ({len(pictures)} images)')
     print(f'PAF panels : {panel_dir} ({len(panels)} images: confidence maps'
           ' | PAFs | skeletons)')
     print(f'log        : {log_file}')
     print(f'checkpoint : {ckpt}')
-    print('COCO keypoint metrics on held-out synthetic crowds:')
+    print('COCO keypoint metrics on held-out synthetic crowds (trained '
+          "model | the codec's oracle: ground-truth maps at the model's "
+          'resolution, decoded the same way = the ceiling):')
     for k, v in metrics.items():
-        print(f'  {k:<16s} {float(v):.4f}')
+        print(f'  {k:<16s} {float(v):.4f} | {float(oracle.get(k, "nan")):.4f}')
     print(f'torch threads: {threads}')
+    print('trained on synthetic people only: expect poor results on real '
+          'photos (train configs/openpose/openpose_kpext_coco.py on COCO '
+          'for those)')
     if ckpt:
         print('run the checkpoint on your own images or videos (here: a '
               'held-out synthetic image):')
         print('  ' + infer_command(cfg, ckpt, cfg.work_dir, threads))
     print('=' * 70)
-    return dict(metrics=summary, vis_dir=vis_dir, pictures=pictures,
-                panels=panels, checkpoint=ckpt)
+    return dict(metrics=summary, oracle=oracle, vis_dir=vis_dir,
+                pictures=pictures, panels=panels, checkpoint=ckpt)
 
 
 if __name__ == '__main__':

@@ -53,8 +53,11 @@ def _bottomup(work_dir):
     cfg.model.head.update(in_channels=8, stage_channels=8, mid_channels=8,
                           num_dense_blocks=1)
     size = (64, 64)
+    # maps at the backbone's stride (the quickstart keeps stride 4)
+    stride = 2**cfg.model.backbone.get('num_pools', 3)
     for codec in (cfg.model.head.decoder, cfg.codec):
-        codec.update(input_size=size, heatmap_size=(8, 8))
+        codec.update(input_size=size,
+                     heatmap_size=(size[0] // stride, size[1] // stride))
     for key in ('train_dataloader', 'val_dataloader'):
         dl = cfg[key]
         dl.update(batch_size=2, num_workers=0, persistent_workers=False)

@@ -23,7 +23,7 @@ def _cfg(name, phase):
 CASES = [('hourglass_synthetic', 'train', 256, 256 + 4 + 256),  # + heatmaps
          ('hourglass_synthetic', 'val', 256, 256),  # no targets at val
          # + paf_panel: maps | PAFs (2-px separator), at 2x
-         ('openpose_synthetic', 'train', 384, 384 + 4 + 2 * (2 * 192 + 2)),
+         ('openpose_synthetic', 'train', 256, 256 + 4 + 2 * (2 * 128 + 2)),
          ('fse_synthetic', 'train', 128, 128 + 4 + 2 * 128)]  # + x1 | x2
 
 
