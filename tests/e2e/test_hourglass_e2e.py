@@ -197,5 +197,8 @@ def test_hourglass_mouse_config(tmp_path):
         cfg[loader].dataset.indices = 3
     cfg.train_dataloader.dataset.indices = 6
     runner, metrics, pics = _run(cfg)
-    assert 0.0 <= metrics['PCK'] <= 1.0
+    # PCK@0.05 (the selection key), 0.1, 0.2 and the EPE in pixels
+    assert 0.0 <= metrics['PCK'] <= metrics['PCK@0.1'] <= \
+        metrics['PCK@0.2'] <= 1.0
+    assert metrics['EPE'] > 0
     assert len(pics) == 3
