@@ -6,6 +6,10 @@
                                           # parameters, FLOPs (1, 2, 8 stacks)
     python tools/benchmark.py paf         # OpenPose grouping latency, AP
     python tools/benchmark.py all
+    python tools/benchmark.py accuracy --model openpose|mouse|faces|fse
+        [--minutes M] [--threads T]   # train within a budget, evaluate,
+                                      # print beside baselines / oracles
+                                      # (benchmarks/accuracy.py; not in all)
 
 Each section prints its baseline measured in the same run and the ratio
 against it. MMPose's own codecs are timed against ours by
@@ -117,6 +121,10 @@ def bench_paf(args):
 
 
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == 'accuracy':
+        from benchmarks import accuracy
+        accuracy.main(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('what', nargs='?', default='all',
                         choices=['codec', 'pipeline', 'model', 'paf', 'all'])

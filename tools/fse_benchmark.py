@@ -12,7 +12,8 @@ squares without bias, % of the eye-centre distance; when the config's
 evaluator has it, as ``configs/fse_faces.py``), the mean-shape baselines
 beside them, the ratio of the two normalisers measured on the held-back
 faces, and the training throughput in image pairs per second (training
-iterations only, data loading included, evaluation excluded).
+iterations only, data loading included, evaluation excluded). The final
+weights are saved as ``WORK_DIR/final.pth``.
 
 ``--select-by KEY`` (with ``--val-every N``) keeps the checkpoint with the
 lowest ``KEY`` among the periodic evaluations and the final weights and
@@ -113,6 +114,10 @@ def main():
     t0 = time.time()
     runner.train()
     wall = time.time() - t0
+    # the evaluated weights (the EMA ones where the config averages), for
+    # tools/test.py and tools/analysis/fse_diagnose.py
+    runner.save_checkpoint(cfg.work_dir, 'final.pth', save_optimizer=False,
+                           save_param_scheduler=False)
     metrics = {k: float(v) for k, v in runner.test().items()}
     final = dict(iter=budget.iters, **metrics)
     selected = None
