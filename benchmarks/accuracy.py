@@ -11,8 +11,8 @@ print the metric beside its baselines / oracles measured in the same run.
   ``--minutes`` caps it) -> COCO AP on the held-out synthetic crowds and
   the codec's oracle AP on the same images (perfect maps at the model's
   resolution, decoded the same way: the ceiling).
-- ``mouse``: ``tools/bounded_train.py configs/hourglass/hourglass_mouse_dlc.py``
-  -> PCK@0.05 / 0.1 / 0.2 (bbox-normalised) and EPE (px) on the held-back
+- ``mouse``: ``tools/bounded_train.py`` on
+  ``configs/hourglass/hourglass_mouse_dlc.py`` -> PCK@0.05 / 0.1 / 0.2 (bbox-normalised) and EPE (px) on the held-back
   frames.
 - ``faces``: ``tools/bounded_train.py configs/hourglass/hourglass_faces68.py``
   -> NME on the unseen identities, beside the shape oracles of the same
