@@ -74,6 +74,7 @@ def input_frame_keypoints(dataset):
     with a missing keypoint are left out."""
     import numpy as np
 
+    from kp_ext.structures.bbox import apply_affine, image_to_input_matrix
     from kp_ext.utils import to_numpy
     out = []
     for i in range(len(dataset)):
@@ -84,10 +85,12 @@ def input_frame_keypoints(dataset):
         if 'keypoints_visible' in gt and \
                 not (to_numpy(gt.keypoints_visible) > 0).all():
             continue
-        c, sc, size = (np.asarray(meta[key], np.float64).reshape(2)
-                       for key in ('input_center', 'input_scale',
-                                   'input_size'))
-        out.append((k - (c - sc / 2)) / sc * size)
+        missing = [key for key in ('input_center', 'input_scale',
+                                   'input_size') if key not in meta]
+        if missing:
+            raise KeyError(f'sample {i} ({meta.get("img_path")}): metainfo '
+                           f'lacks {missing} (the crop of the pipeline)')
+        out.append(apply_affine(k, image_to_input_matrix(meta)))
     return np.stack(out)
 
 

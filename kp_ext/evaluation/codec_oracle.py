@@ -4,8 +4,8 @@ on the test images when the network's maps are perfect.
 The ground-truth people of each test image (``raw_ann_info``, image
 pixels) are brought into the network input exactly as the test pipeline
 brings the image (``input_center``, ``input_scale``, ``input_size`` of
-``BottomupResize``: ``x_in = (x_img - center + scale / 2) / scale *
-size``), encoded by the codec at the model's map resolution, decoded and
+``BottomupResize``: :func:`~kp_ext.structures.bbox.image_to_input_matrix`),
+encoded by the codec at the model's map resolution, decoded and
 grouped by the same codec, mapped back to the image the way the estimator
 maps predictions (:meth:`BasePoseEstimator.input_to_image`) and scored by
 the same metric. What the trained model scores below this number is what
@@ -15,6 +15,8 @@ map resolution and the grouping leave.
 from typing import Optional
 
 import numpy as np
+
+from kp_ext.structures.bbox import apply_affine, image_to_input_matrix
 
 __all__ = ['bottomup_codec_oracle', 'raw_people']
 
@@ -91,7 +93,8 @@ def bottomup_codec_oracle(dataset, codec, metric,
                            'oracle needs the ground-truth annotations')
         kpts, vis = raw_people(meta['raw_ann_info'], num_kpts, where)
         size, center, scale = _frame(meta, where)
-        k_in = (kpts - center + 0.5 * scale) / scale * size
+        k_in = apply_affine(kpts, image_to_input_matrix(meta)).astype(
+            np.float64)
         enc = codec.encode(k_in, vis)
         pk, ps, pi = codec.decode_instances((enc['heatmaps'], enc['pafs']))
         pk = np.asarray(pk, np.float64) / size * scale + center - 0.5 * scale
