@@ -12,8 +12,8 @@ print the metric beside its baselines / oracles measured in the same run.
   the codec's oracle AP on the same images (perfect maps at the model's
   resolution, decoded the same way: the ceiling).
 - ``mouse``: ``tools/bounded_train.py`` on
-  ``configs/hourglass/hourglass_mouse_dlc.py`` -> PCK@0.05 / 0.1 / 0.2 (bbox-normalised) and EPE (px) on the held-back
-  frames.
+  ``configs/hourglass/hourglass_mouse_dlc.py`` -> PCK@0.05 / 0.1 / 0.2
+  (bbox-normalised) and EPE (px) on the held-back frames.
 - ``faces``: ``tools/bounded_train.py configs/hourglass/hourglass_faces68.py``
   -> NME on the unseen identities, beside the shape oracles of the same
   split (:func:`kp_ext.evaluation.shape_oracles`, network-input frame).
@@ -61,10 +61,10 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def _run(cmd):
+def _run(cmd, threads: int):
+    cmd = cmd + ['--threads', str(threads)]
     print('+ ' + ' '.join(cmd), flush=True)
-    env = dict(os.environ, OMP_NUM_THREADS=str(cmd[cmd.index('--threads') +
-                                                   1]))
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     subprocess.run(cmd, cwd=REPO, env=env, check=True)
 
 
@@ -131,14 +131,13 @@ def main(argv=None):
     minutes = args.minutes if args.minutes is not None else spec['minutes']
     work = args.work_dir or osp.join('work_dirs', f'accuracy_{args.model}')
     py = sys.executable
-    t = ['--threads', str(args.threads)]
     rows = []
     if args.model == 'openpose':
         cmd = [py, 'tools/quickstart_openpose.py', '--config', config,
-               '--work-dir', work] + t
+               '--work-dir', work]
         if minutes is not None:
             cmd += ['--minutes', str(minutes)]
-        _run(cmd)
+        _run(cmd, args.threads)
         res = json.load(open(osp.join(REPO, work, 'quickstart_metrics.json')))
         head = (f'OpenPose quickstart ({config}): {res["train_minutes"]:.1f} '
                 f'training min, {res["total_minutes"]:.1f} min in all, '
@@ -148,7 +147,7 @@ def main(argv=None):
         cols = ('metric', 'trained', "codec oracle (ceiling)")
     elif args.model in ('mouse', 'faces'):
         _run([py, 'tools/bounded_train.py', config, '--minutes',
-              str(minutes), '--work-dir', work] + t)
+              str(minutes), '--work-dir', work], args.threads)
         res = json.load(open(osp.join(REPO, work, 'bounded_train.json')))
         m = res['metrics']
         head = (f'{config}: {res["train_minutes"]:.1f} training min '
@@ -175,7 +174,7 @@ def main(argv=None):
         _run([py, 'tools/fse_benchmark.py', '--config', config,
               '--minutes', str(minutes), '--work-dir', work,
               '--val-every', str(args.val_every), '--select-by',
-              'NME_holdout', '--json', out] + t)
+              'NME_holdout', '--json', out], args.threads)
         res = json.load(open(osp.join(REPO, out)))
         orc = face_shape_oracles(config, 'val_dataloader.dataset.fit',
                                  'val_dataloader.dataset.test')
