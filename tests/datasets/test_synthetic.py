@@ -206,6 +206,29 @@ def test_bad_arguments():
                                          'metainfo/face68.py'))
 
 
+@pytest.mark.parametrize('cls', [SyntheticPeopleDataset,
+                                 SyntheticCrowdDataset])
+def test_cache_renders_same_samples(cls, monkeypatch):
+    fresh = cls(num_samples=3, seed=7, img_size=(96, 96))
+    cached = cls(num_samples=3, seed=7, img_size=(96, 96),
+                 cache_renders=True)
+    calls = []
+    render = cached.render
+    monkeypatch.setattr(cached, 'render',
+                        lambda i: calls.append(i) or render(i))
+    for _ in range(2):  # two "epochs"
+        for i in (2, 0, 1):
+            a, b = fresh[i], cached[i]
+            np.testing.assert_array_equal(a['img'], b['img'])
+            np.testing.assert_array_equal(a['keypoints'], b['keypoints'])
+            np.testing.assert_array_equal(a['keypoints_visible'],
+                                          b['keypoints_visible'])
+            b['img'][:] = 0  # a transform writing in place
+            b['keypoints'][:] = -1
+    assert calls == [2, 0, 1]  # each index rendered once
+    np.testing.assert_array_equal(cached[0]['img'], fresh[0]['img'])
+
+
 def test_people_bottomup_mode():
     ds = SyntheticPeopleDataset(num_samples=2, seed=0, data_mode='bottomup')
     d = ds[0]

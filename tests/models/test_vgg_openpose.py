@@ -116,3 +116,25 @@ def test_torchvision_layout_checkpoint_loads(tmp_path):
     model.init_weights()
     for k, v in src.features.state_dict().items():
         assert torch.equal(model.features.state_dict()[k], v), k
+
+
+def test_channels_last_same_values_and_grads():
+    torch.manual_seed(0)
+    ref = OpenPoseVGG(widths=(4, 8, 8, 8, 8, 6), num_convs=(1, 1, 1, 1),
+                      num_pools=2, norm_cfg=dict(type='BN'))
+    nhwc = OpenPoseVGG(widths=(4, 8, 8, 8, 8, 6), num_convs=(1, 1, 1, 1),
+                       num_pools=2, norm_cfg=dict(type='BN'),
+                       channels_last=True)
+    nhwc.load_state_dict(ref.state_dict())
+    assert nhwc.features[0].weight.is_contiguous(
+        memory_format=torch.channels_last)
+    x = torch.randn(2, 3, 32, 32)
+    a, b = ref(x)[0], nhwc(x)[0]
+    assert b.is_contiguous(memory_format=torch.channels_last)
+    assert not a.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    a.square().sum().backward()
+    b.square().sum().backward()
+    torch.testing.assert_close(ref.features[0].weight.grad,
+                               nhwc.features[0].weight.grad,
+                               rtol=1e-3, atol=1e-4)

@@ -1,6 +1,8 @@
 """The synthetic people datasets (registered): one figure per image
 (:class:`SyntheticPeopleDataset`) or crowds (:class:`SyntheticCrowdDataset`),
-rendered lazily per index from ``np.random.default_rng([seed, index])``."""
+rendered lazily per index from ``np.random.default_rng([seed, index])``
+(optionally kept in memory after the first render: ``cache_renders``)."""
+import copy
 from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -28,11 +30,15 @@ class _SyntheticBase(GeneratedPoseDataset):
     def __init__(self, num_samples: int, img_size, seed: int,
                  data_mode: str, metainfo=None, pipeline=(),
                  test_mode: bool = False, indices=None,
-                 lazy_init: bool = False, max_refetch: int = 1000):
+                 lazy_init: bool = False, max_refetch: int = 1000,
+                 cache_renders: bool = False):
         if data_mode not in ('topdown', 'bottomup'):
             raise ValueError(f'{type(self).__name__}: data_mode must be '
                              f"'topdown' or 'bottomup', got {data_mode!r}")
         self.data_mode = data_mode
+        # index -> (img, ann); per process (each data worker fills its own)
+        self.cache_renders = bool(cache_renders)
+        self._render_cache = {}
         super().__init__(num_samples, img_size, seed, metainfo, pipeline,
                          test_mode, indices, lazy_init, max_refetch)
         nk = self._metainfo.get('num_keypoints', NUM_KEYPOINTS)
@@ -49,10 +55,22 @@ class _SyntheticBase(GeneratedPoseDataset):
         """(img, ann) of original sample ``index``."""
         raise NotImplementedError
 
+    def _render_once(self, index: int):
+        """``render(index)``, kept after the first call when
+        ``cache_renders`` (a copy is returned: transforms write in place).
+        Rendering is deterministic per index, so cached and fresh samples
+        are identical."""
+        if not self.cache_renders:
+            return self.render(index)
+        if index not in self._render_cache:
+            self._render_cache[index] = self.render(index)
+        img, ann = self._render_cache[index]
+        return img.copy(), copy.deepcopy(ann)
+
     def get_data_info(self, idx: int) -> dict:
         info = super().get_data_info(idx)
         i = info['synthetic_index']
-        img, ann = self.render(i)
+        img, ann = self._render_once(i)
         w, h = self.img_size
         n = len(ann['keypoints'])
         ids = [i * self._max_people + p + 1 for p in range(n)]
@@ -87,7 +105,7 @@ class SyntheticPeopleDataset(_SyntheticBase):
     """One rendered person per image, generated on the fly.
 
     Sample ``i`` is ``render_people_scene(np.random.default_rng([seed,
-    i]), ...)``; nothing is cached, every worker and rerun agrees.
+    i]), ...)``; every worker and rerun agrees.
 
     Args:
         num_samples (int): dataset length. Default 1000.
@@ -103,6 +121,9 @@ class SyntheticPeopleDataset(_SyntheticBase):
         test_mode (bool): mmengine flag.
         scale_range, max_rotation, truncation_prob, occlusion_prob,
         num_distractors, lr_shade: see :func:`render_people_scene`.
+        cache_renders (bool): keep each rendered sample in memory after its
+            first use (about ``w * h * 3`` bytes each, per data worker), so
+            later epochs skip the rendering. Default False.
     """
 
     _kind = 'people'
@@ -116,7 +137,8 @@ class SyntheticPeopleDataset(_SyntheticBase):
                  max_rotation: float = 30.0, truncation_prob: float = 0.2,
                  occlusion_prob: float = 0.3, num_distractors: int = 0,
                  lr_shade: float = 0.0, indices=None,
-                 lazy_init: bool = False, max_refetch: int = 1000):
+                 lazy_init: bool = False, max_refetch: int = 1000,
+                 cache_renders: bool = False):
         self.render_cfg = dict(
             scale_range=tuple(scale_range), max_rotation=float(max_rotation),
             truncation_prob=float(truncation_prob),
@@ -124,7 +146,7 @@ class SyntheticPeopleDataset(_SyntheticBase):
             num_distractors=int(num_distractors), lr_shade=float(lr_shade))
         super().__init__(num_samples, img_size, seed, data_mode, metainfo,
                          pipeline, test_mode, indices, lazy_init,
-                         max_refetch)
+                         max_refetch, cache_renders)
 
     def render(self, index: int):
         return render_people_scene(self.rng_for(index), self.img_size,
@@ -147,7 +169,8 @@ class SyntheticCrowdDataset(_SyntheticBase):
         max_rotation, occlusion_prob, min_keypoints_inside, lr_shade: see
             :func:`render_crowd_scene`.
         data_mode (str): only 'bottomup'.
-        metainfo, pipeline, test_mode: as :class:`SyntheticPeopleDataset`.
+        metainfo, pipeline, test_mode, cache_renders: as
+            :class:`SyntheticPeopleDataset`.
     """
 
     _kind = 'crowd'
@@ -161,7 +184,8 @@ class SyntheticCrowdDataset(_SyntheticBase):
                  data_mode: str = 'bottomup',
                  metainfo: Optional[dict] = None, pipeline: Sequence = (),
                  test_mode: bool = False, indices=None,
-                 lazy_init: bool = False, max_refetch: int = 1000):
+                 lazy_init: bool = False, max_refetch: int = 1000,
+                 cache_renders: bool = False):
         if data_mode != 'bottomup':
             raise ValueError("SyntheticCrowdDataset supports data_mode="
                              f"'bottomup' only, got {data_mode!r}")
@@ -183,7 +207,7 @@ class SyntheticCrowdDataset(_SyntheticBase):
             lr_shade=float(lr_shade))
         super().__init__(num_samples, img_size, seed, data_mode, metainfo,
                          pipeline, test_mode, indices, lazy_init,
-                         max_refetch)
+                         max_refetch, cache_renders)
 
     def render(self, index: int):
         return render_crowd_scene(self.rng_for(index), self.img_size,

@@ -28,6 +28,11 @@ ImageNet weights is slow and unstable without normalisation, so configs
 that cannot load VGG weights (and the tiny CPU variant, e.g.
 ``widen_factor=1/8``) should use ``norm_cfg=dict(type='BN')``; the paper's
 model (``norm_cfg=None``) is meant to start from ImageNet VGG-19.
+
+``channels_last=True`` (a kp_ext option) runs the convolutions on NHWC
+activations (faster oneDNN kernels on CPU) and returns the features in that
+memory format, so the head's convolutions that follow run NHWC as well; the
+values are the same as with NCHW.
 """
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -59,6 +64,8 @@ class OpenPoseVGG(BaseModule):
         norm_cfg (dict, optional): e.g. ``dict(type='BN')`` to add batch
             norm after every conv (conv, BN, ReLU). Default: None (the
             paper).
+        channels_last (bool): NHWC activations (see the module doc).
+            Default: False.
         init_cfg (dict | list[dict], optional): mmengine init config (e.g.
             ``Pretrained``), applied by ``init_weights`` on top of the
             default Kaiming initialisation done at construction.
@@ -75,6 +82,7 @@ class OpenPoseVGG(BaseModule):
                  widen_factor: float = 1.0,
                  norm_cfg: Optional[dict] = None,
                  num_pools: int = 3,
+                 channels_last: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = None):
         super().__init__(init_cfg=init_cfg)
         if num_pools not in (1, 2, 3):
@@ -95,6 +103,7 @@ class OpenPoseVGG(BaseModule):
         self.norm_cfg = norm_cfg
         self.num_pools = int(num_pools)
         self.stride = 2**self.num_pools
+        self.channels_last = bool(channels_last)
 
         layers = []
         c = in_channels
@@ -118,6 +127,8 @@ class OpenPoseVGG(BaseModule):
                  nonlinearity='relu', distribution='normal', bias=0),
             dict(type='Constant', layer='_BatchNorm', val=1, bias=0)
         ])
+        if self.channels_last:
+            self.to(memory_format=torch.channels_last)
 
     def _conv(self, in_channels: int, out_channels: int) -> list:
         if self.norm_cfg is None:
@@ -142,4 +153,6 @@ class OpenPoseVGG(BaseModule):
         if h < self.stride or w < self.stride:
             raise ValueError(f'input {h}x{w} is smaller than the stride '
                              f'{self.stride}')
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         return (self.cpm(self.features(x)), )
