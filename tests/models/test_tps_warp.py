@@ -227,6 +227,24 @@ def test_pair_generation_consistent_with_known_warp():
     assert torch.allclose(a[1], x2)
 
 
+def test_pair_mode_image_and_warp():
+    h = w = 64
+    src = torch.tensor([[30.0, 28.0], [34.5, 36.2], [28.3, 33.1]])
+    img = _blob(h, w, src.numpy(), sigma=1.6)
+    warp = TPSWarp(pair_mode='image_and_warp', ctrl_sigma=0.05)
+    x1, x2, t2 = warp.make_pair(img, torch.Generator().manual_seed(7))
+    assert torch.equal(x1, img)  # the image itself, unwarped
+    assert torch.allclose(x2, warp.warp_images(img, t2))
+    c1, c2 = _centroid(x1).float(), _centroid(x2).float()
+    err = (t2(c2[:, None])[:, 0] - c1).norm(dim=-1)
+    # (the centroid of a TPS-warped blob is off its warped centre by a few
+    # tenths of a pixel); without applying T2 the dots miss by pixels
+    assert err.max() < 0.5, err
+    assert (c2 - c1).norm(dim=-1).min() > 1.0
+    with pytest.raises(ValueError, match='pair_mode'):
+        TPSWarp(pair_mode='image')
+
+
 def test_compose_matches_two_step_resampling_on_smooth_image():
     h = w = 48
     ys, xs = torch.meshgrid(torch.arange(h).float(), torch.arange(w).float(),

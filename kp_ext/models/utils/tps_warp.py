@@ -391,7 +391,14 @@ class TPSWarp(nn.Module):
             ``x1`` (two interpolations). Both give ``x2 = x1 o T2`` inside
             ``x1``'s frame; with ``compose`` pixels that ``T2`` maps outside
             ``x1`` show the source content instead of padding.
+        pair_mode (str): how :meth:`make_pair` builds ``x1``:
+            ``'two_warps'`` (default; ``x1 = x o T1``, as the public FSE, DVE
+            and IMM code do, benchmarks/RESULTS_fse_warps.md) or
+            ``'image_and_warp'`` (``x1 = x`` unwarped, ``T1`` = identity).
+            ``x2 = x1 o T2`` either way.
     """
+
+    PAIR_MODES = ('two_warps', 'image_and_warp')
 
     def __init__(self,
                  num_ctrl: int = 5,
@@ -406,8 +413,12 @@ class TPSWarp(nn.Module):
                  max_shrink: int = 4,
                  check_grid: int = 17,
                  padding_mode: str = 'zeros',
-                 compose: bool = True):
+                 compose: bool = True,
+                 pair_mode: str = 'two_warps'):
         super().__init__()
+        if pair_mode not in self.PAIR_MODES:
+            raise ValueError(f'TPSWarp: pair_mode must be one of '
+                             f'{self.PAIR_MODES}, got {pair_mode!r}')
         if num_ctrl < 2:
             raise ValueError(f'num_ctrl must be >= 2, got {num_ctrl}')
         if max_shrink < 0:
@@ -427,6 +438,7 @@ class TPSWarp(nn.Module):
         self.check_grid = int(check_grid)
         self.padding_mode = padding_mode
         self.compose = bool(compose)
+        self.pair_mode = pair_mode
         self.register_buffer('_dummy', torch.zeros(0), persistent=False)
         self._cache = {}
 
@@ -534,8 +546,12 @@ class TPSWarp(nn.Module):
         ``x1 = x o T1`` (``x1(u) = x(T1(u))``), ``x2 = x1 o T2``; ``T2`` maps
         pixels of ``x2`` to pixels of ``x1`` (the known warp of the pair),
         so an equivariant detector satisfies ``T2(Phi(x2)) = Phi(x1)``.
+        With ``pair_mode='image_and_warp'``, ``x1 = x``.
         """
         b, _, h, w = images.shape
+        if self.pair_mode == 'image_and_warp':
+            t2 = self.sample(b, (w, h), generator)
+            return images, self.warp_images(images, t2), t2
         t1 = self.sample(b, (w, h), generator)
         t2 = self.sample(b, (w, h), generator)
         x1 = self.warp_images(images, t1)
@@ -548,7 +564,8 @@ class TPSWarp(nn.Module):
     def extra_repr(self) -> str:
         return (f'num_ctrl={self.num_ctrl}, ctrl_sigma={self.ctrl_sigma}, '
                 f'rotation={self.rotation}, scale={self.scale_range}, '
-                f'translation={self.translation}, reg={self.reg}')
+                f'translation={self.translation}, reg={self.reg}, '
+                f'pair_mode={self.pair_mode!r}')
 
 
 def make_fse_pair(images: Tensor, warp: Optional[Union[TPSWarp, dict]] = None,
