@@ -1,8 +1,9 @@
 # Stacked Hourglass (Newell et al., ECCV 2016) on MPII, the paper's setting
 # and, where the paper is silent, its official code (princeton-vl/
 # pose-hg-train): 8 stacks, 256 channels, 256x256 input, 64x64 heatmaps,
-# RMSprop 2.5e-4 dropped once (x0.2), flip test, quarter-pixel decode,
-# PCKh@0.5. Every setting and its source: docs/PROTOCOLS.md.
+# RMSprop 2.5e-4 dropped once (x0.2), flip test, the official decode
+# (quarter pixel, whole image pixels), PCKh@0.5. Every setting and its
+# source: docs/PROTOCOLS.md.
 # kp_ext's improved recipe: configs/hourglass/hourglass_mpii_kpext.py.
 _base_ = [
     './_base_/default_runtime.py',
@@ -18,11 +19,15 @@ default_hooks = dict(
 # the official target (src/util/img.lua drawGaussian(.., 1)): torch's
 # image.gaussian(7), a 7x7 block of std 0.25 * 7 = 1.75 px on the heatmap
 # pixel holding the joint (the paper says "1 px std", the code's size
-# argument); decode: argmax + a quarter pixel towards the higher neighbour
-# (src/util/pose.lua postprocess)
+# argument); decode 'pose_hg_train', the official post-processing: argmax
+# (src/util/eval.lua getPreds) + a quarter pixel towards the higher
+# neighbour when the argmax is interior on both axes, +0.5 (src/util/
+# pose.lua postprocess, lines 86-97), mapped back to the image and
+# truncated to a whole pixel (src/util/img.lua transformPreds/transform:
+# +1e-4, :int()); kp_ext's variants keep sub-pixel decodes
 codec = dict(
     type='GaussianHeatmap', input_size=(256, 256), heatmap_size=(64, 64),
-    sigma=1.75, window=7, integer_center=True, refine='quarter')
+    sigma=1.75, window=7, integer_center=True, refine='pose_hg_train')
 
 model = dict(
     type='TopdownPoseEstimator',

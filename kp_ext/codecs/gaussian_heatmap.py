@@ -4,9 +4,11 @@ Newell et al., "Stacked Hourglass Networks for Human Pose Estimation"
 (ECCV 2016) supervise every stack with one 2-D Gaussian per keypoint, drawn
 on a heatmap ``stride`` times smaller than the input crop, and read the
 prediction back at the heatmap maximum, moved a quarter pixel towards the
-higher neighbour. This codec keeps that target and offers three sub-pixel
-decoders: an exact log-parabola fit (default), the quarter offset, and
-DARK (Zhang et al., CVPR 2020).
+higher neighbour. This codec keeps that target and offers sub-pixel
+decoders: an exact log-parabola fit (default), the quarter offset, DARK
+(Zhang et al., CVPR 2020), and the official code's whole post-processing
+(``'pose_hg_train'``: quarter offset, then truncation to whole image
+pixels).
 
 Coordinate mapping
 ------------------
@@ -100,6 +102,51 @@ the original maximum, take ``L = ln max(H, 1e-10)`` and do one Newton step
 gradient and the mixed term, step 2 for ``L_xx``/``L_yy``), for argmaxes at
 least 2 pixels from the border.
 
+``'pose_hg_train'``: the whole post-processing of the official Stacked
+Hourglass code (princeton-vl/pose-hg-train), up to and including the final
+image coordinate:
+
+1. ``getPreds`` (src/util/eval.lua @4637618, lines 30-37): the argmax of
+   the flattened map (``torch.max`` over ``H * W``), split into the 1-based
+   column ``(idx - 1) % W + 1`` and row ``floor((idx - 1) / W) + 1``; here
+   ``(x0, y0)`` 0-based (``p = x0 + 1``). Ties: the first maximum in
+   row-major order (numpy's ``argmax``).
+2. the quarter offset (src/util/pose.lua @4637618 ``postprocess``, lines
+   86-96, the condition on line 91):
+   ``p += 0.25 * sign(H[y, x+1] - H[y, x-1], H[y+1, x] - H[y-1, x])``
+   **only when both** ``1 < pX < outputRes`` and ``1 < pY < outputRes``
+   (0-based: ``0 < x0 < W-1`` and ``0 < y0 < H-1``); an argmax on any
+   border row/column gets no offset on either axis (``'quarter'`` tests
+   each axis alone). ``sign(0) = 0``.
+3. ``p:add(0.5)`` (pose.lua:97), then ``transformPreds`` (pose.lua:103;
+   src/util/img.lua @d8a6577 lines 67-75) -> ``transform(pt, c, s, 0,
+   res, invert)`` (img.lua lines 54-65, ``getTransform`` lines 18-52):
+   ``pt - 1``, the inverse crop transform, ``+ 1e-4``, truncation towards
+   zero (``:int()``), ``+ 1``: a **whole** 1-based image pixel.
+
+   ``p + 0.5 - 1 = x0 + offset + 0.5`` is the corner-based heatmap
+   coordinate of the refined position, i.e. kp_ext's heatmap coordinate
+   ``x0 + offset`` (pixel centres at integers). So :meth:`decode` returns
+   ``'quarter'``'s crop coordinate (with the both-axes rule), the
+   estimator maps it linearly to the image (``x_lin``, 0-based), and
+   :meth:`finish_image_keypoints` does the rest: ``trunc(x_lin + 1e-4)``
+   (the official 1-based ``trunc(x_lin + 1e-4) + 1``, minus 1 for kp_ext's
+   0-based frame). ``TopdownPoseEstimator`` calls it when
+   :attr:`rounds_image_keypoints` is True. kp_ext's crop
+   (``TopdownAffine``: centre ``c``, size ``h``, input width ``w``) is the
+   official ``getTransform(center = c - h / (2 w), scale = h / 200,
+   res = W)`` applied to ``pt - 1`` (``c - h / 512`` for a 256 input), so
+   the official inverse of that crop is this same ``x_lin``.
+   src/misc/predictMPII.m (lines 7, 19-23) writes the coordinates unchanged
+   as the MPII ``annopoints`` ``x``, ``y``.
+
+The truncation floors a positive coordinate to the pixel grid (mean bias
+-0.5 image px, error up to 1 px on top of the heatmap's); a coordinate in
+``(-1, 0)`` goes to 0 (truncation towards zero, not floor). Used through
+MMPose's heads (which know nothing of :meth:`finish_image_keypoints`) the
+codec decodes as ``'quarter'`` with the both-axes rule, without the
+truncation.
+
 ``'none'``: the integer argmax.
 
 All-zero maps decode to the argmax at pixel (0, 0) with score 0; NaNs are
@@ -161,7 +208,10 @@ class GaussianHeatmap(BaseKeypointCodec):
         heatmap_size (tuple[int, int]): heatmap size ``(W, H)``.
         sigma (float): Gaussian sigma in heatmap pixels. Default 2.0.
         refine (str): sub-pixel decoder, ``'gaussian_log'`` (default,
-            exact log-parabola fit), ``'quarter'``, ``'dark'`` or ``'none'``.
+            exact log-parabola fit), ``'quarter'``, ``'dark'``,
+            ``'pose_hg_train'`` (the official Stacked Hourglass
+            post-processing, truncation to whole image pixels included;
+            see the module docstring) or ``'none'``.
         blur_kernel_size (int): odd Gaussian kernel size for ``'dark'``.
             Default 11 (matches sigma 2).
         window (int, optional): odd side of the square pixel block the
@@ -186,7 +236,8 @@ class GaussianHeatmap(BaseKeypointCodec):
     instance_mapping_table = dict()
     label_mapping_table = dict(keypoint_weights='keypoint_weights')
 
-    REFINE_MODES = ('gaussian_log', 'quarter', 'dark', 'none')
+    REFINE_MODES = ('gaussian_log', 'quarter', 'dark', 'pose_hg_train',
+                    'none')
 
     def __init__(self,
                  input_size: Sequence[int],
@@ -238,6 +289,26 @@ class GaussianHeatmap(BaseKeypointCodec):
 
     # ------------------------------------------------------------------
     # coordinate mapping
+    @property
+    def rounds_image_keypoints(self) -> bool:
+        """True when the decode ends in the image frame (``refine=
+        'pose_hg_train'``): the top-down estimator then passes its
+        image-space keypoints (float64) through
+        :meth:`finish_image_keypoints`."""
+        return self.refine == 'pose_hg_train'
+
+    def finish_image_keypoints(self, keypoints: np.ndarray) -> np.ndarray:
+        """Last step of the official decode on image coordinates (..., 2)
+        in kp_ext's 0-based pixels: ``trunc(x + 1e-4)`` (src/util/img.lua
+        @d8a6577 ``transform``: ``(t*pt_):sub(1,2):add(1e-4)``,
+        ``:int():add(1)``, 1-based, minus kp_ext's 1-based -> 0-based
+        shift). Identity for the other refine modes."""
+        xy = np.asarray(keypoints, dtype=np.float64)
+        if not self.rounds_image_keypoints:
+            return xy
+        with np.errstate(invalid='ignore'):
+            return np.trunc(xy + _OFFICIAL_EPS)
+
     def input_to_heatmap(self, coords: np.ndarray) -> np.ndarray:
         """Input-crop pixels (..., 2) -> heatmap pixels (..., 2)."""
         o = self.heatmap_offset
@@ -386,6 +457,8 @@ class GaussianHeatmap(BaseKeypointCodec):
             xy = self._refine_gaussian_log(flat, idx, xy0, W, H)
         elif self.refine == 'quarter':
             xy = self._refine_quarter(flat, idx, xy0, W, H)
+        elif self.refine == 'pose_hg_train':
+            xy = self._refine_quarter(flat, idx, xy0, W, H, both_axes=True)
         elif self.refine == 'dark':
             xy = self._refine_dark(flat, xy0, vals, W, H)
         else:
@@ -453,11 +526,15 @@ class GaussianHeatmap(BaseKeypointCodec):
     def _size_m1(W, H):
         return np.array([W - 1, H - 1])
 
-    def _refine_quarter(self, flat, idx, xy0, W, H):
+    def _refine_quarter(self, flat, idx, xy0, W, H, both_axes=False):
         M = flat.shape[0]
         # 0 < x0 < W-1 (resp. y); elsewhere the stencil collapses to the
         # argmax itself and the difference is 0
         inner = (xy0 > 0) & (xy0 < self._size_m1(W, H))  # (M, 2)
+        if both_axes:
+            # pose.lua:91: offset only if the argmax is interior on both
+            # axes (`pX > 1 and pX < res and pY > 1 and pY < res`)
+            inner = inner & inner.all(axis=1, keepdims=True)
         step = np.array([1, W]) * inner  # flat-index step along x, y
         pos = (idx + np.arange(M) * (H * W))[:, None]
         d = (flat.take(pos + step).astype(np.float64)

@@ -10,7 +10,7 @@ from conftest import official_hourglass_target as official_target
 from conftest import torch_image_gaussian
 from kp_ext.registry import KEYPOINT_CODECS
 
-MODES = ('gaussian_log', 'quarter', 'dark', 'none')
+MODES = ('gaussian_log', 'quarter', 'dark', 'pose_hg_train', 'none')
 
 
 def brute_force_heatmap(kpt_xy, input_size, heatmap_size, sigma):
@@ -500,3 +500,137 @@ def test_batch_decode_unpacks_as_mmpose_heads_do(batch):
         np.testing.assert_allclose(batch_keypoints[b], kpts, atol=1e-3)
         np.testing.assert_array_equal(batch_scores[b],
                                       hms[b].max(axis=(1, 2))[None])
+
+
+# --------------------------------------------------------------------------
+# refine='pose_hg_train': the official Stacked Hourglass post-processing of
+# princeton-vl/pose-hg-train, written out independently below from
+# src/util/eval.lua @4637618 getPreds (lines 30-37), src/util/pose.lua
+# @4637618 postprocess (lines 86-97: quarter offset only when the argmax is
+# interior on both axes, then +0.5) and src/util/img.lua @d8a6577
+# getTransform / transform / transformPreds (lines 18-75: pt - 1, inverse
+# transform, +1e-4, :int(), +1 -> whole 1-based image pixels).
+
+def _pose_hg_train_reference(hm, center, scale):
+    """Official decode of one map stack (K, res, res) for an official crop
+    ``center`` (in the frame the transform works in, i.e. after pt - 1)
+    and ``scale`` (box size / 200): 1-based image pixels (K, 2)."""
+    K, res, _ = hm.shape
+    out = np.zeros((K, 2))
+    h = 200.0 * scale
+    t = np.eye(3)                                   # getTransform, rot 0
+    t[0, 0] = t[1, 1] = res / h
+    t[0, 2] = res * (-center[0] / h + 0.5)
+    t[1, 2] = res * (-center[1] / h + 0.5)
+    t_inv = np.linalg.inv(t)                        # invert
+    for k in range(K):
+        idx = int(np.argmax(hm[k].reshape(-1))) + 1  # torch.max, 1-based
+        pX = (idx - 1) % res + 1
+        pY = (idx - 1) // res + 1
+        p = np.array([pX, pY], float)
+        m = hm[k]  # m[pY - 1, pX - 1] is Lua's hm[pY][pX]
+        if 1 < pX < res and 1 < pY < res:
+            diff = np.array([m[pY - 1, pX] - m[pY - 1, pX - 2],
+                             m[pY, pX - 1] - m[pY - 2, pX - 1]])
+            p += np.sign(diff) * 0.25
+        p += 0.5                                    # p:add(0.5)
+        pt_ = np.array([p[0] - 1, p[1] - 1, 1.0])   # pt[1]-1, pt[2]-1
+        new = (t_inv @ pt_)[:2] + 1e-4
+        out[k] = np.trunc(new) + 1                  # :int():add(1)
+    return out
+
+
+def _pose_hg_train_maps():
+    """Three hand-made maps (64 x 64), their peaks and neighbours."""
+    hm = np.zeros((3, 64, 64), np.float32)
+    # 0: argmax (x=20, y=30); right 0.6 > left 0.5 -> +0.25 in x;
+    #    above 0.7 > below 0.1 -> -0.25 in y
+    hm[0, 30, 20] = 1.0
+    hm[0, 30, 21], hm[0, 30, 19] = 0.6, 0.5
+    hm[0, 29, 20], hm[0, 31, 20] = 0.7, 0.1
+    # 1: argmax on the left border (x=0, y=10), below 0.8 > above 0.3:
+    #    'quarter' moves y by +0.25, the official code moves nothing
+    #    (pX = 1 is not > 1, pose.lua:91)
+    hm[1, 10, 0] = 1.0
+    hm[1, 11, 0], hm[1, 9, 0], hm[1, 10, 1] = 0.8, 0.3, 0.5
+    # 2: argmax (40, 40), equal x neighbours (sign 0), below > above
+    hm[2, 40, 40] = 1.0
+    hm[2, 40, 41] = hm[2, 40, 39] = 0.4
+    hm[2, 41, 40], hm[2, 39, 40] = 0.6, 0.2
+    return hm
+
+
+# kp_ext crop: centre (300.3, 200.6), size 512 x 512 -> 256 x 256 input,
+# 64 x 64 maps. It is the official getTransform with scale 512 / 200 and
+# centre c - h / (2 w) = (300.3, 200.6) - 1 = (299.3, 199.6).
+# By hand, 0: p = (21, 31) + (0.25, -0.25), + 0.5 = (21.75, 31.25),
+# pt - 1 = (20.75, 30.25); inverse: x = 20.75 * 512 / 64 + 299.3 - 256
+# = 209.3, y = 30.25 * 8 + 199.6 - 256 = 185.6; +1e-4, trunc, +1 ->
+# (210, 186) 1-based = (209, 185) 0-based (kp_ext's linear decode: 209.3,
+# 185.6). 1: p = (1, 11), no offset, pt - 1 = (0.5, 10.5) -> (47.3, 27.6)
+# -> (47, 27). 2: p = (41, 41.25), pt - 1 = (40.5, 40.75) -> (367.3, 269.6)
+# -> (367, 269).
+HG_CENTER, HG_SIZE = (300.3, 200.6), 512.0
+HG_OFFICIAL_0BASED = np.array([[209., 185.], [47., 27.], [367., 269.]])
+
+
+def test_pose_hg_train_decode_hand_case():
+    hm = _pose_hg_train_maps()
+    codec = GaussianHeatmap((256, 256), (64, 64), sigma=1.75, window=7,
+                            integer_center=True, refine='pose_hg_train')
+    assert codec.rounds_image_keypoints
+    kpts, scores = codec.decode(hm)
+    to_in = lambda v: (v + 0.5) * 4 - 0.5  # noqa: E731
+    # crop coordinates: 'quarter' with the both-axes rule
+    np.testing.assert_allclose(kpts[0], [[to_in(20.25), to_in(29.75)],
+                                         [to_in(0.0), to_in(10.0)],
+                                         [to_in(40.0), to_in(40.25)]])
+    np.testing.assert_array_equal(scores, [[1.0, 1.0, 1.0]])
+    quarter, _ = GaussianHeatmap((256, 256), (64, 64),
+                                 refine='quarter').decode(hm)
+    assert quarter[0, 1, 1] == to_in(10.25)  # per-axis rule moves it
+    # the estimator's linear map to the image, then the official truncation
+    lin = kpts[0].astype(np.float64) / 256 * HG_SIZE + np.array(HG_CENTER) \
+        - HG_SIZE / 2
+    np.testing.assert_allclose(lin, [[209.3, 185.6], [47.3, 27.6],
+                                     [367.3, 269.6]], atol=1e-9)
+    np.testing.assert_array_equal(codec.finish_image_keypoints(lin),
+                                  HG_OFFICIAL_0BASED)
+    # and the independent transcription of the Lua code, 1-based
+    ref = _pose_hg_train_reference(
+        hm, np.array(HG_CENTER) - HG_SIZE / 512, HG_SIZE / 200)
+    np.testing.assert_array_equal(ref, HG_OFFICIAL_0BASED + 1)
+
+
+def test_pose_hg_train_reference_matches_codec_on_random_maps():
+    """Random smooth maps and random crops: codec + estimator mapping +
+    truncation == the Lua transcription minus 1 (1-based -> 0-based)."""
+    rng = np.random.default_rng(5)
+    codec = GaussianHeatmap((256, 256), (64, 64), refine='pose_hg_train')
+    yy, xx = np.mgrid[0:64, 0:64]
+    for _ in range(20):
+        centre = rng.uniform(-3, 66, (4, 2))
+        hm = np.exp(-((xx - centre[:, :1, None]) ** 2 +
+                      (yy - centre[:, 1:, None]) ** 2) / 4.0)
+        hm += rng.uniform(0, 1e-3, hm.shape)
+        hm = hm.astype(np.float32)
+        c = rng.uniform(100, 900, 2)
+        size = rng.uniform(150, 900)
+        kpts, _ = codec.decode(hm)
+        lin = kpts[0].astype(np.float64) / 256 * size + c - size / 2
+        ours = codec.finish_image_keypoints(lin)
+        ref = _pose_hg_train_reference(hm, c - size / 512, size / 200)
+        np.testing.assert_array_equal(ours, ref - 1)
+
+
+def test_pose_hg_train_truncates_towards_zero():
+    codec = GaussianHeatmap((256, 256), (64, 64), refine='pose_hg_train')
+    # trunc(x + 1e-4): -0.7 -> 0 (not floor's -1), 3.99995 -> 4, 5.5 -> 5
+    np.testing.assert_array_equal(
+        codec.finish_image_keypoints([[-0.7, 3.99995], [5.5, 12.0]]),
+        [[0.0, 4.0], [5.0, 12.0]])
+    # other refine modes leave image coordinates alone
+    other = GaussianHeatmap((256, 256), (64, 64), refine='quarter')
+    assert not other.rounds_image_keypoints
+    np.testing.assert_array_equal(other.finish_image_keypoints([[-0.7, 5.5]]),
+                                  [[-0.7, 5.5]])

@@ -42,7 +42,7 @@ def test_paper_and_variant_settings():
     assert paper.model.head.decoder == dict(
         type='GaussianHeatmap', input_size=(256, 256),
         heatmap_size=(64, 64), sigma=1.75, window=7, integer_center=True,
-        refine='quarter')
+        refine='pose_hg_train')
     assert kpext.model.head.decoder == dict(
         type='GaussianHeatmap', input_size=(256, 256),
         heatmap_size=(64, 64), sigma=1.0)

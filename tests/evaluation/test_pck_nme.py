@@ -61,7 +61,10 @@ def test_pckh_mpii_table_hand_oracle(permute):
     # per-joint accuracy: pelvis .5, head_top .5, r_wrist .5, r_ankle .5,
     # l_ankle 1 (one valid entry), the other 11 joints 1 -> mean 14 / 16
     assert res['PCKh'] == pytest.approx(14 / 16)
-    assert res['PCKh/Head'] == pytest.approx(50.0)
+    # official Head (genTablePCK.m): (upper neck 100 + head top 50) / 2
+    assert res['PCKh/Head'] == pytest.approx(75.0)
+    # UBody: wrists, elbows, shoulders pooled: 12 entries, 1 wrong
+    assert res['PCKh/UBody'] == pytest.approx(100 * 11 / 12)
     assert res['PCKh/Wrist'] == pytest.approx(75.0)   # (50 + 100) / 2
     assert res['PCKh/Ankle'] == pytest.approx(75.0)   # (50 + 100) / 2
     for col in ('Shoulder', 'Elbow', 'Hip', 'Knee'):
@@ -206,8 +209,16 @@ def test_pckh_table_with_project_mpii_metainfo():
     metric.dataset_meta = meta
     metric.process({}, _mpii_samples(perm))
     res = metric.evaluate(2)
+    assert res['PCKh/Head'] == pytest.approx(75.0)  # official Head
+    assert res['PCKh/Mean'] == pytest.approx(100 * 24 / 27)
+    # MMPose's table: Head = head top only
+    metric = METRICS.build(dict(type='MpiiPCKAccuracy', table='mmpose'))
+    metric.dataset_meta = meta
+    metric.process({}, _mpii_samples(perm))
+    res = metric.evaluate(2)
     assert res['PCKh/Head'] == pytest.approx(50.0)
     assert res['PCKh/Mean'] == pytest.approx(100 * 24 / 27)
+    assert 'PCKh/UBody' not in res and 'PCKh/AUC' not in res
 
 
 def test_paired_keypoints_mask_and_mismatch():

@@ -217,6 +217,47 @@ def test_hourglass_estimator_trains_and_predicts():
         assert np.isfinite(ds.pred_instances.keypoints).all()
 
 
+def test_pose_hg_train_decode_ends_on_whole_image_pixels():
+    """refine='pose_hg_train' (the official Stacked Hourglass decode): the
+    estimator maps the crop keypoints to the image and the codec truncates
+    them (src/util/img.lua @d8a6577 transform: +1e-4, :int(), +1; 1-based
+    -> kp_ext's 0-based). Hand numbers: tests/codecs/
+    test_gaussian_heatmap.py::test_pose_hg_train_decode_hand_case (same
+    maps and crop); a variant decoder keeps the sub-pixel mapping."""
+    import copy
+    import sys
+    from pathlib import Path
+    # the hand case lives beside the codec tests (pytest puts that folder
+    # on sys.path when it collects them; this makes the test run alone)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'codecs'))
+    from test_gaussian_heatmap import (HG_CENTER, HG_OFFICIAL_0BASED,
+                                       HG_SIZE, _pose_hg_train_maps)
+    hm = _pose_hg_train_maps()  # (3, 64, 64), K = 3 maps
+    # the pool backbone averages 4 x 4 blocks: a 256 x 256 input whose
+    # blocks are constant gives these maps exactly
+    x = torch.from_numpy(np.kron(hm, np.ones((4, 4), np.float32)))[None]
+    ds = _sample(center=HG_CENTER, scale=(HG_SIZE, HG_SIZE),
+                 size=(256, 256))
+    results = {}
+    for refine in ('pose_hg_train', 'quarter'):
+        head = dict(type='MultiStageHeatmapHead', in_channels=K,
+                    out_channels=K, num_stages=1,
+                    decoder=dict(type='GaussianHeatmap', input_size=(256, 256),
+                                 heatmap_size=(64, 64), sigma=1.75, window=7,
+                                 integer_center=True, refine=refine))
+        model = TopdownPoseEstimator(
+            backbone=dict(type='_PoolBackboneForTest'), head=head)
+        (out, ) = model(x, [copy.deepcopy(ds)], mode='predict')
+        results[refine] = out.pred_instances.keypoints[0]
+    np.testing.assert_array_equal(results['pose_hg_train'],
+                                  HG_OFFICIAL_0BASED)
+    # 'quarter' (per-axis rule, no truncation): 209.3, 185.6 for map 0 and
+    # map 1 moved down by a quarter heatmap px = 2 image px (27.6 + 2)
+    np.testing.assert_allclose(results['quarter'],
+                               [[209.3, 185.6], [47.3, 29.6],
+                                [367.3, 269.6]], atol=1e-4)
+
+
 def test_invalid_mode():
     model = TopdownPoseEstimator(backbone=dict(type='_PoolBackboneForTest'),
                                  head=_head_cfg())

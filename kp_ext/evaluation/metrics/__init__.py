@@ -5,11 +5,12 @@ from .coco_metric import CocoKeypointMetric
 from .landmark_regression import (LandmarkRegressionMetric,
                                   fit_linear_regressor, FACE68_MAFL_GROUPS)
 from .nme import NME
-from .pck import PCKAccuracy, MpiiPCKAccuracy, mpii_pckh_table, EPE
+from .pck import (PCKAccuracy, MpiiPCKAccuracy, mpii_pckh_table,
+                  mpii_pckh_auc, EPE)
 from .sample_keypoints import paired_keypoints
 
 __all__ = [
     'CocoKeypointMetric', 'LandmarkRegressionMetric', 'fit_linear_regressor',
     'FACE68_MAFL_GROUPS', 'NME', 'PCKAccuracy', 'MpiiPCKAccuracy',
-    'mpii_pckh_table', 'paired_keypoints', 'EPE'
+    'mpii_pckh_table', 'mpii_pckh_auc', 'paired_keypoints', 'EPE'
 ]

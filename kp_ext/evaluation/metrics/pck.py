@@ -12,7 +12,8 @@ from kp_ext.utils import to_numpy
 from ..functional import keypoint_epe, keypoint_pck_accuracy
 from .sample_keypoints import paired_keypoints
 
-__all__ = ['PCKAccuracy', 'MpiiPCKAccuracy', 'mpii_pckh_table', 'EPE']
+__all__ = ['PCKAccuracy', 'MpiiPCKAccuracy', 'mpii_pckh_table',
+           'mpii_pckh_auc', 'EPE']
 
 # Result key per normalisation item (MMPose names).
 _KEY = {'bbox': 'PCK', 'head': 'PCKh', 'torso': 'tPCK'}
@@ -20,11 +21,13 @@ _KEY = {'bbox': 'PCK', 'head': 'PCKh', 'torso': 'tPCK'}
 # size (MMPose default) and the MPII protocol's 0.5 x head size.
 _DEFAULT_THR = {'bbox': 0.05, 'head': 0.5, 'torso': 0.05}
 
-# Columns of the MPII PCKh table: (column, keypoint names averaged). The
-# names are those of the MPII metainfo (MMPose). As in MMPose / HRNet,
-# 'Head' is the head top only; upper_neck enters only 'Mean'.
-MPII_TABLE = (
-    ('Head', ('head_top', )),
+# The MPII PCKh tables: (column, keypoint names averaged), names of the
+# MPII metainfo (MMPose's). Official order of the 14 evaluated joints
+# (eval/annolist2matrix.m of the MPII evaluation package, as plotted by
+# evalMPII.m lines 112-118): 1 r ankle, 2 r knee, 3 r hip, 4 l hip, 5 l
+# knee, 6 l ankle, 7 r wrist, 8 r elbow, 9 r shoulder, 10 l shoulder,
+# 11 l elbow, 12 l wrist, 13 upper neck, 14 head top.
+_LIMB_COLUMNS = (
     ('Shoulder', ('left_shoulder', 'right_shoulder')),
     ('Elbow', ('left_elbow', 'right_elbow')),
     ('Wrist', ('left_wrist', 'right_wrist')),
@@ -32,8 +35,26 @@ MPII_TABLE = (
     ('Knee', ('left_knee', 'right_knee')),
     ('Ankle', ('left_ankle', 'right_ankle')),
 )
-# Joints left out of the MPII 'Mean' column.
+# 'official': eval/genTablePCK.m of the MPII evaluation package, Head =
+# (pck(13) + pck(14)) / 2 = mean of upper neck and head top
+MPII_TABLE_OFFICIAL = (('Head', ('upper_neck', 'head_top')), ) + \
+    _LIMB_COLUMNS
+# 'mmpose': MMPose 1.x MpiiPCKAccuracy / HRNet / MMPose 0.x, Head = head
+# top only (upper neck enters only the mean)
+MPII_TABLE_MMPOSE = (('Head', ('head_top', )), ) + _LIMB_COLUMNS
+MPII_TABLES = dict(official=MPII_TABLE_OFFICIAL, mmpose=MPII_TABLE_MMPOSE)
+# kept for code that imported it: the MMPose table
+MPII_TABLE = MPII_TABLE_MMPOSE
+# UBody of eval/computePCK.m: all entries of official joints 7-12 pooled
+MPII_UBODY = ('right_wrist', 'right_elbow', 'right_shoulder',
+              'left_shoulder', 'left_elbow', 'left_wrist')
+# Joints left out of the MPII 'Mean' (= official 'Total') column.
 MPII_EXCLUDED = ('pelvis', 'thorax')
+# evalMPII.m line 25 (and eval/evaluatePCKh.m): range = 0:0.01:0.5, the
+# thresholds of the PCKh curve whose area is the printed AUC; here k / 100
+# (correctly rounded; MATLAB's colon may differ by an ulp at some k, which
+# matters only for distances exactly on a threshold)
+MPII_AUC_THRESHOLDS = np.arange(51) / 100.0
 # MPII keypoint order (MMPose's mpii metainfo), used only when a metric
 # has no dataset_meta but sees 16 keypoints.
 MPII_NAMES = ('right_ankle', 'right_knee', 'right_hip', 'left_hip',
@@ -42,40 +63,17 @@ MPII_NAMES = ('right_ankle', 'right_knee', 'right_hip', 'left_hip',
               'left_shoulder', 'left_elbow', 'left_wrist')
 
 
-def mpii_pckh_table(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
-                    head_size: np.ndarray, names: Sequence[str],
-                    thr: float = 0.5) -> Dict[str, float]:
-    """The per-joint PCKh table of MPII papers, in percent, computed as the
-    official ``evaluatePCKh.m`` of the MPII evaluation package (and its
-    Python port in HRNet's / MMPose 0.x ``MPIIDataset.evaluate``):
+def _check_table(table: str) -> None:
+    if table not in MPII_TABLES:
+        raise ValueError(f'MPII PCKh table must be one of '
+                         f'{sorted(MPII_TABLES)}, got {table!r}')
 
-    - normalised error ``d = ||pred - gt|| / head_size``, ``head_size`` =
-      ``SC_BIAS`` (0.6) x the head-box diagonal (``MpiiDataset`` computes
-      it from ``mpii_gt_val.mat``);
-    - an entry counts where the joint is annotated (``jnt_visible = 1 -
-      jnt_missing``; here ``mask``) and the person has a head size: a NaN
-      or zero head size leaves the person out (evaluatePCKh.m ignores NaN
-      distances), it is never counted as wrong;
-    - an entry is correct when ``d <= thr`` (evaluatePCKh.m's ``<=``;
-      MMPose 1.x uses ``<``, which differs only on exact ties);
-    - per joint PCKh = correct / counted; a column averages left and
-      right.
 
-    Args:
-        pred, gt: (N, K, 2); mask: (N, K) bool; head_size: (N,).
-        names: the K keypoint names (MPII metainfo names).
-        thr: threshold as a fraction of the head size (0.5 for PCKh@0.5).
-
-    Returns:
-        dict: 'Head' (head_top), 'Shoulder', 'Elbow', 'Wrist', 'Hip',
-        'Knee', 'Ankle' and 'Mean': all correct / all counted entries over
-        every joint but pelvis and thorax, i.e. the per-joint PCKh
-        weighted by the joints' counts (``jnt_ratio`` of evaluatePCKh.m).
-        upper_neck enters only 'Mean'. A column without any counted entry
-        is 0.
-    """
+def _mpii_distances(pred, gt, mask, head_size, names, table='official'):
+    """(normalised distance (N, K), counted (N, K), name -> index)."""
+    _check_table(table)
     name2id = {n: i for i, n in enumerate(names)}
-    needed = {n for _, group in MPII_TABLE for n in group}
+    needed = {n for _, group in MPII_TABLES[table] for n in group}
     missing = sorted(needed - set(name2id))
     if missing:
         raise KeyError(f'keypoint names lack MPII joints {missing}')
@@ -84,24 +82,117 @@ def mpii_pckh_table(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
     head_size = np.asarray(head_size, dtype=np.float64).reshape(-1)
     has_head = np.isfinite(head_size) & (head_size > 0)
     counted = np.asarray(mask, dtype=bool) & has_head[:, None]
+    # a NaN prediction gives a NaN distance: counted and wrong, as the
+    # official pred(isnan(pred)) = inf (evalMPII.m line 86)
     err = np.linalg.norm(pred - gt, axis=-1)
     dist = np.full(err.shape, np.inf)
     dist[has_head] = err[has_head] / head_size[has_head, None]
-    correct = counted & (dist <= thr)
-    n_counted = counted.sum(axis=0)
-    n_correct = correct.sum(axis=0)
+    return dist, counted, name2id
 
-    def pct(joints):
-        num = sum(n_correct[name2id[n]] for n in joints)
-        den = sum(n_counted[name2id[n]] for n in joints)
-        return 100.0 * num / den if den else 0.0
 
-    table = {}
-    for column, group in MPII_TABLE:
-        per_joint = [pct([n]) for n in group if n_counted[name2id[n]]]
-        table[column] = float(np.mean(per_joint)) if per_joint else 0.0
-    table['Mean'] = float(pct([n for n in names if n not in MPII_EXCLUDED]))
-    return table
+def _pooled_pck(dist, counted, cols, thr) -> float:
+    """100 x correct / counted over the entries of joints ``cols``
+    (computePCK.m's ``mean(d(~isnan(d)) <= range(k))`` over the pooled
+    entries); 0 if nothing is counted."""
+    c = counted[:, cols]
+    n = int(c.sum())
+    if not n:
+        return 0.0
+    with np.errstate(invalid='ignore'):
+        ok = c & (dist[:, cols] <= thr)
+    return 100.0 * float(ok.sum()) / n
+
+
+def mpii_pckh_table(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
+                    head_size: np.ndarray, names: Sequence[str],
+                    thr: float = 0.5,
+                    table: str = 'official') -> Dict[str, float]:
+    """The per-joint PCKh table of MPII papers, in percent.
+
+    ``table='official'`` (default) is the table of the official MPII
+    evaluation package (``evalMPII.zip``, mirrored in anibali/eval-mpii-pose:
+    ``evalMPII.m``, ``eval/evaluatePCKh.m``, ``eval/computePCK.m``,
+    ``eval/genTablePCK.m``); ``table='mmpose'`` is MMPose's (MMPose 1.x
+    ``MpiiPCKAccuracy``, HRNet's / MMPose 0.x ``evaluate``), whose only
+    difference is 'Head' = head top alone and no 'UBody'.
+
+    - normalised error ``d = ||pred - gt|| / head_size``, ``head_size`` =
+      ``SC_BIAS`` (0.6) x the head-box diagonal (``getDistPCKh`` /
+      ``util_get_head_size``; ``MpiiDataset`` computes it from
+      ``mpii_gt_val.mat``);
+    - an entry counts where the joint is annotated (``mask``; the official
+      gt is NaN for a missing joint and computePCK.m ignores NaN
+      distances, ``d(~isnan(d))``) and the person has a head size: a NaN
+      or zero head size leaves the person out, never counted as wrong (the
+      official head boxes always give a positive size); a NaN prediction
+      is counted and wrong (evalMPII.m: ``pred(isnan(pred)) = inf``);
+    - an entry is correct when ``d <= thr`` (computePCK.m's ``<=``; MMPose
+      1.x uses ``<``, which differs only on exact ties);
+    - per joint PCKh = correct / counted; a column averages the per-joint
+      PCKh of its joints (genTablePCK.m: e.g. Head ``(pck(13) +
+      pck(14)) / 2``, Shoulder ``(pck(9) + pck(10)) / 2``).
+
+    Args:
+        pred, gt: (N, K, 2); mask: (N, K) bool; head_size: (N,).
+        names: the K keypoint names (MPII metainfo names; any order).
+        thr: threshold as a fraction of the head size (0.5 for PCKh@0.5).
+        table: ``'official'`` or ``'mmpose'``.
+
+    Returns:
+        dict: 'Head' (official: upper neck and head top; mmpose: head top),
+        'Shoulder', 'Elbow', 'Wrist', 'Hip', 'Knee', 'Ankle', with
+        ``'official'`` also 'UBody' (computePCK.m: all entries of wrists,
+        elbows and shoulders pooled, official joints 7-12), and 'Mean':
+        all correct / all counted entries over the 14 joints (pelvis and
+        thorax left out), computePCK.m's total column (genTablePCK.m
+        'Total'; MMPose's jnt_ratio-weighted 'PCKh'). A joint without any
+        counted entry is left out of its column's average (officially it
+        would be NaN); a column or pooled number without any counted entry
+        is 0.
+    """
+    dist, counted, name2id = _mpii_distances(pred, gt, mask, head_size,
+                                             names, table)
+
+    def pck(joints):
+        return _pooled_pck(dist, counted, [name2id[n] for n in joints], thr)
+
+    out = {}
+    for column, group in MPII_TABLES[table]:
+        per_joint = [pck([n]) for n in group if counted[:, name2id[n]].any()]
+        out[column] = float(np.mean(per_joint)) if per_joint else 0.0
+    if table == 'official':
+        out['UBody'] = pck(MPII_UBODY)
+    out['Mean'] = pck([n for n in names if n not in MPII_EXCLUDED])
+    return out
+
+
+def mpii_pckh_auc(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
+                  head_size: np.ndarray, names: Sequence[str]) -> float:
+    """AUC of the total PCKh curve, in percent, as evalMPII.m prints it
+    (line 101: ``area_under_curve(scale01(range), pck(:, end))``):
+
+    - the curve: 'Mean' (computePCK.m's total, 14 joints pooled) at the
+      51 thresholds ``range = 0:0.01:0.5`` (evalMPII.m line 25);
+    - ``scale01`` maps the thresholds to ``[0, 1]`` (``x / 0.5``);
+    - ``area_under_curve``: ``(x(1) y(1) + sum_i (x(i) - x(i-1)) (y(i) +
+      y(i-1))) / 2``, the trapezoid rule (x(1) = 0).
+
+    Entries counted as in :func:`mpii_pckh_table`; 0 if none is counted.
+    (area_under_curve.m and scale01.m are not in the stored copy of
+    anibali/eval-mpii-pose; they were read in other stored copies of the
+    package's ``eval/`` folder.)
+    """
+    dist, counted, name2id = _mpii_distances(pred, gt, mask, head_size,
+                                             names)
+    cols = [name2id[n] for n in names if n not in MPII_EXCLUDED]
+    if not counted[:, cols].any():
+        return 0.0
+    y = np.array([_pooled_pck(dist, counted, cols, t)
+                  for t in MPII_AUC_THRESHOLDS])
+    x = MPII_AUC_THRESHOLDS - MPII_AUC_THRESHOLDS.min()
+    x = x / x.max()
+    area = x[0] * y[0] + float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1])))
+    return area / 2.0
 
 
 @METRICS.register_module()
@@ -119,14 +210,20 @@ class PCKAccuracy(BaseMetric):
       -> key ``'PCK'``.
     - ``'head'``: the head size (``gt_instances.head_size`` or metainfo
       ``head_size``; MPII: 0.6 x the head box diagonal) -> key ``'PCKh'``.
-      The MPII table is also computed and logged, in percent, under
-      ``'PCKh/Head'``, ``'PCKh/Shoulder'``, ``'PCKh/Elbow'``,
-      ``'PCKh/Wrist'``, ``'PCKh/Hip'``, ``'PCKh/Knee'``, ``'PCKh/Ankle'``,
-      ``'PCKh/Mean'`` and ``'PCKh/Mean@0.1'`` (:func:`mpii_pckh_table`:
-      the official evaluatePCKh.m, pelvis and thorax left out of the mean).
-      **``'PCKh/Mean'`` is the MPII protocol's score** (the "Mean" column
-      of MPII papers); ``'PCKh'`` is MMPose's PCKAccuracy mean over all 16
-      joints, not the number papers report. The joints are found by the
+      The MPII table is also computed and logged, in percent
+      (:func:`mpii_pckh_table`, ``table``): with ``table='official'``
+      (default; the MPII evaluation package, evalMPII.m) ``'PCKh/Head'``
+      (mean of upper neck and head top), ``'PCKh/Shoulder'``,
+      ``'PCKh/Elbow'``, ``'PCKh/Wrist'``, ``'PCKh/Hip'``, ``'PCKh/Knee'``,
+      ``'PCKh/Ankle'``, ``'PCKh/UBody'`` (wrists, elbows, shoulders
+      pooled), ``'PCKh/Mean'`` (the official 'Total': 14 joints pooled,
+      pelvis and thorax left out), ``'PCKh/Mean@0.1'`` (the same at 0.1)
+      and ``'PCKh/AUC'`` (:func:`mpii_pckh_auc`, the AUC evalMPII.m
+      prints); with ``table='mmpose'`` MMPose's table: ``'PCKh/Head'`` =
+      head top only, no UBody, no AUC. Every key can be a ``save_best``.
+      **``'PCKh/Mean'`` is the MPII protocol's score** (the "Mean"/"Total"
+      column of MPII papers); ``'PCKh'`` is MMPose's PCKAccuracy mean over
+      all 16 joints, not the number papers report. The joints are found by the
       keypoint names in ``dataset_meta['keypoint_id2name']`` (MPII names:
       head_top, upper_neck, right_shoulder, ...); without those names the
       table is skipped with a logged note. People whose head size is NaN
@@ -148,6 +245,8 @@ class PCKAccuracy(BaseMetric):
             model is 1.0 whatever its precision). Default: none.
         norm_item (str | list[str]): see above. Default 'bbox'.
         torso_indices (tuple[int, int]): keypoints spanning the torso.
+        table (str): the MPII table logged with ``'head'``:
+            ``'official'`` (default) or ``'mmpose'`` (see above).
         collect_device, prefix: see mmengine ``BaseMetric``. No default
             prefix, so keys are plain ('PCK', 'PCKh', ...).
     """
@@ -158,9 +257,12 @@ class PCKAccuracy(BaseMetric):
                  norm_item: Union[str, Sequence[str]] = 'bbox',
                  torso_indices: Sequence[int] = (4, 5),
                  extra_thrs: Sequence[float] = (),
+                 table: str = 'official',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        _check_table(table)
+        self.table = table
         self.extra_thrs = tuple(float(t) for t in extra_thrs)
         if any(not (t > 0) for t in self.extra_thrs):
             raise ValueError(f'extra_thrs must be positive, got {extra_thrs}')
@@ -260,32 +362,42 @@ class PCKAccuracy(BaseMetric):
     def _mpii_table(self, pred, gt, mask, head_size, thr) -> Dict[str, float]:
         logger = MMLogger.get_current_instance()
         names = self._keypoint_names(pred.shape[1])
-        needed = {n for _, group in MPII_TABLE for n in group}
+        needed = {n for _, group in MPII_TABLES[self.table] for n in group}
         if names is None or not needed <= set(names):
             logger.info('PCKh: keypoint names are not MPII joints, the '
                         'per-joint MPII table is skipped')
             return {}
-        table = mpii_pckh_table(pred, gt, mask, head_size, names, thr)
+        table = mpii_pckh_table(pred, gt, mask, head_size, names, thr,
+                                table=self.table)
         table['Mean@0.1'] = mpii_pckh_table(pred, gt, mask, head_size, names,
-                                            0.1)['Mean']
+                                            0.1, table=self.table)['Mean']
+        if self.table == 'official':
+            table['AUC'] = mpii_pckh_auc(pred, gt, mask, head_size, names)
         header = ' | '.join(f'{k:>8}' for k in table)
         values = ' | '.join(f'{v:8.2f}' for v in table.values())
-        logger.info(f'MPII PCKh@{thr} (%):\n{header}\n{values}')
+        logger.info(f'MPII PCKh@{thr} (%), {self.table} table (Mean = the '
+                    f'official Total):\n{header}\n{values}')
         return {f'PCKh/{k}': v for k, v in table.items()}
 
 
 @METRICS.register_module()
 class MpiiPCKAccuracy(PCKAccuracy):
     """PCKh@0.5 with the MPII table (MMPose config name); same keys as
-    ``PCKAccuracy(norm_item='head')``. The protocol's score is
-    ``'PCKh/Mean'`` (see :func:`mpii_pckh_table`)."""
+    ``PCKAccuracy(norm_item='head')``. By default the official table of
+    the MPII evaluation package (``table='official'``: Head = mean of upper
+    neck and head top, UBody, Mean = official Total, Mean@0.1, AUC);
+    ``table='mmpose'`` gives MMPose's (Head = head top only) for
+    comparisons with MMPose's tables. The protocol's score is
+    ``'PCKh/Mean'`` (see :func:`mpii_pckh_table`, :func:`mpii_pckh_auc`).
+    """
 
     def __init__(self,
                  thr: float = 0.5,
                  norm_item: Union[str, Sequence[str]] = 'head',
+                 table: str = 'official',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(thr=thr, norm_item=norm_item,
+        super().__init__(thr=thr, norm_item=norm_item, table=table,
                          collect_device=collect_device, prefix=prefix)
 
 

@@ -135,14 +135,15 @@ class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
 
     @staticmethod
     def input_to_image(keypoints: np.ndarray, meta: dict,
-                       hint: str = '') -> np.ndarray:
+                       hint: str = '', dtype=np.float32) -> np.ndarray:
         """Map keypoints (..., 2) from network-input to image pixels.
 
         ``x_img = x_in / input_size * input_scale + input_center -
         input_scale / 2`` with the ``input_size``, ``input_center`` and
         ``input_scale`` that the pipeline (``TopdownAffine``,
         ``BottomupResize``) wrote into the sample's metainfo (MMPose's
-        convention; the test-time warp has no rotation).
+        convention; the test-time warp has no rotation). Computed in
+        float64, returned as ``dtype`` (float32 by default).
         """
         missing = [k for k in ('input_size', 'input_center', 'input_scale')
                    if k not in meta]
@@ -154,7 +155,7 @@ class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
             np.asarray(meta[k], dtype=np.float64).reshape(2)
             for k in ('input_size', 'input_center', 'input_scale'))
         return (np.asarray(keypoints, np.float64) / size * scale + center -
-                0.5 * scale).astype(np.float32)
+                0.5 * scale).astype(dtype)
 
     def _attach_predictions(self, preds, data_samples: list) -> list:
         """``head.predict`` output (instances, or (instances, fields)) ->

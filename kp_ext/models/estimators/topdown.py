@@ -8,11 +8,19 @@ mapped back to the image with the crop's ``input_center``, ``input_scale``
 
 which inverts ``get_warp_matrix`` without rotation (the box centre maps to
 the crop centre, the box width to the crop width).
+
+A decoder whose ``rounds_image_keypoints`` is True (``GaussianHeatmap(
+refine='pose_hg_train')``, the official Stacked Hourglass decode) finishes
+its decode in the image frame: the mapped keypoints (float64) go through
+its ``finish_image_keypoints`` (the official truncation to whole pixels,
+src/util/img.lua ``transform``).
 """
+import numpy as np
 from torch import Tensor
 
 from kp_ext.models.estimators.base import BasePoseEstimator
 from kp_ext.registry import MODELS
+from kp_ext.utils import to_numpy
 
 __all__ = ['TopdownPoseEstimator']
 
@@ -48,3 +56,16 @@ class TopdownPoseEstimator(BasePoseEstimator):
             feats = self.extract_feat(inputs)
         preds = self.head.predict(feats, data_samples, test_cfg=self.test_cfg)
         return self._attach_predictions(preds, data_samples)
+
+    def _finish_instances(self, pred, data_sample):
+        decoder = getattr(self.head, 'decoder', None) if self.with_head \
+            else None
+        if not getattr(decoder, 'rounds_image_keypoints', False):
+            return super()._finish_instances(pred, data_sample)
+        crop = to_numpy(pred.keypoints)[..., :2].astype(np.float64)
+        pred = super()._finish_instances(pred, data_sample)
+        image = self.input_to_image(crop, data_sample.metainfo,
+                                    dtype=np.float64)
+        pred.keypoints[..., :2] = decoder.finish_image_keypoints(
+            image).astype(np.float32)
+        return pred
