@@ -18,12 +18,23 @@ Measures, in one run on this machine:
    ``../shared/data/coco_mini`` (all images, operating point: image resized
    so that its shorter side (``--side short``) or longer side
    (``--side long``) is 368 px, padded to a multiple of 8) and on synthetic
-   368x368 scenes with 20 random people each.
+   368x368 scenes with 20 random people each;
+5. the oracle AP of the two reference test procedures side by side
+   (``TEST_PROCEDURES`` of ``kp_ext.codecs.part_affinity_field``; paper
+   body model and targets, ``configs/openpose_coco.py``'s codec), one
+   scale (the oracle has no network to run at the others):
+   ``'matlab_eval'`` (ZheC ``testing/evalCOCO.m`` + ``applyModel.m`` +
+   the latest ``connect56LineVec.m``: image height -> 368, maps x8,
+   unpadded and resized to the original image as the estimator's
+   ``multiscale_resolution='image'`` does, grouped there, keypoints +0.5,
+   score = person score x keypoints) and ``'python_demo'`` (what the paper
+   config did before: maps at the 368-high input, smoothed, >= 4 parts).
 
 Usage::
 
     python benchmarks/paf_grouping.py                 # everything
     python benchmarks/paf_grouping.py --skip-latency  # AP only
+    python benchmarks/paf_grouping.py --procedures-only   # section 5 only
 
 ``make_people`` is the synthetic scene generator; replace it (same
 signature) to score another generator.
@@ -40,7 +51,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kp_ext.codecs.part_affinity_field import PartAffinityField
+from kp_ext.codecs.part_affinity_field import (PartAffinityField,
+                                               TEST_PROCEDURES)
 from kp_ext.codecs.paf_grouping import prepare_heatmaps
 
 REPO = Path(__file__).resolve().parents[1]
@@ -213,6 +225,120 @@ def to_input_resolution(enc, input_size):
         return out.reshape(out.shape[0], out.shape[1], -1).transpose(2, 0, 1)
 
     return up(enc['heatmaps']), up(enc['pafs'])
+
+
+#: the paper config's targets (configs/openpose_coco.py)
+PAPER_TARGETS = dict(body_model='coco_openpose18.py', with_background=True,
+                     sigma=1.24, limb_width=1.0)
+
+
+def _resize_maps(maps, size, antialias=False):
+    """(C, h, w) numpy maps -> (C, H, W), bicubic with half-pixel centres
+    (torch, as ``BottomupPoseEstimator``'s ``multiscale_resolution=
+    'image'``)."""
+    import torch
+    import torch.nn.functional as F
+    t = torch.from_numpy(np.ascontiguousarray(maps, np.float32))[None]
+    return F.interpolate(t, size=tuple(size), mode='bicubic',
+                         align_corners=False,
+                         antialias=antialias)[0].numpy()
+
+
+def matlab_eval_oracle_maps(codec_cfg, kp, vis, img_wh, base=368, box=368):
+    """One scale (1) of ``multiscale_resolution='image'`` on ground truth:
+    the keypoints (original image px) go to the scaled, padded input
+    (``padHeight``), are encoded there, and the maps come back x stride,
+    unpadded and resized to the original image (applyModel.m:111-117).
+    Returns (heatmaps, pafs) at the image's resolution."""
+    W, H = img_wh
+    m = base / H
+    h, w = max(1, math.ceil(H * m - 1e-6)), max(1, math.ceil(W * m - 1e-6))
+    ph = math.ceil(box / 8) * 8 if h < box else math.ceil(h / 8) * 8
+    pw = math.ceil(max(w, box) / 8) * 8
+    top = (math.ceil(box / 8) * 8 - h) // 2 if h < box else 0
+    left = (pw - w) // 2
+    codec = PartAffinityField(input_size=(pw, ph),
+                              heatmap_size=(pw // 8, ph // 8), **codec_cfg)
+    kin = (np.asarray(kp, np.float64) + 0.5) * m - 0.5 + [left, top]
+    enc = codec.encode(kin, vis)
+    out = []
+    for key in ('heatmaps', 'pafs'):
+        big = _resize_maps(enc[key], (ph, pw))[:, top:top + h, left:left + w]
+        out.append(big if (h, w) == (H, W) else
+                   _resize_maps(big, (H, W), antialias=True))
+    return out[0], out[1]
+
+
+def procedure_oracle_ap(name, ann_file=None, scenes=None, img_size=(368, 368),
+                        **overrides):
+    """Oracle AP of a named reference test procedure (module doc, 5) on
+    coco_mini (``ann_file``) or synthetic ``scenes``, one scale. Returns
+    (AP, mean decode CPU ms per image)."""
+    proc = TEST_PROCEDURES[name]
+    dec = dict(proc['decode'], **overrides)
+    if ann_file is not None:
+        gt = json.load(open(ann_file))
+        anns_by_img = {}
+        for a in gt['annotations']:
+            anns_by_img.setdefault(a['image_id'], []).append(a)
+        items = []
+        for img in gt['images']:
+            anns = [a for a in anns_by_img.get(img['id'], [])
+                    if not a.get('iscrowd', 0) and
+                    a.get('num_keypoints', 0) > 0]
+            if anns:
+                k = np.array([a['keypoints'] for a in anns],
+                             np.float64).reshape(-1, 17, 3)
+                kp, vis = k[..., :2], (k[..., 2] > 0).astype(np.float32)
+            else:
+                kp, vis = np.zeros((0, 17, 2)), np.zeros((0, 17))
+            items.append((img['id'], img['width'], img['height'], kp, vis))
+    else:
+        images, anns = [], []
+        items = []
+        for i, (kp, vis, areas) in enumerate(scenes):
+            images.append(dict(id=i, width=img_size[0], height=img_size[1]))
+            for k, v, ar in zip(kp, vis, areas):
+                if v.sum() == 0:
+                    continue
+                flat = np.concatenate([k, 2 * v[:, None]], 1).reshape(-1)
+                x0, y0 = k[v > 0].min(0)
+                x1, y1 = k[v > 0].max(0)
+                anns.append(dict(id=len(anns) + 1, image_id=i, category_id=1,
+                                 iscrowd=0, area=float(ar),
+                                 bbox=[float(x0), float(y0), float(x1 - x0),
+                                       float(y1 - y0)],
+                                 keypoints=[float(t) for t in flat],
+                                 num_keypoints=int(v.sum())))
+            items.append((i, img_size[0], img_size[1], kp, vis))
+        gt = dict(images=images, annotations=anns,
+                  categories=[dict(id=1, name='person',
+                                   supercategory='person',
+                                   keypoints=[str(i) for i in range(17)],
+                                   skeleton=[])])
+    results, times = [], []
+    for img_id, W, H, kp, vis in items:
+        if name == 'matlab_eval':
+            maps = matlab_eval_oracle_maps(PAPER_TARGETS, kp, vis, (W, H))
+            codec = PartAffinityField(input_size=(W, H), heatmap_size=(W, H),
+                                      **PAPER_TARGETS, **dec)
+            t0 = time.process_time()
+            dk, ds, di = codec.decode_instances(maps)
+            times.append(time.process_time() - t0)
+        else:                               # python_demo: height -> 368
+            s = 368 / H
+            in_w, in_h = int(math.ceil(round(W * s) / 8) * 8), 368
+            codec = PartAffinityField(input_size=(in_w, in_h),
+                                      heatmap_size=(in_w // 8, in_h // 8),
+                                      **PAPER_TARGETS, **dec)
+            enc = codec.encode((kp + 0.5) * s - 0.5, vis)
+            maps = to_input_resolution(enc, (in_w, in_h))
+            t0 = time.process_time()
+            dk, ds, di = codec.decode_instances(maps)
+            times.append(time.process_time() - t0)
+            dk = (dk.astype(np.float64) + 0.5) / s - 0.5
+        results += _results_for(img_id, dk, ds, di)
+    return coco_ap(gt, results), 1000 * float(np.mean(times))
 
 
 def coco_oracle_ap(ann_file, side='short', target=368, input_res=False,
@@ -505,6 +631,59 @@ def noise_decode_cost(size, max_peaks=127, num_parts=17, num_limbs=29,
 # --------------------------------------------------------------------------
 
 
+def print_procedures(args):
+    """Section 5: the two reference test procedures side by side."""
+    ann = SHARED / 'coco_mini' / 'annotations' / \
+        'person_keypoints_train2017.json'
+    scenes = []
+    try:
+        import kp_ext.datasets.synthetic  # noqa: F401
+        scenes = synthetic_scenes(args.synthetic_images, 20, seed=1,
+                                  people_fn=kp_ext_crowd_people)
+    except ImportError:
+        pass
+    print('## Oracle AP of the reference test procedures (paper body model '
+          'and targets, one scale)')
+    if not ann.exists():
+        print(f'(coco_mini absent: {ann})')
+    print('| procedure | coco_mini, height 368 | render_crowd_scene 20 '
+          'people | decode CPU ms/image (coco_mini) |')
+    print('|---|---|---|---|')
+    rows = [
+        ("matlab_eval (evalCOCO.m + connect56LineVec.m, "
+         "configs/openpose_coco.py)", 'matlab_eval', {}),
+        ('matlab_eval without the +0.5 px of evalCOCO.m', 'matlab_eval',
+         dict(keypoint_offset=0.0)),
+        ('matlab_eval with its first version\'s filter (>= 4 parts, '
+         '>= 0.4)', 'matlab_eval',
+         dict(min_parts=4, min_score_per_part=0.4)),
+        ("matlab_eval with the demo's peaks (smoothing 3 px, 3x3 window, "
+         'no 6 px suppression)', 'matlab_eval',
+         dict(smooth_sigma=3.0, peak_rule='window', nms_kernel=3,
+              peak_suppress_radius=None)),
+        ("matlab_eval with kp_ext's union-find assembly", 'matlab_eval',
+         dict(assembly='union_find')),
+        ("matlab_eval with kp_ext's person score (peak mean x connection "
+         'mean)', 'matlab_eval', dict(instance_score='kp_ext')),
+        ("python_demo (the paper config's procedure before)", 'python_demo',
+         {}),
+    ]
+    for label, name, over in rows:
+        cells, ms = [], float('nan')
+        if ann.exists():
+            ap_, ms = procedure_oracle_ap(name, ann_file=ann, **over)
+            cells.append(f'{ap_:.4f}')
+        else:
+            cells.append('-')
+        if scenes:
+            ap_, _ = procedure_oracle_ap(name, scenes=scenes, **over)
+            cells.append(f'{ap_:.4f}')
+        else:
+            cells.append('-')
+        print(f'| {label} | {" | ".join(cells)} | {ms:.1f} |')
+    print()
+
+
 def _timeit(fn, repeat):
     """Median process CPU time (ms) of ``fn``: on a machine shared with
     other jobs this is what the call costs (wall time adds waiting for a
@@ -530,10 +709,18 @@ def main():
     ap.add_argument('--noise-sizes', type=int, nargs='+',
                     default=[24, 48, 96, 184])
     ap.add_argument('--threads', type=int, default=1,
-                    help='BLAS/OpenCV threads (default 1)')
+                    help='BLAS/OpenCV/torch threads (default 1)')
+    ap.add_argument('--procedures-only', action='store_true',
+                    help='only the two reference test procedures (section '
+                    '5 of the module doc)')
     args = ap.parse_args()
     import cv2
+    import torch
     cv2.setNumThreads(args.threads)
+    torch.set_num_threads(args.threads)
+    if args.procedures_only:
+        print_procedures(args)
+        return
 
     if not args.skip_noise:
         print('## Worst case: noise maps (CPU s and tracemalloc peak of one '
@@ -647,6 +834,8 @@ def main():
             ap_ = synthetic_oracle_ap(scenes_mp, matching=match)
             print(f'| synthetic make_people, {args.synthetic_images} img x '
                   f'20 people | 368x368, {match} | {ap_:.4f} |')
+        print()
+        print_procedures(args)
 
 if __name__ == '__main__':
     sys.exit(main())

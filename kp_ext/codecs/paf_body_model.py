@@ -92,6 +92,38 @@ class PAFBodyModel:
         for k, s in enumerate(self.sources):
             if len(s) == 1:
                 self.part_of[s[0]] = k
+        #: parts that are evaluation (dataset) keypoints, ascending
+        self.dataset_parts = tuple(
+            sorted(int(k) for k in self.part_of if k >= 0))
+        #: ``paf_limb_sequence`` as indices into ``limbs +
+        #: redundant_limbs`` (the assembly order of the reference's
+        #: ``connect56LineVec.m``), or None when the metainfo has none
+        self.limb_sequence = self._limb_sequence(
+            meta.get('paf_limb_sequence'), where)
+
+    def _limb_sequence(self, seq, where: str) -> Optional[Tuple[int, ...]]:
+        if seq is None:
+            return None
+        all_limbs = list(self.limbs) + list(self.redundant_limbs)
+        name2id = {n: i for i, n in enumerate(self.part_names)}
+        out = []
+        for pair in seq:
+            if len(pair) != 2 or any(
+                    (n not in name2id) if isinstance(n, str) else
+                    not (0 <= int(n) < self.num_parts) for n in pair):
+                raise ValueError(f'body model {where}: paf_limb_sequence '
+                                 f'entry {pair!r} is not a pair of parts')
+            ab = tuple(name2id[n] if isinstance(n, str) else int(n)
+                       for n in pair)
+            if ab not in all_limbs:
+                raise ValueError(f'body model {where}: paf_limb_sequence '
+                                 f'limb {pair!r} is not one of paf_limbs / '
+                                 'paf_redundant_limbs (same direction)')
+            out.append(all_limbs.index(ab))
+        if sorted(out) != list(range(len(all_limbs))):
+            raise ValueError(f'body model {where}: paf_limb_sequence must '
+                             f'list each of the {len(all_limbs)} limbs once')
+        return tuple(out)
 
     def _resolve(self, sources: dict, src: dict, where: str,
                  src_file: str) -> List[Tuple[int, ...]]:

@@ -1,6 +1,7 @@
 """Bottom-up grouping of OpenPose (Cao et al., CVPR 2017 / TPAMI 2019).
 
-Pure numpy (plus OpenCV for resizing/blurring and SciPy's Hungarian solver).
+Pure numpy (plus OpenCV for resizing/blurring, SciPy's Hungarian solver
+and SciPy's k-d tree for the reference's 6 px peak suppression).
 Every function works in *map* coordinates: pixel centres at integers of the
 confidence map / PAF grid (the caller maps them to input pixels).
 
@@ -47,12 +48,62 @@ Pipeline (``group_people`` runs all of it):
 6. People with fewer than ``min_parts`` parts or a mean peak score below
    ``min_mean_score`` are dropped; with ``min_score_per_part``, also those
    whose summed peak and connection scores per part fall below it (the
-   reference demo drops people with < 4 parts or a score per part < 0.4:
-   ``min_parts=4, min_score_per_part=0.4`` with ``matching='greedy'``).
+   Python demo and the first version of ``connect56LineVec.m`` drop people
+   with < 4 parts or a score per part < 0.4: ``min_parts=4,
+   min_score_per_part=0.4`` with ``matching='greedy'``; the latest
+   ``connect56LineVec.m``, behind the paper's numbers, < 3 and < 0.2,
+   below).
 
 Every setting of steps 1-6 is a field of :class:`GroupingSettings`, the one
 object ``group_people`` takes (built from a config dict with
 :meth:`GroupingSettings.from_config`).
+
+The MATLAB evaluation (``connect56LineVec.m``)
+----------------------------------------------
+The settings below reproduce the grouping of the code behind the paper's
+COCO numbers, ZheC/Realtime_Multi-Person_Pose_Estimation
+``testing/src/connect56LineVec.m`` at its latest commit ("Update
+connect56LineVec.m"; line numbers of that version), called by
+``testing/evalCOCO.m:22`` on maps at the original image resolution
+(``applyModel.m``; the estimator's ``multiscale_resolution='image'``):
+
+- ``peak_rule='cross4'`` (``findPeaks``, l. 354-399): no smoothing (the
+  Gaussian filter is commented out, l. 355-357), values below the
+  threshold (``param.thre1``, l. 17) set to 0 (l. 358), a peak is
+  strictly greater than its 4 neighbours on that map, 0 outside it
+  (l. 360-373); the peaks come out in MATLAB's column-major order of the
+  (H, W) map, i.e. by x, then y (``find``, l. 374).
+- ``peak_suppress_radius=6`` (l. 384-398): the peaks of a part taken in
+  that order, every peak within 6 px (``<= 6``) of an earlier *kept* one
+  is dropped, whatever the scores (not "the weaker one": the first in
+  scan order wins).
+- ``paf_sampling='nearest'`` (l. 127-131): the 10 points of ``linspace``
+  rounded to the nearest pixel (MATLAB's ``round``, halves away from zero)
+  and read there; ``limb_score_mean='above'`` (l. 134-148): the score is
+  the mean of the projections above ``param.thre2`` only (``p_sum /
+  p_count``), plus ``min(height / length - 1, 0)`` with ``height`` half
+  the map height (l. 23, 148); a candidate needs score > 0 and more than
+  80 % of the samples above ``thre2`` (l. 151).
+- greedy matching by connection score (l. 160-186; ties in candidate
+  order, MATLAB's ``sortrows`` is stable), ``matching='greedy'``.
+- ``assembly='connect56'`` (l. 188-245): limbs taken in ``limbSeq`` order
+  (l. 28; the body model's ``paf_limb_sequence``). For a limb none of whose
+  parts has a peak nothing happens (l. 48-49); when only one part has
+  peaks, each of its peaks that no person holds starts a person of 1 part
+  scored with its peak (l. 50-86). A tree limb's connection (a, b) adds b
+  (overwriting, count + 1, score + peak(b) + connection) to every person
+  holding a, else starts a person {a, b} of count 2 scored peak(a) +
+  peak(b) + connection (l. 194-201, 219-245; people are never merged). A
+  redundant limb (``limbSeq`` rows 18-19, the ear-shoulder limbs) only
+  fills a missing end of a person holding the other end, without count or
+  score (l. 202-218).
+- ``min_parts=3``, ``min_score_per_part=0.2`` (l. 253): people whose count
+  is below 3 or whose score / count is below 0.2 are dropped (the first
+  version of the file had 4 and 0.4).
+- ``instance_score='total_x_parts'``: the score COCOeval gets is the
+  person's score times its number of found parts that are evaluation
+  keypoints (``testing/evalCOCO.m:45, 67``; ``score_parts``: the neck is
+  not one, l. 29-31 there).
 """
 import dataclasses
 from typing import Optional, Sequence, Tuple, Union
@@ -61,8 +112,15 @@ import numpy as np
 
 __all__ = [
     'GroupingSettings', 'prepare_heatmaps', 'find_peaks',
-    'score_limb_candidates', 'match_limbs', 'assemble_people', 'group_people'
+    'score_limb_candidates', 'match_limbs', 'assemble_people',
+    'assemble_connect56', 'group_people'
 ]
+
+_PEAK_RULES = ('window', 'cross4')
+_SAMPLINGS = ('bilinear', 'nearest')
+_MEANS = ('all', 'above')
+_ASSEMBLIES = ('union_find', 'connect56')
+_INSTANCE_SCORES = ('kp_ext', 'total_x_parts')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,6 +158,31 @@ class GroupingSettings:
         chunk_pairs (int): limb candidates scored at a time; bounds the
             scoring's working memory (~1.5 kB per pair at 10 samples, 25 MB
             at the default 16384); results do not depend on it.
+        peak_rule (str): ``'window'`` (default: a peak equals the maximum
+            of its ``nms_kernel`` window, first pixel of a plateau, value
+            > ``peak_threshold``; raster order) or ``'cross4'``
+            (``connect56LineVec.m`` ``findPeaks``: strictly above its 4
+            neighbours on the map with values < ``peak_threshold`` zeroed,
+            value >= ``peak_threshold``; ``nms_kernel`` unused; column-major
+            order, by x then y).
+        peak_suppress_radius (float | None): drop every peak within this
+            distance (inclusive) of an earlier kept peak of the same part,
+            in the order of ``peak_rule`` (``connect56LineVec.m``: 6);
+            None: none. Applied before ``max_peaks``.
+        paf_sampling (str): ``'bilinear'`` (default) or ``'nearest'``
+            (the reference: the sample rounded to a pixel, halves up).
+        limb_score_mean (str): ``'all'`` (default, the Python demo: mean
+            projection of all samples) or ``'above'``
+            (``connect56LineVec.m``: mean of the samples above
+            ``paf_threshold``).
+        assembly (str): ``'union_find'`` (default, kp_ext's; module doc,
+            step 5) or ``'connect56'`` (the reference's limb-by-limb subsets,
+            module doc; needs the limbs in the reference's order, the
+            ``limb_order`` of :func:`group_people`).
+        instance_score (str): ``'kp_ext'`` (default: mean peak score over
+            K x mean connection score) or ``'total_x_parts'``
+            (``evalCOCO.m``: the person's score, the sum of its peak and
+            connection scores, times its number of found ``score_parts``).
     """
 
     upsample: float = 1.0
@@ -117,6 +200,12 @@ class GroupingSettings:
     min_score_per_part: Optional[float] = None
     max_peaks: Optional[int] = 127
     chunk_pairs: int = 16384
+    peak_rule: str = 'window'
+    peak_suppress_radius: Optional[float] = None
+    paf_sampling: str = 'bilinear'
+    limb_score_mean: str = 'all'
+    assembly: str = 'union_find'
+    instance_score: str = 'kp_ext'
 
     def __post_init__(self):
         def put(name, value):
@@ -128,9 +217,22 @@ class GroupingSettings:
         for name in ('nms_kernel', 'num_samples', 'min_parts',
                      'chunk_pairs'):
             put(name, int(getattr(self, name)))
-        for name in ('distance_prior', 'min_score_per_part'):
+        for name in ('distance_prior', 'min_score_per_part',
+                     'peak_suppress_radius'):
             if getattr(self, name) is not None:
                 put(name, float(getattr(self, name)))
+        for name, allowed in (('peak_rule', _PEAK_RULES),
+                              ('paf_sampling', _SAMPLINGS),
+                              ('limb_score_mean', _MEANS),
+                              ('assembly', _ASSEMBLIES),
+                              ('instance_score', _INSTANCE_SCORES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f'{name} must be one of {allowed}, got '
+                                 f'{getattr(self, name)!r}')
+        if self.peak_suppress_radius is not None and \
+                self.peak_suppress_radius < 0:
+            raise ValueError(f'peak_suppress_radius must be >= 0 or None, '
+                             f'got {self.peak_suppress_radius}')
         if self.refine == 'none':
             put('refine', None)
         if self.refine not in (None, 'gaussian', 'quadratic'):
@@ -237,20 +339,66 @@ def _refine_axis(maps, c, y, x, axis: int, log: bool):
     return np.where(np.isfinite(off), np.clip(off, -0.5, 0.5), 0.0)
 
 
+def _cross4_peaks(maps: np.ndarray, threshold: float):
+    """``connect56LineVec.m`` ``findPeaks`` (l. 358-374): on the map with
+    values < ``threshold`` set to 0, pixels strictly greater than their 4
+    neighbours (0 outside the map). Returns ``(y, x, c)`` by part, then in
+    MATLAB's column-major order (x, then y)."""
+    m = np.where(maps >= threshold, maps, 0).astype(maps.dtype)
+    pad = np.zeros((m.shape[0] + 2, m.shape[1] + 2, m.shape[2]), m.dtype)
+    pad[1:-1, 1:-1] = m
+    peak = ((m > pad[1:-1, :-2]) & (m > pad[1:-1, 2:]) &
+            (m > pad[:-2, 1:-1]) & (m > pad[2:, 1:-1]))
+    c, x, y = np.nonzero(peak.transpose(2, 1, 0))
+    return y, x, c
+
+
+def _suppress_near(y, x, c, radius: float) -> np.ndarray:
+    """Keep-mask of the peaks ``(y, x, c)`` (grouped by part, in scan
+    order) with every peak within ``radius`` (inclusive) of an earlier kept
+    peak of the same part dropped (``connect56LineVec.m`` l. 384-398)."""
+    from scipy.spatial import cKDTree
+    keep = np.ones(len(c), bool)
+    bounds = np.flatnonzero(np.diff(c)) + 1
+    for s, e in zip(np.r_[0, bounds], np.r_[bounds, len(c)]):
+        if e - s < 2:
+            continue
+        pts = np.stack([x[s:e], y[s:e]], 1).astype(np.float64)
+        pairs = cKDTree(pts).query_pairs(float(radius), output_type='ndarray')
+        if len(pairs) == 0:
+            continue
+        pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]  # i < j
+        first = np.searchsorted(pairs[:, 0], np.arange(e - s + 1))
+        alive = np.ones(e - s, bool)
+        for i in np.unique(pairs[:, 0]).tolist():
+            if alive[i]:
+                alive[pairs[first[i]:first[i + 1], 1]] = False
+        keep[s:e] = alive
+    return keep
+
+
 def find_peaks(maps: np.ndarray, threshold: float = 0.1, nms_kernel: int = 3,
                refine: Optional[str] = 'gaussian',
-               max_peaks: Optional[int] = None):
+               max_peaks: Optional[int] = None, rule: str = 'window',
+               suppress_radius: Optional[float] = None):
     """Local maxima of every channel of ``maps`` (H, W, K) (the output of
     :func:`prepare_heatmaps`).
 
+    ``rule``: ``'window'`` (maximum of the ``nms_kernel`` window, value >
+    ``threshold``, first pixel of a plateau; raster order) or ``'cross4'``
+    (``connect56LineVec.m``'s 4-neighbour strict maximum, value >=
+    ``threshold``; column-major order, see :class:`GroupingSettings`).
+    ``suppress_radius``: drop every peak within that distance (inclusive)
+    of an earlier kept peak of its part, in that order.
+
     ``max_peaks`` keeps, per part, only the ``max_peaks`` highest peaks
-    (ties: first in raster order); None keeps all. OpenPose caps the peaks
-    of a part at ``POSE_MAX_PEOPLE = 127`` (``openpose/pose/poseParameters
-    .hpp``); the cap bounds the number of limb candidates (at most
-    ``max_peaks**2`` per limb) whatever the maps hold.
+    (ties: first in the rule's order); None keeps all. OpenPose caps the
+    peaks of a part at ``POSE_MAX_PEOPLE = 127`` (``openpose/pose/
+    poseParameters.hpp``); the cap bounds the number of limb candidates (at
+    most ``max_peaks**2`` per limb) whatever the maps hold.
 
     Returns ``(xy (P, 2) float, score (P,), part (P,) int, starts (K+1,))``,
-    sorted by part, then raster order; peaks of part ``k`` are rows
+    sorted by part, then the rule's order; peaks of part ``k`` are rows
     ``starts[k]:starts[k+1]``. ``xy`` is in pixels of ``maps``.
     """
     import cv2
@@ -262,10 +410,16 @@ def find_peaks(maps: np.ndarray, threshold: float = 0.1, nms_kernel: int = 3,
                          f'{nms_kernel}')
     if max_peaks is not None and int(max_peaks) < 1:
         raise ValueError(f'max_peaks must be >= 1 or None, got {max_peaks}')
+    if rule not in _PEAK_RULES:
+        raise ValueError(f'rule must be one of {_PEAK_RULES}, got {rule!r}')
     h, w, k_num = maps.shape
-    y, x, c = np.nonzero(maps > threshold)
+    if rule == 'cross4':
+        y, x, c = _cross4_peaks(maps, threshold)
+        r = 0
+    else:
+        y, x, c = np.nonzero(maps > threshold)
+        r = nms_kernel // 2
     val = maps[y, x, c]
-    r = nms_kernel // 2
     if len(c) and r > 0:
         # max filter (OpenCV's default dilate border ignores outside pixels)
         elem = np.ones((nms_kernel, nms_kernel), np.uint8)
@@ -284,17 +438,20 @@ def find_peaks(maps: np.ndarray, threshold: float = 0.1, nms_kernel: int = 3,
                 drop[ok[nb == val[ok]]] = True
         keep = ~drop
         y, x, c, val = y[keep], x[keep], c[keep], val[keep]
+    order = np.argsort(c, kind='stable')          # by part, then scan
+    y, x, c, val = y[order], x[order], c[order], val[order]
+    if suppress_radius is not None and len(c) > 1:
+        keep = _suppress_near(y, x, c, suppress_radius)
+        y, x, c, val = y[keep], x[keep], c[keep], val[keep]
     if max_peaks is not None and len(c):
-        # rank within each part by descending value (ties: raster order,
-        # the order np.nonzero gives); keep the top max_peaks, in raster
-        # order as before
+        # rank within each part by descending value (ties: scan order, the
+        # order of the arrays); keep the top max_peaks, in scan order as
+        # before
         by_score = np.lexsort((np.arange(len(c)), -val, c))
         c_s = c[by_score]
         rank = np.arange(len(c_s)) - np.searchsorted(c_s, c_s, 'left')
         keep = np.sort(by_score[rank < int(max_peaks)])
         y, x, c, val = y[keep], x[keep], c[keep], val[keep]
-    order = np.argsort(c, kind='stable')          # by part, then raster
-    y, x, c, val = y[order], x[order], c[order], val[order]
     xy = np.stack([x, y], axis=1).astype(np.float64)
     if len(c) and refine in ('gaussian', 'quadratic'):
         log = refine == 'gaussian'
@@ -328,6 +485,20 @@ def _bilinear_pair(pafs: np.ndarray, ch: np.ndarray, x: np.ndarray,
         out.append(flat[i] * w00 + flat[i + dx] * w01 +
                    flat[i + dy] * w10 + flat[i + dy + dx] * w11)
     return out
+
+
+def _nearest_pair(pafs: np.ndarray, ch: np.ndarray, x: np.ndarray,
+                  y: np.ndarray):
+    """Channels ``ch`` and ``ch + 1`` of ``pafs`` (C, H, W) at the pixel
+    nearest to ``(x, y)`` (``floor(v + 0.5)``, edge-clamped)."""
+    _, h, w = pafs.shape
+    xi = np.clip(np.floor(np.clip(x, 0, w - 1) + 0.5), 0, w - 1).astype(
+        np.int64)
+    yi = np.clip(np.floor(np.clip(y, 0, h - 1) + 0.5), 0, h - 1).astype(
+        np.int64)
+    flat = pafs.reshape(-1)
+    i = ch * (h * w) + yi * w + xi
+    return flat[i], flat[i + h * w]
 
 
 def _pair_blocks(starts: np.ndarray, limbs: Sequence[Sequence[int]],
@@ -373,12 +544,21 @@ def score_limb_candidates(xy: np.ndarray, starts: np.ndarray,
                           num_samples: int = 10, paf_threshold: float = 0.05,
                           min_above_fraction: float = 0.8,
                           distance_prior: Optional[float] = 0.5,
-                          chunk_pairs: int = 16384):
+                          chunk_pairs: int = 16384,
+                          sampling: str = 'bilinear',
+                          mean_over: str = 'all'):
     """Score all peak pairs of all limbs (vectorised, in chunks).
 
     ``xy`` peaks in PAF-map pixels, ``starts`` per-part offsets (see
     :func:`find_peaks`), ``pafs`` (2L, H, W) with channels ``2l`` (x) and
     ``2l+1`` (y) for ``limbs[l] = (a, b)`` pointing from a to b.
+
+    ``sampling``: the PAF read ``'bilinear'`` at each sample or at the
+    ``'nearest'`` pixel (``floor(v + 0.5)``: MATLAB's ``round`` of
+    ``connect56LineVec.m`` l. 130-131 for the non-negative positions of a
+    map). ``mean_over``: the score is the mean projection of ``'all'``
+    samples or of those ``'above'`` ``paf_threshold`` (``p_sum / p_count``,
+    l. 148).
 
     Pairs are scored ``chunk_pairs`` at a time, so the working memory is
     ``O(chunk_pairs * num_samples)`` (about 1.5 kB per pair at 10 samples:
@@ -394,6 +574,12 @@ def score_limb_candidates(xy: np.ndarray, starts: np.ndarray,
     """
     e = np.zeros(0, np.int64)
     empty = (e, e, e, np.zeros(0))
+    if sampling not in _SAMPLINGS:
+        raise ValueError(f'sampling must be one of {_SAMPLINGS}, got '
+                         f'{sampling!r}')
+    if mean_over not in _MEANS:
+        raise ValueError(f'mean_over must be one of {_MEANS}, got '
+                         f'{mean_over!r}')
     if num_samples < 1:
         raise ValueError(f'num_samples must be >= 1, got {num_samples}')
     if int(chunk_pairs) < 1:
@@ -443,12 +629,20 @@ def score_limb_candidates(xy: np.ndarray, starts: np.ndarray,
         pa = xy[ia]
         sx = pa[:, :1] + d[:, :1] * t
         sy = pa[:, 1:] + d[:, 1:] * t
-        fx, fy = _bilinear_pair(pafs, (2 * limb)[:, None], sx, sy)
+        if sampling == 'nearest':
+            fx, fy = _nearest_pair(pafs, (2 * limb)[:, None], sx, sy)
+        else:
+            fx, fy = _bilinear_pair(pafs, (2 * limb)[:, None], sx, sy)
         proj = (fx * d[:, :1] + fy * d[:, 1:]) / norm[:, None]   # (C, S)
-        score = proj.mean(axis=1)
+        is_above = proj > paf_threshold
+        above = is_above.sum(axis=1)
+        if mean_over == 'above':
+            with np.errstate(invalid='ignore', divide='ignore'):
+                score = np.where(is_above, proj, 0.0).sum(axis=1) / above
+        else:
+            score = proj.mean(axis=1)
         if distance_prior is not None:
             score = score + np.minimum(distance_prior * h / norm - 1.0, 0.0)
-        above = (proj > paf_threshold).sum(axis=1)
         ok = (above >= need) & (score > 0) & np.isfinite(score)
         out.append((limb[ok], ia[ok], ib[ok], score[ok]))
     if not out:
@@ -549,10 +743,91 @@ def assemble_people(num_peaks: int, part: np.ndarray, limb: np.ndarray,
     return person.reshape(-1), conn_sum, conn_count
 
 
+def assemble_connect56(starts: np.ndarray, val: np.ndarray,
+                       limbs: Sequence[Sequence[int]], limb: np.ndarray,
+                       ia: np.ndarray, ib: np.ndarray, score: np.ndarray,
+                       order: Sequence[int], redundant: Sequence[bool]):
+    """The reference's subset assembly (``connect56LineVec.m`` l. 44-86,
+    188-245 of its latest version; module doc).
+
+    Args:
+        starts: per-part offsets of the peaks (:func:`find_peaks`).
+        val: peak scores (P,).
+        limbs: (a, b) of every limb (all of them, indexed by ``limb``).
+        limb, ia, ib, score: the matched connections (:func:`match_limbs`).
+        order: the limbs in the order they are processed (``limbSeq``).
+        redundant: per limb, True for a limb that only completes people
+            (the reference's limbs 18-19).
+
+    Returns ``(parts (G, K) int, -1 = none, count (G,), total (G,),
+    conn_sum (G,), conn_count (G,))`` in creation order: ``count`` and
+    ``total`` are the reference's ``subset(:, end)`` (its part count) and
+    ``subset(:, end-1)`` (peak + connection scores); parts filled by a
+    redundant limb are in ``parts`` but in neither.
+    """
+    k_num = len(starts) - 1
+    rows, count, total, csum, ccount = [], [], [], [], []
+
+    def new(pairs, n, t, cs, cc):
+        r = [-1] * k_num
+        for k, pk in pairs:
+            r[k] = pk
+        rows.append(r)
+        count.append(n)
+        total.append(t)
+        csum.append(cs)
+        ccount.append(cc)
+
+    by_limb = {}
+    sel = np.lexsort((-score, limb)) if len(limb) else np.zeros(0, int)
+    for j in sel.tolist():                   # per limb, strongest first
+        by_limb.setdefault(int(limb[j]), []).append(
+            (int(ia[j]), int(ib[j]), float(score[j])))
+    for l in order:
+        a, b = (int(v) for v in limbs[l])
+        na = int(starts[a + 1] - starts[a])
+        nb = int(starts[b + 1] - starts[b])
+        if na == 0 and nb == 0:
+            continue
+        if na == 0 or nb == 0:
+            k = b if na == 0 else a
+            for pk in range(int(starts[k]), int(starts[k + 1])):
+                if not any(r[k] == pk for r in rows):
+                    new([(k, pk)], 1, float(val[pk]), 0.0, 0)
+            continue
+        conns = by_limb.get(l, [])
+        if redundant[l]:
+            for pa, pb, _ in conns:
+                for r in rows:
+                    if r[a] == pa and r[b] == -1:
+                        r[b] = pb
+                    elif r[b] == pb and r[a] == -1:
+                        r[a] = pa
+            continue
+        for pa, pb, sc in conns:
+            num = 0
+            for g, r in enumerate(rows):
+                if r[a] == pa:
+                    r[b] = pb
+                    num += 1
+                    count[g] += 1
+                    total[g] += float(val[pb]) + sc
+                    csum[g] += sc
+                    ccount[g] += 1
+            if num == 0:
+                new([(a, pa), (b, pb)], 2,
+                    float(val[pa]) + float(val[pb]) + sc, sc, 1)
+    return (np.asarray(rows, np.int64).reshape(-1, k_num),
+            np.asarray(count, np.int64), np.asarray(total, np.float64),
+            np.asarray(csum, np.float64), np.asarray(ccount, np.int64))
+
+
 def group_people(heatmaps: np.ndarray, pafs: np.ndarray,
                  limbs: Sequence[Sequence[int]],
                  redundant_limbs: Sequence[Sequence[int]] = (),
-                 settings: Union[GroupingSettings, dict, None] = None
+                 settings: Union[GroupingSettings, dict, None] = None,
+                 limb_order: Optional[Sequence[int]] = None,
+                 score_parts: Optional[Sequence[int]] = None
                  ) -> Tuple[np.ndarray, ...]:
     """Peaks + grouping on one sample's maps.
 
@@ -562,26 +837,46 @@ def group_people(heatmaps: np.ndarray, pafs: np.ndarray,
             first.
         settings: :class:`GroupingSettings` (or its config dict; None: the
             defaults).
+        limb_order: with ``assembly='connect56'``: the order in which the
+            limbs (indices into tree + redundant limbs) are assembled, the
+            reference's ``limbSeq``; default: tree limbs, then redundant
+            ones, as given.
+        score_parts: the parts counted by ``instance_score=
+            'total_x_parts'`` (evalCOCO.m counts the evaluated keypoints,
+            not the neck); default: all.
 
     Returns:
         keypoints (N, K, 2) in map pixels of ``heatmaps`` (float32; a
         missing part is placed at the mean of the person's found parts),
         keypoint_scores (N, K) (peak values, 0 for missing parts),
-        instance_scores (N,) = (sum of peak scores / K) * mean connection
-        score (clipped to [0, 1]; 1 for a one-part person), sorted
-        descending.
+        instance_scores (N,) (``instance_score='kp_ext'``: (sum of peak
+        scores / K) * mean connection score, clipped to [0, 1], 1 for a
+        one-part person; ``'total_x_parts'``: peak + connection scores
+        times the number of found ``score_parts``), sorted descending
+        (stable).
     """
     cfg = GroupingSettings.from_config(settings)
     heatmaps = np.asarray(heatmaps)
     k_num = heatmaps.shape[0]
     all_limbs = [tuple(map(int, lb)) for lb in limbs] + \
         [tuple(map(int, lb)) for lb in redundant_limbs]
+    if limb_order is None:
+        limb_order = list(range(len(all_limbs)))
+    limb_order = [int(v) for v in limb_order]
+    if sorted(limb_order) != list(range(len(all_limbs))):
+        raise ValueError(f'limb_order must be a permutation of the '
+                         f'{len(all_limbs)} limbs, got {limb_order}')
+    counted = np.ones(k_num, bool)
+    if score_parts is not None:
+        counted[:] = False
+        counted[np.asarray(list(score_parts), np.int64)] = True
     empty = (np.zeros((0, k_num, 2), np.float32),
              np.zeros((0, k_num), np.float32), np.zeros((0,), np.float32))
     maps = prepare_heatmaps(heatmaps, cfg.upsample, cfg.smooth_sigma)
     xy, val, part, starts = find_peaks(maps, cfg.peak_threshold,
                                        cfg.nms_kernel, cfg.refine,
-                                       cfg.max_peaks)
+                                       cfg.max_peaks, cfg.peak_rule,
+                                       cfg.peak_suppress_radius)
     if len(val) == 0:
         return empty
     if cfg.upsample != 1:
@@ -591,35 +886,54 @@ def group_people(heatmaps: np.ndarray, pafs: np.ndarray,
         np.asarray(pafs, np.float32), nan=0.0, posinf=0.0, neginf=0.0))
     limb, ia, ib, sc = score_limb_candidates(
         xy, starts, pafs, all_limbs, cfg.num_samples, cfg.paf_threshold,
-        cfg.min_above_fraction, cfg.distance_prior, cfg.chunk_pairs)
+        cfg.min_above_fraction, cfg.distance_prior, cfg.chunk_pairs,
+        cfg.paf_sampling, cfg.limb_score_mean)
     limb, ia, ib, sc = match_limbs(limb, ia, ib, sc, len(all_limbs),
                                    cfg.matching)
-    person, conn_sum, conn_count = assemble_people(
-        len(val), part, limb, ia, ib, sc, len(limbs))
-    g = len(conn_sum)
-    kpts = np.zeros((g, k_num, 2), np.float64)
-    kscore = np.zeros((g, k_num), np.float64)
-    kpts[person, part] = xy
-    kscore[person, part] = val
-    found = np.zeros((g, k_num), bool)
-    found[person, part] = True
-    n_parts = found.sum(1)
-    mean_peak = kscore.sum(1) / np.maximum(n_parts, 1)
-    keep = (n_parts >= cfg.min_parts) & (mean_peak >= cfg.min_mean_score)
-    if cfg.min_score_per_part is not None:
-        # the reference demo's subset score: peak scores + connection
-        # scores, per part
+    if cfg.assembly == 'connect56':
+        rows, count, total, conn_sum, conn_count = assemble_connect56(
+            starts, val, all_limbs, limb, ia, ib, sc, limb_order,
+            [l >= len(limbs) for l in range(len(all_limbs))])
+        g = len(rows)
+        found = rows >= 0
+        kpts = np.zeros((g, k_num, 2), np.float64)
+        kscore = np.zeros((g, k_num), np.float64)
+        gi, ki = np.nonzero(found)
+        kpts[gi, ki] = xy[rows[gi, ki]]
+        kscore[gi, ki] = val[rows[gi, ki]]
+        n_parts = found.sum(1)
+    else:
+        person, conn_sum, conn_count = assemble_people(
+            len(val), part, limb, ia, ib, sc, len(limbs))
+        g = len(conn_sum)
+        kpts = np.zeros((g, k_num, 2), np.float64)
+        kscore = np.zeros((g, k_num), np.float64)
+        kpts[person, part] = xy
+        kscore[person, part] = val
+        found = np.zeros((g, k_num), bool)
+        found[person, part] = True
+        n_parts = found.sum(1)
+        count = n_parts
+        # the reference's subset score: peak scores + connection scores
         total = kscore.sum(1) + conn_sum
-        keep &= total >= cfg.min_score_per_part * np.maximum(n_parts, 1)
+    if g == 0:
+        return empty
+    mean_peak = kscore.sum(1) / np.maximum(n_parts, 1)
+    keep = (count >= cfg.min_parts) & (mean_peak >= cfg.min_mean_score)
+    if cfg.min_score_per_part is not None:
+        keep &= total >= cfg.min_score_per_part * np.maximum(count, 1)
     if not keep.any():
         return empty
     kpts, kscore, found = kpts[keep], kscore[keep], found[keep]
-    n_parts = n_parts[keep]
-    conn_mean = np.where(conn_count[keep] > 0,
-                         conn_sum[keep] / np.maximum(conn_count[keep], 1),
-                         1.0)
-    inst = kscore.sum(1) / k_num * np.clip(conn_mean, 0.0, 1.0)
-    centre = (kpts * found[..., None]).sum(1) / n_parts[:, None]
+    n_parts, total = n_parts[keep], total[keep]
+    if cfg.instance_score == 'total_x_parts':
+        inst = total * (found & counted).sum(1)
+    else:
+        conn_mean = np.where(conn_count[keep] > 0,
+                             conn_sum[keep] / np.maximum(conn_count[keep], 1),
+                             1.0)
+        inst = kscore.sum(1) / k_num * np.clip(conn_mean, 0.0, 1.0)
+    centre = (kpts * found[..., None]).sum(1) / np.maximum(n_parts, 1)[:, None]
     kpts = np.where(found[..., None], kpts, centre[:, None, :])
     order = np.argsort(-inst, kind='stable')
     return (kpts[order].astype(np.float32), kscore[order].astype(np.float32),

@@ -76,6 +76,25 @@ score 0 and sits at the mean of the person's found parts. See
 every decode argument; ``upsample`` / ``smooth_sigma`` act on the
 confidence maps only (the PAFs are read bilinearly at their own
 resolution). Empty, all-zero or NaN maps decode to ``(0, K, 2)`` arrays.
+
+Two output conventions of the reference evaluation (ZheC
+``testing/evalCOCO.m``) are codec options: ``keypoint_offset`` (added to
+the found keypoints, in input pixels) and ``missing_keypoints``
+(``'centre'``: the mean of the person's found parts, kp_ext's;
+``'origin'``: (0, 0), what ``evalCOCO.m:57`` leaves for a part not found).
+``evalCOCO.m:61-62`` writes the 1-based MATLAB pixel of a peak minus 0.5,
+i.e. the 0-based pixel index **plus** 0.5 in kp_ext's frame (pixel centres
+at integers, COCO coordinates read as they are): ``keypoint_offset=0.5``
+(the maps are at the original image's resolution there, so input pixels
+are image pixels).
+
+:data:`TEST_PROCEDURES` names the two reference test procedures (the
+codec's decoding settings, the estimator's ``test_cfg`` and the val
+pipeline's resize): ``'matlab_eval'`` (``evalCOCO.m`` + the latest
+``connect56LineVec.m`` + ``applyModel.m``, the code behind the paper's
+COCO numbers; ``configs/openpose_coco.py``) and ``'python_demo'`` (what
+the paper config did before: the Python demo's procedure as kp_ext had
+it).
 """
 from typing import List, Optional, Sequence, Tuple
 
@@ -87,7 +106,57 @@ from .base import BaseKeypointCodec
 from .paf_body_model import resolve_body_model
 from .paf_grouping import GroupingSettings, group_people
 
-__all__ = ['PartAffinityField']
+__all__ = ['PartAffinityField', 'TEST_PROCEDURES']
+
+#: The reference test procedures by name: ``decode`` (codec arguments),
+#: ``test_cfg`` (:class:`~kp_ext.models.estimators.BottomupPoseEstimator`)
+#: and ``val_resize`` (``BottomupResize`` arguments besides ``input_size``).
+#: ZheC = ZheC/Realtime_Multi-Person_Pose_Estimation, ``testing/``; line
+#: numbers of ``src/connect56LineVec.m`` are those of its latest version
+#: ("Update connect56LineVec.m"), of ``config.m`` its latest version.
+TEST_PROCEDURES = {
+    'matlab_eval': dict(
+        decode=dict(
+            # peaks: no smoothing, thre1 = 0.1 (config.m:49), 4-neighbour
+            # strict maximum, then 6 px suppression in scan order
+            # (connect56LineVec.m:17, 354-399); no upsampling: the maps
+            # already are at the image's resolution (applyModel.m:113-117)
+            upsample=1.0, smooth_sigma=0.0, peak_threshold=0.1,
+            peak_rule='cross4', peak_suppress_radius=6.0, refine=None,
+            # limbs: mid_num = 10 samples rounded to pixels, thre2 = 0.05
+            # (config.m:50), mean of the samples above it, > 80 % above,
+            # min(H / 2 / length - 1, 0) (connect56LineVec.m:23, 120-151)
+            num_samples=10, paf_threshold=0.05, min_above_fraction=0.8,
+            distance_prior=0.5, paf_sampling='nearest',
+            limb_score_mean='above',
+            # greedy per limb, limbSeq order, subsets (l. 160-245)
+            matching='greedy', assembly='connect56',
+            # people: count >= 3 and score / count >= 0.2 (l. 253)
+            min_parts=3, min_score_per_part=0.2, min_mean_score=0.0,
+            # evalCOCO.m:45, 57, 61-62, 67
+            instance_score='total_x_parts', keypoint_offset=0.5,
+            missing_keypoints='origin'),
+        # scale0 = 368 / image height (evalCOCO.m:18), multiplier =
+        # scale_search * scale0 (applyModel.m:52-53, config.m:48), each
+        # scale resized from the original image (applyModel.m:69), padded
+        # to 368 high / a multiple of 8 wide with 128 (padHeight,
+        # config.m:56-57), maps x8, unpadded and resized to the image
+        # (applyModel.m:111-117), averaged (applyModel.m:153-155); no flip
+        test_cfg=dict(flip_test=False, multiscale_test=[0.5, 1.0, 1.5, 2.0],
+                      multiscale_resolution='image',
+                      multiscale_base_height=368,
+                      multiscale_pad_height=368, multiscale_pad_value=128),
+        val_resize=dict(resize_mode='none')),
+    'python_demo': dict(
+        decode=dict(
+            upsample=1.0, smooth_sigma=3.0, peak_threshold=0.1,
+            nms_kernel=3, refine=None, num_samples=10, paf_threshold=0.05,
+            min_above_fraction=0.8, distance_prior=0.5, matching='greedy',
+            min_parts=4, min_score_per_part=0.4, min_mean_score=0.0),
+        test_cfg=dict(flip_test=False, multiscale_test=[0.5, 1.0, 1.5, 2.0],
+                      multiscale_resolution='input'),
+        val_resize=dict(resize_mode='height', size_factor=8)),
+}
 
 
 def _as_array(x) -> np.ndarray:
@@ -153,6 +222,18 @@ class PartAffinityField(BaseKeypointCodec):
             :class:`~kp_ext.codecs.paf_grouping.GroupingSettings` (which
             says what each does and why its default; the codec keeps them
             as ``grouping``).
+        peak_rule, peak_suppress_radius, paf_sampling, limb_score_mean,
+        assembly, instance_score: more grouping settings (the reference
+            MATLAB evaluation's, :class:`GroupingSettings`); with
+            ``assembly='connect56'`` the limbs are assembled in the body
+            model's ``paf_limb_sequence`` order (tree, then redundant limbs
+            without one), and ``instance_score='total_x_parts'`` counts the
+            parts that are dataset keypoints (the body model's).
+        keypoint_offset (float): added to every found keypoint (input px)
+            after decoding (``evalCOCO.m``: 0.5, module doc). Default 0.
+        missing_keypoints (str): where a part not found goes:
+            ``'centre'`` (default: mean of the person's found parts) or
+            ``'origin'`` ((0, 0) in input pixels, ``evalCOCO.m``).
         invalid_segs_frame (str): ``'input'`` (default) or ``'image'``: the
             frame of ``invalid_segs`` (module doc, Encoding). With
             ``'image'``, ``encode`` also reads ``ori_shape``, ``warp_mat``,
@@ -194,6 +275,14 @@ class PartAffinityField(BaseKeypointCodec):
                  min_score_per_part: Optional[float] = None,
                  max_peaks: Optional[int] = 127,
                  chunk_pairs: int = 16384,
+                 peak_rule: str = 'window',
+                 peak_suppress_radius: Optional[float] = None,
+                 paf_sampling: str = 'bilinear',
+                 limb_score_mean: str = 'all',
+                 assembly: str = 'union_find',
+                 instance_score: str = 'kp_ext',
+                 keypoint_offset: float = 0.0,
+                 missing_keypoints: str = 'centre',
                  invalid_segs_frame: str = 'input'):
         if invalid_segs_frame not in ('input', 'image'):
             raise ValueError("invalid_segs_frame must be 'input' or 'image', "
@@ -265,7 +354,24 @@ class PartAffinityField(BaseKeypointCodec):
             distance_prior=distance_prior, matching=matching,
             min_parts=min_parts, min_mean_score=min_mean_score,
             min_score_per_part=min_score_per_part, max_peaks=max_peaks,
-            chunk_pairs=chunk_pairs)
+            chunk_pairs=chunk_pairs, peak_rule=peak_rule,
+            peak_suppress_radius=peak_suppress_radius,
+            paf_sampling=paf_sampling, limb_score_mean=limb_score_mean,
+            assembly=assembly, instance_score=instance_score)
+        if missing_keypoints not in ('centre', 'origin'):
+            raise ValueError("missing_keypoints must be 'centre' or "
+                             f"'origin', got {missing_keypoints!r}")
+        self.keypoint_offset = float(keypoint_offset)
+        self.missing_keypoints = missing_keypoints
+        body = self.body_model
+        #: assembly order of the limbs (``assembly='connect56'``)
+        self.limb_order = (
+            tuple(body.limb_sequence) if body is not None and
+            body.limb_sequence is not None else
+            tuple(range(self.num_limbs)))
+        #: parts counted by ``instance_score='total_x_parts'``
+        self.score_parts = (tuple(body.dataset_parts) if body is not None
+                            else tuple(range(self.num_keypoints)))
 
     # ------------------------------------------------------------ encode
     def _to_map(self, keypoints: np.ndarray) -> np.ndarray:
@@ -508,7 +614,8 @@ class PartAffinityField(BaseKeypointCodec):
             heatmaps = encoded
         heatmaps, pafs = self._sample_maps(heatmaps, pafs)
         kpts, kscores, inst = group_people(
-            heatmaps, pafs, self.limbs, self.redundant_limbs, self.grouping)
+            heatmaps, pafs, self.limbs, self.redundant_limbs, self.grouping,
+            limb_order=self.limb_order, score_parts=self.score_parts)
         h, w = heatmaps.shape[1:]
         size = self.input_size if input_size is None else input_size
         size = np.asarray(size, np.float64).reshape(-1)
@@ -517,6 +624,11 @@ class PartAffinityField(BaseKeypointCodec):
                              f'{input_size}')
         kpts = ((kpts + 0.5) * (size / np.array([w, h])) - 0.5).astype(
             np.float32)
+        if self.keypoint_offset or self.missing_keypoints == 'origin':
+            found = (kscores > 0)[..., None]
+            kpts = np.where(found, kpts + np.float32(self.keypoint_offset),
+                            kpts if self.missing_keypoints == 'centre' else
+                            np.float32(0)).astype(np.float32)
         if self.body_model is not None:
             kpts, kscores = self.body_model.to_dataset(kpts, kscores)
         return kpts, kscores, inst

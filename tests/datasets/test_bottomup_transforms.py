@@ -116,6 +116,20 @@ def test_resize_size_factor_and_expand():
         BottomupResize((0, 100))
 
 
+def test_resize_mode_none_keeps_the_image():
+    """resize_mode='none' (the MATLAB evaluation's input: the estimator
+    makes the scales): the image unchanged, identity input -> image map."""
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (90, 131, 3), np.uint8)
+    res = BottomupResize((368, 368), size_factor=8,
+                         resize_mode='none')(dict(img=img.copy()))
+    np.testing.assert_array_equal(res['img'], img)
+    assert res['input_size'] == (131, 90) and res['img_shape'] == (90, 131)
+    np.testing.assert_allclose(res['warp_mat'], np.eye(2, 3))
+    pts = np.array([[0., 0.], [130., 89.], [12.3, 45.6]])
+    np.testing.assert_allclose(to_image(pts, res), pts, atol=1e-4)
+
+
 # ------------------------------------------------------ BottomupRandomAffine
 def test_affine_moves_keypoints_with_the_image():
     np.random.seed(3)

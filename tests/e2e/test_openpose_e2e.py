@@ -63,6 +63,12 @@ def _shrink(cfg, input_size, heatmap_size):
     for key in ('model', 'train_dataloader', 'val_dataloader',
                 'test_dataloader'):
         _walk(cfg[key], fn)
+    # the MATLAB test procedure (paper config): scale0 = input height /
+    # image height instead of 368 / image height
+    test_cfg = cfg.model.get('test_cfg', {})
+    for key in ('multiscale_base_height', 'multiscale_pad_height'):
+        if key in test_cfg:
+            test_cfg[key] = input_size[1]
 
 
 def _tiny_model(cfg):
@@ -145,7 +151,8 @@ def test_coco_config_builds_and_has_its_settings(path):
     if path == PAPER_CONFIG:
         assert (codec.num_keypoints, codec.num_limbs) == (18, 19)
         assert not cfg.model.test_cfg.flip_test
-        assert resize['resize_mode'] == 'height'
+        assert resize['resize_mode'] == 'none'
+        assert cfg.model.test_cfg.multiscale_resolution == 'image'
     else:
         assert (codec.num_keypoints, codec.num_limbs) == (17, 29)
         assert cfg.model.test_cfg.flip_test

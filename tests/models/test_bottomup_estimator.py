@@ -274,8 +274,110 @@ def test_multiscale_at_input_resolution_hand_made_average():
     np.testing.assert_allclose(out.pred_fields.heatmaps.numpy(), 60.0,
                                rtol=1e-6)
     with pytest.raises(ValueError, match='multiscale_resolution'):
-        _estimator(multiscale_resolution='image')(
+        _estimator(multiscale_resolution='original')(
             x, [PoseDataSample(metainfo=meta)], mode='predict')
+
+
+@MODELS.register_module(force=True)
+class _CanvasRecorderBackboneForTest(_WidthValueBackboneForTest):
+    """Maps of value = input width; records the input sizes it sees."""
+
+    seen = []
+
+    def forward(self, x):
+        type(self).seen.append(tuple(x.shape[-2:]))
+        return super().forward(x)
+
+
+def test_multiscale_at_image_resolution_hand_made_geometry():
+    """multiscale_resolution='image' (ZheC applyModel.m): a 48x32 original
+    image, base height 64 (the reference's 368, smaller here), scales
+    {0.5, 1, 1.5, 2}: multipliers s * 64 / 32 give 32x48, 64x96, 96x144
+    and 128x192 images; padHeight pads the first to 64 rows and to
+    max(48, 64) = 64 columns, the others are already 64+ rows high and
+    multiples of 8 wide. Each scale's maps (value = its input width) come
+    back to 32x48 and average to (64 + 96 + 144 + 192) / 4 = 124."""
+    _CanvasRecorderBackboneForTest.seen = []
+    model = _estimator(backbone=dict(type='_CanvasRecorderBackboneForTest'),
+                       multiscale_test=[0.5, 1.0, 1.5, 2.0],
+                       multiscale_resolution='image',
+                       multiscale_base_height=64, multiscale_pad_height=64,
+                       output_heatmaps=True)
+    x = torch.zeros(1, 3, 32, 48)
+    meta = dict(input_size=(48, 32), input_center=np.array([24., 16.]),
+                input_scale=np.array([48., 32.], np.float32),
+                img_shape=(32, 48))
+    out = model(x, [PoseDataSample(metainfo=meta)], mode='predict')[0]
+    assert _CanvasRecorderBackboneForTest.seen == [
+        (64, 64), (64, 96), (96, 144), (128, 192)]
+    assert out.pred_fields.heatmaps.shape == (K, 32, 48)
+    np.testing.assert_allclose(out.pred_fields.heatmaps.numpy(), 124.0,
+                               rtol=1e-5)
+    # the head decoded at the image's resolution (stride 1)
+    assert out.metainfo['batch_input_shape'] == (32, 48)
+
+
+@MODELS.register_module(force=True)
+class _PadProbeBackboneForTest(nn.Module):
+    """Channel 0 of the input, repeated, average-pooled by 8: shows where
+    the image sits in the padded canvas."""
+
+    def forward(self, x):
+        return (F.avg_pool2d(x[:, :1].repeat(1, 2 * L + K, 1, 1), 8), )
+
+
+def test_multiscale_at_image_resolution_pads_with_the_normalised_value():
+    """The padding is the raw pixel value 128 (config.m:57) through the
+    data preprocessor's normalisation: (128 - 100) / 4 = 7 here; the image
+    (normalised value 0) is centred, and its maps, unpadded, are 0."""
+    model = BottomupPoseEstimator(
+        backbone=dict(type='_PadProbeBackboneForTest'),
+        head=dict(type='PartAffinityFieldHead', arch=None, num_keypoints=K,
+                  num_limbs=L,
+                  decoder=dict(type='PartAffinityField', input_size=INPUT,
+                               heatmap_size=MAP, sigma=1.0)),
+        data_preprocessor=dict(type='PoseDataPreprocessor',
+                               mean=[100.] * 3, std=[4.] * 3),
+        test_cfg=dict(multiscale_test=[1.0], multiscale_resolution='image',
+                      multiscale_base_height=16, multiscale_pad_height=64,
+                      multiscale_pad_value=128, output_heatmaps=True))
+    canvases = []
+    hook = model.backbone.register_forward_hook(
+        lambda m, i, o: canvases.append(i[0].detach().clone()))
+    x = torch.zeros(1, 3, 16, 32)          # already normalised (0)
+    meta = dict(input_size=(32, 16), input_center=np.array([16., 8.]),
+                input_scale=np.array([32., 16.], np.float32),
+                img_shape=(16, 32))
+    out = model(x, [PoseDataSample(metainfo=meta)], mode='predict')[0]
+    hook.remove()
+    (canvas, ) = canvases
+    assert canvas.shape[-2:] == (64, 64)  # 16 rows -> 64, 32 cols -> 64
+    inside = canvas[0, 0, 24:40, 16:48]     # top (64-16)//2, left 16
+    assert torch.all(inside == 0)
+    assert torch.allclose(canvas[0, 0, :24], torch.tensor(7.0))
+    assert torch.allclose(canvas[0, 0, :, :16], torch.tensor(7.0))
+    assert out.pred_fields.heatmaps.shape == (K, 16, 32)
+
+
+def test_multiscale_at_image_resolution_finds_the_people():
+    """Stride-1 maps as the 'image', base height = its height (scale0 =
+    1): the scales' maps, averaged at the image's resolution, give the
+    people back in image pixels."""
+    size, kpts, x, meta = _full_res_scene()
+    codec = dict(type='PartAffinityField', input_size=size,
+                 heatmap_size=(24, 16), sigma=1.0, smooth_sigma=3.0,
+                 refine=None)
+    model = BottomupPoseEstimator(
+        backbone=dict(type='_Stride8PoolBackboneForTest'),
+        head=dict(type='PartAffinityFieldHead', arch=None, decoder=codec),
+        test_cfg=dict(multiscale_test=[0.5, 1.0, 1.5, 2.0],
+                      multiscale_resolution='image',
+                      multiscale_base_height=128, multiscale_pad_height=128,
+                      output_heatmaps=True))
+    out = model(x, [PoseDataSample(metainfo=dict(meta, img_shape=(128, 192)))],
+                mode='predict')[0]
+    assert out.pred_fields.heatmaps.shape == (K, 128, 192)
+    _assert_people(out.pred_instances.keypoints, kpts, 3.0, slice(5, 17))
 
 
 def test_multiscale_at_input_resolution_finds_the_people():

@@ -26,13 +26,10 @@ def test_paper_config_settings_and_lr_multipliers():
     cfg = _cfg()
     codec = cfg.model.head.decoder
     assert codec.body_model == 'coco_openpose18.py' and codec.with_background
-    assert codec.matching == 'greedy' and codec.min_parts == 4
-    assert codec.min_score_per_part == 0.4
-    assert cfg.model.test_cfg == dict(
-        flip_test=False, multiscale_test=[0.5, 1.0, 1.5, 2.0],
-        multiscale_resolution='input')
+    assert codec.matching == 'greedy' and codec.min_parts == 3
+    assert codec.min_score_per_part == 0.2
     resize = cfg.val_dataloader.dataset.pipeline[1]
-    assert resize.type == 'BottomupResize' and resize.resize_mode == 'height'
+    assert resize.type == 'BottomupResize' and resize.resize_mode == 'none'
     assert resize.input_size[1] == 368
     crop = [t for t in cfg.train_dataloader.dataset.pipeline
             if t.type == 'PersonCentredRandomAffine'][0]
@@ -73,6 +70,36 @@ def test_paper_config_settings_and_lr_multipliers():
     assert ow.optimizer.defaults['momentum'] == 0.9
 
 
+def test_paper_config_tests_as_the_matlab_evaluation():
+    """The paper config's test procedure is TEST_PROCEDURES['matlab_eval']
+    (ZheC testing/evalCOCO.m + applyModel.m + the latest
+    connect56LineVec.m), value by value; the Python demo's procedure keeps
+    its name."""
+    from kp_ext.codecs.part_affinity_field import TEST_PROCEDURES
+    cfg = _cfg()
+    proc = TEST_PROCEDURES['matlab_eval']
+    codec = cfg.model.head.decoder
+    for key, value in proc['decode'].items():
+        assert codec[key] == value, key
+    assert cfg.model.test_cfg == proc['test_cfg']
+    resize = cfg.val_dataloader.dataset.pipeline[1]
+    for key, value in proc['val_resize'].items():
+        assert resize[key] == value, key
+    # the values of the files (testing/config.m:48-50, evalCOCO.m:18,
+    # connect56LineVec.m:253, evalCOCO.m:61-62)
+    assert cfg.model.test_cfg.multiscale_test == [0.5, 1.0, 1.5, 2.0]
+    assert cfg.model.test_cfg.multiscale_base_height == 368
+    assert (codec.peak_threshold, codec.paf_threshold) == (0.1, 0.05)
+    assert (codec.min_parts, codec.min_score_per_part) == (3, 0.2)
+    assert (codec.peak_rule, codec.peak_suppress_radius,
+            codec.smooth_sigma) == ('cross4', 6.0, 0.0)
+    assert codec.keypoint_offset == 0.5
+    demo = TEST_PROCEDURES['python_demo']
+    assert (demo['decode']['min_parts'], demo['decode']['min_score_per_part'],
+            demo['decode']['smooth_sigma']) == (4, 0.4, 3.0)
+    assert demo['test_cfg']['multiscale_resolution'] == 'input'
+
+
 def test_paper_config_one_train_step_and_predict_on_synthetic_crowds():
     from kp_ext.registry import DATASETS, MODELS
     cfg = _cfg()
@@ -94,6 +121,9 @@ def test_paper_config_one_train_step_and_predict_on_synthetic_crowds():
     model_cfg.head.update(in_channels=8, num_stages=2, stage_channels=4,
                           mid_channels=8)
     model_cfg.head.decoder.update(input_size=size, heatmap_size=maps)
+    # the MATLAB test procedure at the tiny size: scale0 = 64 / height
+    model_cfg.test_cfg.update(multiscale_base_height=64,
+                              multiscale_pad_height=64)
     torch.manual_seed(0)
     np.random.seed(0)
     model = MODELS.build(model_cfg)
@@ -114,7 +144,9 @@ def test_paper_config_one_train_step_and_predict_on_synthetic_crowds():
                               pipeline=shrink(
                                   copy.deepcopy(cfg.val_pipeline))))
     out = model.test_step(pseudo_collate([val[0]]))[0]
-    assert out.metainfo['batch_input_shape'][0] == 64   # height -> 64
+    # the input is the 96x96 image itself; grouped at its resolution
+    assert tuple(out.metainfo['img_shape']) == (96, 96)
+    assert out.metainfo['batch_input_shape'] == (96, 96)
     inst = out.pred_instances
     assert inst.keypoints.ndim == 3 and inst.keypoints.shape[1:] == (17, 2)
     assert inst.keypoint_scores.shape[1:] == (17, )

@@ -127,6 +127,25 @@ dataset_info = dict(
         ('right_shoulder', 'right_ear'),
         ('left_shoulder', 'left_ear'),
     ],
+    # the order in which the reference assembles people limb by limb:
+    # ``limbSeq`` of ZheC testing/src/connect56LineVec.m:28 (1-based parts
+    # of the released model, named by testing/evalCOCO.m:7 ``orderCOCO``:
+    # part 15 is the right eye, 17 the right ear), the same 19 limbs in the
+    # same directions; the last two only complete people
+    # (connect56LineVec.m:202-218). Read by the codec's
+    # ``assembly='connect56'``.
+    paf_limb_sequence=[
+        ('neck', 'right_shoulder'), ('neck', 'left_shoulder'),
+        ('right_shoulder', 'right_elbow'), ('right_elbow', 'right_wrist'),
+        ('left_shoulder', 'left_elbow'), ('left_elbow', 'left_wrist'),
+        ('neck', 'right_hip'), ('right_hip', 'right_knee'),
+        ('right_knee', 'right_ankle'),
+        ('neck', 'left_hip'), ('left_hip', 'left_knee'),
+        ('left_knee', 'left_ankle'),
+        ('neck', 'nose'), ('nose', 'right_eye'), ('right_eye', 'right_ear'),
+        ('nose', 'left_eye'), ('left_eye', 'left_ear'),
+        ('right_shoulder', 'right_ear'), ('left_shoulder', 'left_ear'),
+    ],
     source_metainfo='coco.py',
     keypoint_sources=dict(
         nose='nose',

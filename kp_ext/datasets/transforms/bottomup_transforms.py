@@ -427,6 +427,11 @@ class BottomupResize(BaseTransform):
     is ``pad_val``. ``'height'``: ``r = h_in / H`` (the reference OpenPose
     test procedure: image height -> 368, width proportional); the input is
     the resized image's size rounded up to a multiple of ``size_factor``.
+    ``'none'``: the image as it is (``r = 1``, no padding, ``input_size``
+    and ``size_factor`` unused), for a test procedure that resizes the
+    image itself (the reference MATLAB evaluation: the estimator's
+    ``multiscale_resolution='image'`` makes every scale from the original
+    image, ZheC ``testing/src/applyModel.m:69``).
 
     Sets ``input_size = (w_pad, h_pad)``, ``input_center = (W/2, H/2)`` and
     ``input_scale = (w_pad, h_pad) / r``, so that exactly::
@@ -446,7 +451,7 @@ class BottomupResize(BaseTransform):
         input_size (tuple[int, int]): target (w, h).
         size_factor (int): the input size is a multiple of this (the
             network's total stride). Default 8.
-        resize_mode (str): 'fit', 'expand' or 'height'.
+        resize_mode (str): 'fit', 'expand', 'height' or 'none'.
         pad_val (float | tuple): border value.
     """
 
@@ -460,9 +465,9 @@ class BottomupResize(BaseTransform):
         if int(size_factor) != size_factor or size_factor < 1:
             raise ValueError(f'size_factor must be a positive int, got '
                              f'{size_factor}')
-        if resize_mode not in ('fit', 'expand', 'height'):
-            raise ValueError("resize_mode must be 'fit', 'expand' or "
-                             f"'height', got {resize_mode!r}")
+        if resize_mode not in ('fit', 'expand', 'height', 'none'):
+            raise ValueError("resize_mode must be 'fit', 'expand', 'height' "
+                             f"or 'none', got {resize_mode!r}")
         self.size_factor = int(size_factor)
         self.resize_mode = resize_mode
         self.pad_val = pad_val
@@ -474,7 +479,9 @@ class BottomupResize(BaseTransform):
     def get_geometry(self, img_w: int, img_h: int):
         """(ratio r, padded input size (w, h), input_center, input_scale)."""
         w, h = self.input_size
-        if self.resize_mode == 'fit':
+        if self.resize_mode == 'none':
+            r, padded = 1.0, (int(img_w), int(img_h))
+        elif self.resize_mode == 'fit':
             r = min(w / img_w, h / img_h)
             padded = (self._ceil(w), self._ceil(h))
         else:
@@ -498,7 +505,9 @@ class BottomupResize(BaseTransform):
         if results.get('invalid_segs') or results.get(_MASK_KEY) is not None:
             _warp_invalid(results, (img_h, img_w), warp_mat, (pw, ph))
         flags = cv2.INTER_AREA if r < 1 else cv2.INTER_LINEAR
-        if flags == cv2.INTER_AREA:
+        if self.resize_mode == 'none':
+            pass                                  # the image as it is
+        elif flags == cv2.INTER_AREA:
             # area averaging needs a resize; then pad by translation only
             rw, rh = img_w * r, img_h * r
             img = results['img']

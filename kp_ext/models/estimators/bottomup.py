@@ -34,6 +34,26 @@ Test-time augmentation (``test_cfg``):
   ``scale_search = [0.5, 1, 1.5, 2]``; there on the original image, here on
   the network input, whose height the paper config sets to 368). Also
   applies with a single scale.
+  ``'image'``: the reference MATLAB evaluation (ZheC
+  ``testing/evalCOCO.m:18-20``, ``testing/src/applyModel.m``): the input
+  is the original image (the paper config's ``BottomupResize(resize_mode=
+  'none')``); for each sample of height H, ``scale0 =
+  multiscale_base_height / H`` (368) and every factor ``s`` of
+  ``multiscale_test`` resizes the *original image* by ``s * scale0``
+  (bicubic with antialiasing, MATLAB ``imresize``'s default; output size
+  ``ceil``, l. 53, 69), pads it as ``padHeight`` does (to
+  ``multiscale_pad_height`` = 368 rows, centred, when shorter; columns to
+  ``max(w, 368)`` rounded up to a multiple of 8, centred; pixel value
+  ``multiscale_pad_value`` = 128 before normalisation, ``config.m:57``),
+  runs the network, resizes the maps by the stride (bicubic, l. 111-113),
+  removes the padding (``resizeIntoScaledImg``, l. 116) and resizes them
+  to H x W (l. 117); the scales' maps are averaged (l. 153-155) and
+  grouped at the original resolution (the head decodes with the map size
+  as input size: stride 1, keypoints in image pixels). A scaled image
+  taller than the pad height that is not a multiple of ``size_divisor``
+  gets extra rows at the bottom (the reference's Caffe net takes any
+  size; kp_ext's stride-8 networks need multiples of 8), cut off with the
+  padding.
 - ``output_heatmaps`` (bool): also store the (averaged) maps as
   ``pred_fields`` (heatmaps, pafs).
 
@@ -44,9 +64,11 @@ added by the data preprocessor does not move them), and
 :meth:`_finish_instances` maps them to the image, once, as MMPose's
 ``BottomupPoseEstimator.add_pred_to_datasample`` does.
 """
+import math
 from typing import Sequence, Tuple
 
 import numpy as np
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -134,6 +156,84 @@ class BottomupPoseEstimator(BasePoseEstimator):
         n = len(results)
         return hm_sum / n, paf_sum / n
 
+    def _pad_pixel(self, value: float, channels: int, like: Tensor
+                   ) -> Tensor:
+        """(1, C, 1, 1) normalised value of the raw pixel ``value`` (the
+        data preprocessor's mean / std, when it normalises)."""
+        out = torch.full((1, channels, 1, 1), float(value), dtype=like.dtype,
+                         device=like.device)
+        pre = getattr(self, 'data_preprocessor', None)
+        mean, std = getattr(pre, 'mean', None), getattr(pre, 'std', None)
+        if getattr(pre, '_enable_normalize', True) and mean is not None and \
+                std is not None and mean.numel() == channels:
+            out = (out - mean.reshape(1, -1, 1, 1).to(like)) / \
+                std.reshape(1, -1, 1, 1).to(like)
+        return out
+
+    def _image_resolution_predict(self, inputs: Tensor, data_samples: list,
+                                  scales: Sequence[float], flip: bool):
+        """``multiscale_resolution='image'`` (module doc): per sample, the
+        scales made from the original image, maps averaged at its
+        resolution, grouped there."""
+        cfg = self.test_cfg
+        base = float(cfg.get('multiscale_base_height', 368))
+        box = int(cfg.get('multiscale_pad_height', 368))
+        divisor = int(cfg.get('size_divisor', 8))
+        if base <= 0 or box < 1 or divisor < 1:
+            raise ValueError('multiscale_base_height, multiscale_pad_height '
+                             'and size_divisor must be positive')
+        pad_px = self._pad_pixel(cfg.get('multiscale_pad_value', 0),
+                                 inputs.shape[1], inputs)
+        preds, fields = [], []
+        for i, ds in enumerate(data_samples):
+            hh, ww = (int(v) for v in ds.metainfo.get(
+                'img_shape', inputs.shape[-2:])[:2])
+            img = inputs[i:i + 1, :, :hh, :ww]
+            hm_sum = paf_sum = 0
+            for s in scales:
+                m = float(s) * base / hh
+                if m <= 0:
+                    raise ValueError(f'multiscale_test factors must be > 0, '
+                                     f'got {s}')
+                h = max(1, int(math.ceil(hh * m - 1e-6)))
+                w = max(1, int(math.ceil(ww * m - 1e-6)))
+                x = img if (h, w) == (hh, ww) else F.interpolate(
+                    img, size=(h, w), mode='bicubic', align_corners=False,
+                    antialias=True)
+                # padHeight (applyModel.m): rows to `box` (centred) when
+                # shorter, columns to max(w, box) rounded up to 8 (centred)
+                ph = int(math.ceil(box / 8) * 8) if h < box else h
+                ph = int(math.ceil(ph / divisor) * divisor)
+                pw = int(math.ceil(max(w, box) / 8) * 8)
+                pw = int(math.ceil(pw / divisor) * divisor)
+                top = (int(math.ceil(box / 8) * 8) - h) // 2 if h < box \
+                    else 0
+                left = (pw - w) // 2
+                canvas = pad_px.expand(1, x.shape[1], ph, pw).clone()
+                canvas[..., top:top + h, left:left + w] = x
+                hm, paf = self.head.predict_maps(
+                    self._feats(canvas, flip), [ds],
+                    dict(cfg, flip_test=flip))
+                maps = torch.cat([hm, paf], 1)
+                maps = F.interpolate(maps, size=(ph, pw), mode='bicubic',
+                                     align_corners=False)
+                maps = maps[..., top:top + h, left:left + w]
+                if (h, w) != (hh, ww):
+                    maps = F.interpolate(maps, size=(hh, ww), mode='bicubic',
+                                         align_corners=False, antialias=True)
+                hm_sum = hm_sum + maps[:, :hm.shape[1]]
+                paf_sum = paf_sum + maps[:, hm.shape[1]:]
+            n = len(scales)
+            ds.set_metainfo(dict(batch_input_shape=(hh, ww)))
+            out = self.head.predict_from_maps(hm_sum / n, paf_sum / n, [ds],
+                                              cfg)
+            if isinstance(out, tuple):
+                preds += list(out[0])
+                fields += list(out[1])
+            else:
+                preds += list(out)
+        return (preds, fields) if fields else preds
+
     def predict(self, inputs: Tensor, data_samples: list) -> list:
         if not self.with_head:
             raise RuntimeError('BottomupPoseEstimator.predict needs a head')
@@ -151,10 +251,13 @@ class BottomupPoseEstimator(BasePoseEstimator):
             raise TypeError('multiscale_test must be a list of scale '
                             f'factors, got {scales!r}')
         resolution = self.test_cfg.get('multiscale_resolution', 'map')
-        if resolution not in ('map', 'input'):
-            raise ValueError("test_cfg.multiscale_resolution must be 'map' "
-                             f"or 'input', got {resolution!r}")
-        if (scales and [float(s) for s in scales] != [1.0]) or \
+        if resolution not in ('map', 'input', 'image'):
+            raise ValueError("test_cfg.multiscale_resolution must be 'map', "
+                             f"'input' or 'image', got {resolution!r}")
+        if resolution == 'image':
+            preds = self._image_resolution_predict(
+                inputs, data_samples, scales or [1.0], flip)
+        elif (scales and [float(s) for s in scales] != [1.0]) or \
                 resolution == 'input':
             hm, paf = self._multiscale_maps(inputs, data_samples,
                                             scales or [1.0], flip,
