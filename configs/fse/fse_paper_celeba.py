@@ -10,14 +10,31 @@
 #   (1,000); no annotation is used in training;
 # - detector: the small fully convolutional net (FSEConvNet arch='paper':
 #   5x5 conv-BN-ReLU 20 -> 48, 2x2 max-pool, 64 -> 80 -> 256, 1x1 -> K),
-#   zero padding; spatial softmax + soft-argmax landmarks;
+#   zero padding; spatial softmax + soft-argmax landmarks. Not checked
+#   against the paper's text for the pool (the copies at hand give only
+#   its opening). The public codes have the same widths but differ:
+#   alldbi/Factorized-Spatial-Embeddings main.py (commit 06d7ee0): the
+#   pool after conv 1 (:241-248), VALID (unpadded) 5x5 convs (:114-116),
+#   the K-channel layer a 5x5 conv + BN + ReLU (:269-273), 128x128 input
+#   (:218-219); KrishnaTarun/Factorized_Spatial_Embeddings model.py
+#   (22b1c58): a 5x5 / stride-2 pool after conv 1 (:13-15,45-46), 'same'
+#   5x5 convs, the K-channel layer 5x5 + BN + ReLU (:29-30,52); DVE's
+#   SmallNet (jamt9000/DVE model/smallnet.py, 00b3629, "NeurIPS 2017 style
+#   network" :7): pool after conv 1, dilated 5x5 / 3x3 convs 3-5, 1x1 K
+#   with BN + LeakyReLU(0.2) (:13-19,21-25). backbone=dict(pool_after=0)
+#   gives the codes' pool placement;
 # - losses: the alignment loss in the paper's expectation (probabilistic)
 #   form + the diversity loss "sum minus max", equally weighted (1 : 1);
 #   random thin-plate-spline warps build the image pairs;
 # - K = 30 landmarks (the paper reports K = 10, 30 and 50 on faces);
 # - evaluation: LandmarkRegressionMetric(protocol='mafl'): the 5 MAFL
 #   points, least squares without bias, error in % of the eye-centre
-#   distance (NME_mafl).
+#   distance (NME_mafl), measured in network-input pixels (frame='resized',
+#   the frame of the published code; the centred square crop below is a
+#   uniform resize, so frame='original' gives the same number). IMM
+#   (tomasjakab/imm) instead squashes the whole 178x218 image to 160x160
+#   and scores its central 128x128 (imm/datasets/celeba_dataset.py:148-163,
+#   scripts/test.py:55-63), an anisotropic frame this crop does not make.
 # Where the paper leaves it open (our choices, stated):
 # - crop / resolution: the centred 178x178 square of the 178x218 aligned
 #   image resized to 100x100 (DVE, the authors' later code, crops 178x178

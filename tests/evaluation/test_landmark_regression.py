@@ -8,11 +8,14 @@ from kp_ext.evaluation.metrics.landmark_regression import (
 from kp_ext.registry import METRICS
 
 
-def _sample(pred, gt, split, center=(50., 40.), scale=(80., 80.)):
+def _sample(pred, gt, split, center=(50., 40.), scale=(80., 80.),
+            input_size=(64, 64)):
+    """A packed sample; ``input_size=None`` leaves the key out."""
+    size = {} if input_size is None else dict(input_size=input_size)
     return dict(
         regression_split=split, img_path=f'{split}.png',
         input_center=np.array(center, np.float32),
-        input_scale=np.array(scale, np.float32),
+        input_scale=np.array(scale, np.float32), **size,
         pred_instances=dict(keypoints=np.asarray(pred, np.float32)[None]),
         gt_instances=dict(
             keypoints=torch.as_tensor(np.asarray(gt, np.float32)[None]),
@@ -436,6 +439,99 @@ def test_mafl_protocol_options_and_errors():
     # registered, building by type
     m = METRICS.build(dict(type='LandmarkRegressionMetric', protocol='mafl'))
     assert m.protocol == 'mafl' and m.bias is False
+
+
+# -- protocol='mafl': the frame of the error (frame='resized'|'original') ---
+# A 100 x 200 (w x h) box resized to a 100 x 100 input: x kept, y halved,
+# as IMM's 178 x 218 -> 160 x 160 resize is anisotropic
+# (tomasjakab/imm imm/datasets/celeba_dataset.py _proc_im_pair).
+FRAME_BOX = dict(center=(50., 100.), scale=(100., 200.))
+FRAME_TEST_GT = np.array([[30, 80], [70, 80], [50, 120], [35, 160],
+                          [65, 160]], np.float64)
+
+
+def _frame_samples(input_size=(100, 100), hold=False):
+    """Fit samples whose landmarks are their five points (K = 5, so the
+    bias-free least squares is exactly the identity), and one test face
+    whose landmarks are its points with the nose moved 20 px down and the
+    left mouth corner 10 px right (image pixels)."""
+    rng = np.random.default_rng(11)
+    fit = []
+    for _ in range(12):
+        gt = rng.uniform((0, 0), (100, 200), (5, 2))
+        fit.append(_sample(gt, gt, 'fit', input_size=input_size,
+                           **FRAME_BOX))
+    pred = FRAME_TEST_GT.copy()
+    pred[2] += (0, 20)
+    pred[3] += (10, 0)
+    splits = ('test', 'holdout') if hold else ('test', )
+    test = [_sample(pred, FRAME_TEST_GT, split, input_size=input_size,
+                    **FRAME_BOX) for split in splits]
+    return fit, test
+
+
+def test_mafl_frame_resized_vs_original_hand_computed():
+    fit, test = _frame_samples(hold=True)
+    # image pixels: eye distance |(30,80)-(70,80)| = 40; errors 0, 0, 20,
+    # 10, 0 -> mean 6 px -> 15 %
+    orig = LandmarkRegressionMetric(protocol='mafl', frame='original')
+    out_o = _run(orig, fit + test)
+    assert out_o['NME_mafl'] == pytest.approx(15.0)
+    # input pixels (y halved): eyes (30,40)-(70,40) = 40; nose off by 10,
+    # mouth corner by 10 -> mean 4 px -> 10 %; the default frame
+    res = LandmarkRegressionMetric(protocol='mafl')
+    assert res.frame == 'resized'
+    out_r = _run(res, fit + test)
+    assert out_r['NME_mafl'] == pytest.approx(10.0)
+    assert out_r['NME_mafl_holdout'] == pytest.approx(10.0)
+    assert res.last_fit['frame'] == 'resized'
+    np.testing.assert_allclose(res.last_fit['weights'][:-1], np.eye(10),
+                               atol=1e-9)
+    # baseline (mean fit shape) by hand in both frames
+    mean = np.mean([f['gt_instances']['keypoints'][0].numpy()
+                    for f in fit], 0)
+
+    def nme(p, g, iod):
+        return np.linalg.norm(p - g, axis=-1).mean() / iod * 100
+
+    half = np.array([1.0, 0.5])
+    assert out_o['NME_mafl_baseline'] == pytest.approx(
+        nme(mean, FRAME_TEST_GT, 40.0), rel=1e-5)
+    assert out_r['NME_mafl_baseline'] == pytest.approx(
+        nme(mean * half, FRAME_TEST_GT * half, 40.0), rel=1e-5)
+    assert out_r['NME_mafl_baseline'] != pytest.approx(
+        out_o['NME_mafl_baseline'], rel=1e-3)
+
+
+def test_mafl_frames_agree_for_a_uniform_resize():
+    """Box 100 x 200 -> input 50 x 100 (both axes halved): the same
+    15 % in both frames, as for every TopdownAffine crop (aspect ratio
+    fixed to the input's)."""
+    fit, test = _frame_samples(input_size=(50, 100))
+    for frame in ('resized', 'original'):
+        out = _run(LandmarkRegressionMetric(protocol='mafl', frame=frame),
+                   fit + test)
+        assert out['NME_mafl'] == pytest.approx(15.0)
+
+
+def test_mafl_frame_options_and_errors():
+    with pytest.raises(ValueError, match='frame must be one of'):
+        LandmarkRegressionMetric(protocol='mafl', frame='input')
+    with pytest.raises(ValueError, match="frame='resized' is an option"):
+        LandmarkRegressionMetric(frame='resized')
+    assert LandmarkRegressionMetric().frame == 'original'
+    # the resized frame needs input_size, and says so
+    fit, test = _frame_samples()
+    bare = [dict((k, v) for k, v in s.items() if k != 'input_size')
+            for s in fit + test]
+    with pytest.raises(KeyError, match='input_size'):
+        _run(LandmarkRegressionMetric(protocol='mafl'), bare)
+    out = _run(LandmarkRegressionMetric(protocol='mafl', frame='original'),
+               bare)
+    assert out['NME_mafl'] == pytest.approx(15.0)
+    m = METRICS.build(dict(type='LandmarkRegressionMetric', protocol='mafl',
+                           frame='original'))
+    assert m.frame == 'original'
 
 
 def test_fit_linear_regressor_without_bias():

@@ -44,7 +44,8 @@ training set) in the crop frame ``[0, 1]`` with its origin at the crop's
 top-left corner (Jakab et al. regress pixels of the network input, the
 same up to a scale, which least squares ignores), and the error
 normalised by the distance between the two annotated **eye centres**
-(points 0 and 1 of the five). Returned as ``NME_mafl``,
+(points 0 and 1 of the five), averaged over test faces and their five
+points. Returned as ``NME_mafl``,
 ``NME_mafl_baseline`` (mean training shape) and ``NME_mafl_holdout``, so
 both protocols can evaluate the same predictions side by side (two
 metrics in one evaluator). On the 68-point faces of
@@ -52,6 +53,29 @@ metrics in one evaluator). On the 68-point faces of
 distance is 1.374 x the eye-centre distance (mean over 1,205 faces,
 per-face range 1.27-1.48), so for the same errors kp_ext's ``NME_5pt``
 reads 1.374 x lower than ``NME_mafl``.
+
+Frame of the MAFL error (``frame``, ``protocol='mafl'`` only). The
+published numbers score points in the pixels of the network's input crop,
+after its resize: Jakab et al. resize the whole 178 x 218 aligned CelebA
+image to a 160 x 160 square, points scaled per axis by (160 / 178,
+160 / 218), and keep the central 128 x 128 (``imm/datasets/
+celeba_dataset.py`` ``_proc_im_pair``, ``impair_dataset.py``
+``_resize_points``), then measure distances and the eye distance in that
+128 x 128 frame (``scripts/test.py`` ``evaluate``); DVE scores
+``keypts_normalized`` of its input crop (``data_loader/data_loaders.py``
+``kp_normalize``, ``model/metric.py`` ``inter_ocular_error``), a uniform
+resize for MAFL (a 178 x 178 crop to 100 x 100). ``frame='resized'``
+(default) measures errors in that frame: ``(p - box origin) / input_scale
+* input_size`` per axis, i.e. input-crop pixels (it needs each sample's
+``input_size``); ``frame='original'`` measures them in image pixels, as
+kp_ext did before. The regression itself is the same in both frames
+(least squares without a penalty gives the same fitted points under a
+per-axis scaling of the inputs and targets common to all samples); only
+distances change, and
+only when the box -> input resize is not uniform (box aspect ratio !=
+input aspect ratio). ``TopdownAffine`` always fixes the box to the
+input's aspect ratio, so every kp_ext pipeline gives the same
+``NME_mafl`` in both frames.
 
 Where the fit split comes from (design)
 ---------------------------------------
@@ -74,7 +98,9 @@ expressed in the frame of the sample's crop box before regressing:
 ``u = (p - (input_center - input_scale / 2)) / input_scale``, i.e. [0, 1]
 over the box that was warped to the network input (the box is the same
 for prediction and annotation). Regressed points are mapped back to image
-pixels with the same box, and errors are measured in image pixels.
+pixels with the same box, and errors are measured in image pixels
+(``protocol='kp_ext'``, and ``'mafl'`` with ``frame='original'``) or in
+network-input pixels (``'mafl'`` with the default ``frame='resized'``).
 
 Errors
 ------
@@ -194,12 +220,18 @@ class LandmarkRegressionMetric(BaseMetric):
         fit_split / test_split (str): tag values of the two splits.
         holdout_split (str): tag of the optional holdout samples.
         per_keypoint (bool): also return ``NME_kpt/<name>`` values.
+        frame (str, optional): ``protocol='mafl'`` only: ``'resized'``
+            (default: errors in the pixels of the network input, as the
+            published code) or ``'original'`` (image pixels); module doc.
+            ``protocol='kp_ext'`` measures in image pixels (``'original'``,
+            its only value).
         collect_device, prefix: mmengine ``BaseMetric``.
     """
 
     default_prefix: Optional[str] = None
 
     PROTOCOLS = ('kp_ext', 'mafl')
+    FRAMES = ('resized', 'original')
 
     def __init__(self,
                  protocol: str = 'kp_ext',
@@ -214,6 +246,7 @@ class LandmarkRegressionMetric(BaseMetric):
                  test_split: str = 'test',
                  holdout_split: str = 'holdout',
                  per_keypoint: bool = False,
+                 frame: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -235,7 +268,20 @@ class LandmarkRegressionMetric(BaseMetric):
                 raise ValueError(
                     "LandmarkRegressionMetric: protocol='mafl' needs five "
                     f'point_groups, got {len(point_groups)}')
+        if frame is None:
+            frame = 'resized' if protocol == 'mafl' else 'original'
+        if frame not in self.FRAMES:
+            raise ValueError(f'LandmarkRegressionMetric: frame must be one '
+                             f'of {self.FRAMES}, got {frame!r}')
+        if protocol == 'kp_ext' and frame != 'original':
+            raise ValueError(
+                "LandmarkRegressionMetric: protocol='kp_ext' measures errors "
+                "in image pixels (frame='original'); frame='resized' is an "
+                "option of protocol='mafl'")
         self.protocol = protocol
+        #: where errors are measured: 'resized' (network-input pixels) or
+        #: 'original' (image pixels)
+        self.frame = frame
         self.bias = (protocol == 'kp_ext') if bias is None else bool(bias)
         if not self.bias and any(float(a) > 0 for a in alphas):
             raise ValueError('LandmarkRegressionMetric: a ridge penalty '
@@ -298,10 +344,20 @@ class LandmarkRegressionMetric(BaseMetric):
                    np.ones(gt.shape[1], dtype=bool))
             center = to_numpy(sample['input_center'], np.float64).reshape(2)
             scale = to_numpy(sample['input_scale'], np.float64).reshape(2)
+            size = sample.get('input_size')
+            if size is not None:
+                size = np.asarray(size, np.float64).reshape(2)
+            elif self.frame == 'resized':
+                raise KeyError(
+                    f'LandmarkRegressionMetric: sample '
+                    f'{sample.get("img_path")} lacks input_size (w, h of '
+                    "the network input), which frame='resized' needs to "
+                    'measure errors in input pixels; pack it '
+                    "(PackPoseInputs meta_keys) or use frame='original'")
             self.results.append(
                 dict(split=split, pred=pred[0, :, :2], gt=gt[0, :, :2],
                      vis=vis, origin=center - scale / 2, scale=scale,
-                     img_path=sample.get('img_path'),
+                     input_size=size, img_path=sample.get('img_path'),
                      group=sample.get(self.group_key)))
 
     # -- evaluation ----------------------------------------------------------
@@ -433,7 +489,15 @@ class LandmarkRegressionMetric(BaseMetric):
         mean_shape = y_fit.mean(0).reshape(1, 5, 2)
 
         def score(results, tag):
+            ob, sb = self._box(results)
             gt = five(results)
+            pred = self._regress(w, results)
+            base = mean_shape * sb + ob
+            if self.frame == 'resized':
+                # network-input pixels: box frame x input size, per axis
+                size = self._stack(results, 'input_size')[:, None]
+                gt, pred, base = ((p - ob) / sb * size
+                                  for p in (gt, pred, base))
             norm = _pair_dist(gt, 0, 1)
             ok = norm > 0
             if not ok.all():
@@ -441,9 +505,6 @@ class LandmarkRegressionMetric(BaseMetric):
                           f'{tag} samples with coincident eye centres are '
                           'not scored', logger='current',
                           level=logging.WARNING)
-            ob, sb = self._box(results)
-            pred = self._regress(w, results)
-            base = mean_shape * sb + ob
             return (_point_nme(pred[ok], gt[ok], norm[ok]),
                     _point_nme(base[ok], gt[ok], norm[ok]), int(ok.sum()))
 
@@ -459,11 +520,13 @@ class LandmarkRegressionMetric(BaseMetric):
                              num_landmarks=k, num_annotated=5,
                              norm_indices=(0, 1), alpha=0.0, bias=self.bias,
                              cv_nme=None, num_holdout=len(holdout),
-                             protocol='mafl')
+                             protocol='mafl', frame=self.frame)
+        where = ('network-input' if self.frame == 'resized' else 'image')
         print_log(
             f"LandmarkRegressionMetric (protocol 'mafl': 5 points, least "
             f'squares {"with" if self.bias else "without"} bias, error in % '
-            f'of the eye-centre distance): fitted on {len(fit)} samples '
+            f'of the eye-centre distance, in {where} pixels): fitted on '
+            f'{len(fit)} samples '
             f'(K={k}), tested on {num_test}: ' + ', '.join(
                 f'{key}={val:.2f}%' for key, val in out.items()) +
             '; per-point NME: ' +
@@ -543,7 +606,8 @@ class LandmarkRegressionMetric(BaseMetric):
                              num_landmarks=k, num_annotated=m,
                              norm_indices=(i, j), alpha=self.alpha,
                              cv_nme=cv_nme, num_holdout=len(holdout),
-                             bias=self.bias, protocol='kp_ext')
+                             bias=self.bias, protocol='kp_ext',
+                             frame=self.frame)
         print_log(
             "LandmarkRegressionMetric (protocol 'kp_ext'): fitted on "
             f'{len(fit)} samples '

@@ -6,9 +6,18 @@ one-element tuple ``(maps,)`` with ``maps`` (B, K, H / stride, W / stride)
 
 Architectures (``arch``; any field can be overridden by the arguments):
 
-``'paper'`` -- the network of FSE implementations: 5x5 conv-BN-ReLU
+``'paper'`` -- kp_ext's reading of the FSE paper's net: 5x5 conv-BN-ReLU
     20 -> 48, 2x2 max-pool, 5x5 conv 64 -> 80 -> 256, 1x1 conv -> K.
-    Output stride 2. ~1.9 GMAC per 96x96 image.
+    Output stride 2. ~1.9 GMAC per 96x96 image. The widths and the 5x5
+    kernels are those of the public codes, but all of them put the pool
+    after the *first* conv (20 channels): ``alldbi/Factorized-Spatial-
+    Embeddings`` ``main.py:241-248``, ``KrishnaTarun/
+    Factorized_Spatial_Embeddings`` ``model.py:13-15,45-46`` (a 5x5 pool,
+    stride 2) and the authors' later ``jamt9000/DVE``
+    ``model/smallnet.py:13-19`` (dilated later layers); ``pool_after=0``
+    gives that placement. The paper passage itself was not checked (the
+    copies of the paper text at hand give only its opening): see
+    ``configs/fse/fse_paper_celeba.py`` and docs/PROTOCOLS.md.
 ``'dilated'`` -- the same channels with 3x3 convs of dilation 2 after the
     first layer (same 5x5 receptive field per layer, 9/25 of the
     multiply-adds). Output stride 2.
