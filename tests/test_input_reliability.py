@@ -14,7 +14,7 @@ import torch
 
 import kp_ext.datasets.base_dataset as base_mod
 from conftest import REPO
-from kp_ext.codecs import GaussianHeatmap, SoftArgmax
+from kp_ext.codecs import GaussianHeatmap, NonFiniteMapError, SoftArgmax
 from kp_ext.datasets import CocoDataset, DeepLabCutDataset, MpiiDataset
 from kp_ext.datasets.transforms import CorruptImageError, LoadImage
 from kp_ext.utils.checkpoint import (CheckpointFileError,
@@ -172,8 +172,10 @@ def test_soft_argmax_non_finite_maps(bad):
     codec = SoftArgmax(input_size=(64, 64), heatmap_size=(16, 16))
     maps = np.zeros((5, 16, 16), np.float32)
     maps[3, 2, 2] = bad
-    with pytest.raises(ValueError,
-                       match=r'1 map\(s\) hold NaN/inf.*\[\[0, 3\]\]'):
+    with pytest.raises(NonFiniteMapError,
+                       match=r'SoftArgmax.decode: 1 of 5 score map '
+                       r'channel\(s\) hold NaN/inf.*sample 0: channel\(s\) '
+                       r'\[3\]'):
         codec.decode(maps)
     with pytest.raises(ValueError, match='SoftArgmax.decode: maps are 8x16'):
         codec.decode(np.zeros((5, 16, 8), np.float32))
@@ -434,3 +436,164 @@ def test_coco_metric_ann_file_not_json(tmp_path):
     with pytest.raises(ValueError,
                        match=f'CocoMetric: ann_file {path} is not valid JSON'):
         CocoKeypointMetric(ann_file=str(path))
+
+
+# ------------------------------------------ round three: unhelpful cases
+@pytest.mark.parametrize('kind', ['annotation', 'image'])
+def test_coco_duplicate_ids_warned_or_strict(kind, tmp_path, monkeypatch):
+    """A repeated annotation id or image entry: warned with the count and
+    the ids and used once (was: silently loaded, the last annotation of a
+    repeated id trained on once per copy), an error under
+    on_unused_annotation='raise'."""
+    import kp_ext.datasets.coco as coco_mod
+    logged = []
+    monkeypatch.setattr(coco_mod, 'print_log',
+                        lambda msg, logger=None, level=None:
+                        logged.append(msg))
+    if kind == 'annotation':
+        anns = [_person(1), _person(5, xy=(22., 16.)), _person(5),
+                _person(7), _person(7), _person(7)]
+        path = _coco_dir(tmp_path, anns)
+        want = (f'{path}: 3 annotation entries repeat an id used before '
+                '(2 annotation id(s): 5, 7)')
+    else:
+        path = _coco_dir(tmp_path, [_person(1)])
+        data = json.loads(path.read_text())
+        data['images'].append(dict(data['images'][0], file_name='b.jpg'))
+        path.write_text(json.dumps(data))
+        want = (f'{path}: 1 image entry repeats an id used before (1 image '
+                'id(s): 1)')
+    ds = _coco(path)
+    msgs = [m for m in logged if 'repeat' in m]
+    assert len(msgs) == 1 and want in msgs[0], logged
+    assert 'only the first entry of each id is used' in msgs[0]
+    if kind == 'annotation':
+        ids = [ds.get_data_info(i)['id'] for i in range(len(ds))]
+        assert ids == [1, 5, 7]  # each once, the first copy
+        assert ds.get_data_info(1)['keypoints'].reshape(-1, 2)[0, 0] == \
+            pytest.approx(22.)
+    else:
+        assert len(ds) == 1 and ds.get_data_info(0)['img_path'].endswith(
+            'a.jpg')
+    with pytest.raises(ValueError, match=r'ids must be unique') as err:
+        _coco(path, on_unused_annotation='raise')
+    assert want in str(err.value)
+
+
+def _no_cuda():
+    if torch.cuda.is_available():
+        pytest.skip('needs a torch without CUDA (this one has a GPU)')
+
+
+@pytest.mark.parametrize('tool', ['infer', 'test', 'train'])
+def test_device_cuda_on_cpu_torch_is_a_one_line_error(tool, monkeypatch,
+                                                      capsys):
+    """--device cuda on a CPU-only torch: the tool's own argument error
+    (was: torch's traceback at the first tensor moved to the GPU)."""
+    _no_cuda()
+    args = {'infer': [QUICK_CFG, 'x.jpg', '--out-dir', 'unused'],
+            'test': [QUICK_CFG, 'x.pth'], 'train': [QUICK_CFG]}[tool]
+    for device, want in (('cuda', '--device cuda: this torch '),
+                         ('cuda:1', '--device cuda:1: this torch '),
+                         ('gpu', "--device 'gpu' is not a torch device")):
+        with pytest.raises(SystemExit) as err:
+            if tool == 'infer':
+                _load_tool('infer').main(args + ['--device', device])
+            else:
+                _tool_main(tool, args + ['--device', device], monkeypatch)
+        assert err.value.code == 2
+        stderr = capsys.readouterr().err
+        assert want in stderr and 'Traceback' not in stderr
+    if tool != 'infer':  # cpu is where mmengine runs here: accepted
+        module = _load_tool(tool)
+        monkeypatch.setattr(sys, 'argv', [f'{tool}.py', *args, '--device',
+                                          'cpu'])
+        assert module.parse_args().device == 'cpu'
+
+
+def _load_tool(tool):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        f'_tool_{tool}', REPO / 'tools' / f'{tool}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize('case', ['missing-folder', 'a-folder',
+                                  'read-only-folder'])
+def test_export_onnx_checks_out_path_first(case, tmp_path, monkeypatch,
+                                           capsys):
+    """--out that cannot be written fails before the model is built and
+    exported (was: after the whole export)."""
+    import os
+    module = _load_tool('export_onnx')
+    monkeypatch.setattr(module, 'init_model', lambda *a, **k: pytest.fail(
+        'the model was built before --out was checked'))
+    if case == 'missing-folder':
+        out, want = str(tmp_path / 'nowhere' / 'x.onnx'), 'does not exist'
+    elif case == 'a-folder':
+        out, want = str(tmp_path), 'is a folder'
+    else:
+        if os.geteuid() == 0:
+            pytest.skip('root writes into read-only folders')
+        ro = tmp_path / 'ro'
+        ro.mkdir()
+        ro.chmod(0o500)
+        out, want = str(ro / 'x.onnx'), 'cannot be written'
+    with pytest.raises(SystemExit) as err:
+        module.main([QUICK_CFG, '--out', out])
+    assert err.value.code == 2
+    stderr = capsys.readouterr().err
+    assert f'--out {out}: ' in stderr and want in stderr
+    # a writable path passes and leaves nothing behind
+    ok = tmp_path / 'ok.onnx'
+    assert module.parse_args([QUICK_CFG, '--out', str(ok)]).out == str(ok)
+    assert not ok.exists()
+
+
+def test_resume_with_no_checkpoint_says_so(tmp_path, monkeypatch):
+    """--resume in an empty work dir: 'no checkpoint found ... training
+    starts from scratch' (was: 'Auto resumed from the latest checkpoint
+    None.')."""
+    from mmengine.config import Config
+
+    from kp_ext.engine.launch import resolve_auto_resume
+    module = _load_tool('train')
+    runs = []
+
+    class FakeRunner:  # records what train.py hands the Runner
+        @classmethod
+        def from_cfg(cls, cfg):
+            runner = cls()
+            runner.cfg, runner.logged = cfg, []
+            runner.logger = type('L', (), {
+                'warning': lambda _, m: runner.logged.append(m),
+                'error': lambda _, m: runner.logged.append(m)})()
+            runs.append(runner)
+            return runner
+
+        def train(self):
+            pass
+    monkeypatch.setattr(module, 'Runner', FakeRunner)
+    monkeypatch.setattr(module, 'check_dataset_files', lambda *a: None)
+    monkeypatch.setattr(module, 'setup_distributed', lambda *a: None)
+    wd = tmp_path / 'wd'
+    monkeypatch.setattr(sys, 'argv', ['train.py', QUICK_CFG, '--work-dir',
+                                      str(wd), '--resume'])
+    module.main()
+    run = runs[-1]
+    assert run.cfg.resume is False
+    assert run.logged == [f'--resume: no checkpoint found in {wd} (no '
+                          'last_checkpoint file there, nothing saved yet): '
+                          'training starts from scratch']
+    # with a checkpoint recorded, mmengine resumes from it as before
+    wd.mkdir()
+    (wd / 'last_checkpoint').write_text(str(wd / 'epoch_3.pth'))
+    module.main()
+    assert runs[-1].cfg.resume is True and runs[-1].logged == []
+    # an explicit file or resume=False: untouched
+    cfg = Config(dict(resume=True, load_from='x.pth', work_dir=str(tmp_path)))
+    assert resolve_auto_resume(cfg) is None and cfg.resume is True
+    cfg = Config(dict(resume=False, work_dir=str(tmp_path)))
+    assert resolve_auto_resume(cfg) is None

@@ -3,16 +3,29 @@
     python tools/infer.py CONFIG [CHECKPOINT] INPUT --out-dir DIR
         [--device cpu] [--show-kpt-thr 0.3] [--threads N]
         [--det-config CFG --det-checkpoint CKPT] [--frame-pictures]
+        [--coco-results FILE]
+
+CONFIG is a config file or a model alias of ``configs/*/metafile.yml``
+(``hourglass_synthetic``, ``openpose_coco``, ...); an unknown one is
+answered with the list of aliases. This script is kp_ext's demo (there is
+no ``demo/`` folder).
 
 INPUT is an image, a folder of images or a video. For every image it writes
 ``DIR/vis/<name>`` (skeletons, or landmarks, drawn) and
 ``DIR/predictions/<stem>.json``; for a video ``DIR/vis/<stem>.mp4`` (every
 frame drawn) and ``DIR/predictions/<stem>.jsonl`` (one JSON line per
 frame). Keypoints are COCO-style ``[x, y, score, ...]`` with a person
-``score`` (``kp_ext.apis.prediction_to_dict``). A top-down model takes its
-person boxes from a bottom-up model with ``--det-config`` /
-``--det-checkpoint``, else uses the whole image. Images of a folder that
-cannot be read are skipped and listed at the end.
+``score`` and ``bbox`` as x1, y1, x2, y2 (every file says
+``"bbox_format": "xyxy"``; ``kp_ext.apis.prediction_to_dict``).
+``--coco-results FILE`` also writes one COCO results file of all people
+(``image_id``, ``category_id`` 1, ``keypoints``, ``score``, ``bbox`` as
+x, y, w, h) that ``COCO.loadRes`` reads: image ids are the file names'
+numbers when every input is named as COCO's images (``000000000139.jpg``),
+else 1, 2, ... in input order (images and video frames). A checkpoint
+trained on synthetic data only is said so in one ``WARNING:`` line.
+A top-down model takes its person boxes from a bottom-up model with
+``--det-config`` / ``--det-checkpoint``, else uses the whole image.
+Images of a folder that cannot be read are skipped and listed at the end.
 """
 import argparse
 import json
@@ -25,8 +38,10 @@ from mmengine.utils import ProgressBar
 
 import kp_ext  # noqa: F401  (weights-only-safe checkpoint types)
 from kp_ext.apis import (CheckpointMismatchError, InputError, PoseInferencer,
-                         prediction_to_dict, resolve_inputs)
+                         coco_image_id, prediction_to_dict, resolve_inputs,
+                         to_coco_results)
 from kp_ext.apis.inputs import VideoFrames
+from kp_ext.utils.cli import check_device_arg
 from kp_ext.utils.threads import default_num_threads, set_num_threads
 
 
@@ -35,7 +50,8 @@ def parse_args(argv=None):
         description='Keypoints of images, folders or videos with a kp_ext '
         'model', usage='%(prog)s CONFIG [CHECKPOINT] INPUT --out-dir DIR '
         '[options]')
-    parser.add_argument('config', help='model config file')
+    parser.add_argument('config', help='model config file or model alias '
+                        '(configs/*/metafile.yml)')
     parser.add_argument('paths', nargs='+', metavar='[CHECKPOINT] INPUT',
                         help='checkpoint (optional) and input (image, '
                         'folder of images, or video)')
@@ -53,9 +69,13 @@ def parse_args(argv=None):
     parser.add_argument('--det-checkpoint', default=None)
     parser.add_argument('--frame-pictures', action='store_true',
                         help='also write every video frame as a picture')
+    parser.add_argument('--coco-results', default=None, metavar='FILE',
+                        help='also write all people as one COCO keypoint '
+                        'results file (bbox x, y, w, h)')
     args = parser.parse_args(argv)
     if len(args.paths) > 2:
         parser.error(f'expected [CHECKPOINT] INPUT, got {args.paths}')
+    check_device_arg(parser, args.device)  # e.g. cuda on a CPU-only torch
     args.checkpoint = args.paths[0] if len(args.paths) == 2 else None
     args.input = args.paths[-1]
     return args
@@ -96,10 +116,14 @@ def main(argv=None) -> int:
         inferencer = PoseInferencer(args.config, args.checkpoint,
                                     device=args.device,
                                     det_model=args.det_config,
-                                    det_weights=args.det_checkpoint)
+                                    det_weights=args.det_checkpoint,
+                                    warn_training_data=False)
     except (CheckpointMismatchError, FileNotFoundError, ValueError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
+    if inferencer.training_data_warning:
+        print(f'WARNING: {args.checkpoint}: '
+              f'{inferencer.training_data_warning}', file=sys.stderr)
     vis_dir = osp.join(args.out_dir, 'vis')
     pred_dir = osp.join(args.out_dir, 'predictions')
     os.makedirs(vis_dir, exist_ok=True)
@@ -110,17 +134,26 @@ def main(argv=None) -> int:
     used, failures, written = set(), [], 0
     writers, jsonl, stems = {}, {}, {}
     many = len(sources) > 1 or osp.isdir(args.input)
+    # COCO image ids: the file names' numbers, else 1, 2, ... in order
+    coco, coco_ids = [], all(
+        s.kind == 'image' and coco_image_id(s.name) is not None
+        for s in sources)
+    record_index = 0
     try:
         for rec in inferencer.iter_results(
                 sources, return_vis=True, kpt_thr=args.show_kpt_thr,
                 skip_failures=many):
             src = rec['source']
+            record_index += 1
             if bar is not None:
                 bar.update()
             if rec['error'] is not None:
                 failures.append((src.name, rec['error']))
                 continue
             pred = prediction_to_dict(rec['sample'])
+            if args.coco_results:
+                coco += to_coco_results(pred, coco_image_id(src.name)
+                                        if coco_ids else record_index)
             if src.kind != 'video':
                 stem = _unique(osp.basename(src.name), used)
                 ext = osp.splitext(src.name)[1] or '.png'
@@ -159,6 +192,15 @@ def main(argv=None) -> int:
         sys.stderr.write('\n')
     print(f'{written} image(s)/frame(s) done with {threads} thread(s): '
           f'pictures in {vis_dir}, predictions in {pred_dir}')
+    if args.coco_results:
+        folder = osp.dirname(osp.abspath(args.coco_results))
+        os.makedirs(folder, exist_ok=True)
+        with open(args.coco_results, 'w') as f:
+            json.dump(coco, f)
+        print(f'COCO results ({len(coco)} people, bbox x, y, w, h; image '
+              'ids ' + ('from the file names' if coco_ids else
+                        '1, 2, ... in input order') +
+              f'): {args.coco_results}')
     if failures:
         print(f'{len(failures)} input(s) failed:', file=sys.stderr)
         for name, message in failures:

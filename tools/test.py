@@ -13,7 +13,8 @@ import kp_ext  # noqa: F401  (registers weights-only-safe checkpoint types)
 from kp_ext.engine.launch import setup_distributed, teardown_distributed
 from kp_ext.utils import DatasetNotFoundError, check_dataset_files
 from kp_ext.utils.checkpoint import check_state_dict_matches
-from kp_ext.utils.cli import CfgOptionsAction, check_config
+from kp_ext.utils.cli import (CfgOptionsAction, apply_runner_device,
+                              check_config)
 from kp_ext.utils.run_outputs import run_outputs
 
 
@@ -50,8 +51,13 @@ def parse_args():
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--device', default=None,
+        help='cpu, cuda or cuda:N; must be where mmengine runs (default: '
+        'its choice, a GPU when torch sees one)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
+    apply_runner_device(parser, args.device, args.launcher)
     if args.dump and not args.dump.endswith(('.pkl', '.pickle')):
         parser.error(f'--dump {args.dump}: the predictions are pickled; '
                      'give a file name ending in .pkl or .pickle')
@@ -112,6 +118,9 @@ def main():
         sys.exit(str(e))
     setup_distributed(cfg, args.launcher)  # gloo + CPU DDP without CUDA
     runner = Runner.from_cfg(cfg)
+    # errors about non-finite outputs name the checkpoint
+    getattr(runner.model, 'module', runner.model).checkpoint_file = \
+        args.checkpoint
     log_test_progress(runner)
     if not args.non_strict:
         # mmengine loads load_from non-strictly: another model's checkpoint

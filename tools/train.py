@@ -13,9 +13,10 @@ from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401  (registers weights-only-safe checkpoint types)
 from kp_ext.utils import DatasetNotFoundError, check_dataset_files
-from kp_ext.utils.cli import CfgOptionsAction, check_config
-from kp_ext.engine.launch import (check_train_schedule, setup_distributed,
-                                  teardown_distributed)
+from kp_ext.utils.cli import (CfgOptionsAction, apply_runner_device,
+                              check_config)
+from kp_ext.engine.launch import (check_train_schedule, resolve_auto_resume,
+                                  setup_distributed, teardown_distributed)
 
 
 def parse_args():
@@ -64,8 +65,13 @@ def parse_args():
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--device', default=None,
+        help='cpu, cuda or cuda:N; must be where mmengine runs (default: '
+        'its choice, a GPU when torch sees one)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
+    apply_runner_device(parser, args.device, args.launcher)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -105,6 +111,10 @@ def merge_args(cfg, args):
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
 
+    # `--resume` (or `resume = True`) without a checkpoint file: the latest
+    # of work_dir, or none (mmengine would log "resumed from ... None")
+    args.resume_note = resolve_auto_resume(cfg)
+
     if args.show_dir:
         vis = cfg.default_hooks.visualization
         vis.enable = True
@@ -124,6 +134,8 @@ def main():
     # gloo + CPU DDP without CUDA, mmengine's set-up with it
     setup_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
+    if getattr(args, 'resume_note', None):
+        runner.logger.warning(args.resume_note)
     try:
         runner.train()
     except FloatingPointError as e:  # diverged (kp_ext.utils.non_finite)

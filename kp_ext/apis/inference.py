@@ -22,6 +22,9 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.structures import InstanceData
 
 from kp_ext.registry import DATASETS, MODELS
+from .inputs import InputError
+from .model_aliases import resolve_config
+from .training_data import checkpoint_training_data
 
 __all__ = [
     'init_model', 'inference_topdown', 'inference_bottomup',
@@ -166,12 +169,15 @@ def init_model(config: Union[str, Config],
     estimator copies into every data sample (``flip_indices`` for flip
     test). Unsupervised landmarks are not the annotated points, so their
     model gets no keypoint metainfo. Without a checkpoint the weights stay
-    random (the caller should say so). Returns the model in eval mode
-    with ``model.cfg`` set.
+    random (the caller should say so). ``config`` is a config file or a
+    model alias of ``configs/*/metafile.yml`` (:func:`resolve_config`).
+    ``model.training_data`` says what the checkpoint was trained on
+    (:func:`checkpoint_training_data`; None without a checkpoint).
+    Returns the model in eval mode with ``model.cfg`` set.
     """
     if isinstance(config, str):
         config_name = config
-        config = Config.fromfile(config)
+        config = Config.fromfile(resolve_config(config))
     elif isinstance(config, Config):
         config_name = config.filename or '<Config>'
         config = copy.deepcopy(config)
@@ -188,12 +194,15 @@ def init_model(config: Union[str, Config],
     model = MODELS.build(model_cfg)
     kind = model_kind(model)
     dataset_meta = None
+    model.training_data = None  # random weights: trained on nothing
     if checkpoint is not None:
         ckpt = _load_weights(model, checkpoint, config_name)
         dataset_meta = (ckpt.get('meta') or {}).get('dataset_meta')
+        model.training_data = checkpoint_training_data(ckpt, config)
     if not dataset_meta or 'flip_indices' not in dataset_meta:
         dataset_meta = dataset_meta_from_config(config)
     model.cfg = config
+    model.checkpoint_file = checkpoint  # named by non-finite output errors
     model.dataset_meta = dataset_meta
     if kind != 'landmarks' and dataset_meta is not None and \
             model.metainfo is None:
@@ -257,6 +266,12 @@ def _base_info(model, img: ImageType) -> dict:
     loader = _pipeline(model).transforms[0]
     loaded = loader(dict(info))
     h, w = loaded['img'].shape[:2]
+    if loaded['img'].dtype.kind == 'f' and \
+            not np.isfinite(loaded['img']).all():
+        bad = int((~np.isfinite(loaded['img'])).sum())
+        what = name if isinstance(img, np.ndarray) else f'image {name}'
+        raise InputError(f'{what} holds NaN/inf pixel values ({bad} of '
+                         f'{loaded["img"].size}): refused before the network')
     stride = network_stride(model)
     if min(h, w) < max(2, stride):
         raise ValueError(f'image {name} is {w}x{h} pixels, smaller than the '

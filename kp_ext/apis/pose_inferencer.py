@@ -24,12 +24,15 @@ from mmengine.infer import BaseInferencer
 from mmengine.logging import print_log
 from mmengine.structures import InstanceData
 
+from kp_ext.codecs import NonFiniteMapError
 from kp_ext.registry import INFERENCERS
 from kp_ext.structures import PoseDataSample
 from .inference import (_pipeline, inference_bottomup, inference_landmarks,
                         inference_topdown, init_model, merge_data_samples,
                         model_kind)
 from .inputs import InputError, Source, VideoFrames, resolve_inputs
+from .model_aliases import resolve_config
+from .training_data import training_data_warning
 
 __all__ = ['PoseInferencer', 'prediction_to_dict']
 
@@ -46,11 +49,14 @@ def prediction_to_dict(sample) -> dict:
     Each instance: ``keypoints`` flattened ``[x1, y1, s1, x2, ...]`` (image
     pixels, COCO results layout), ``keypoint_scores``, ``score`` (the
     person score: the grouping's instance score for bottom-up models, else
-    the box score times the mean keypoint score) and ``bbox`` xyxy.
+    the box score times the mean keypoint score) and ``bbox`` as x1, y1,
+    x2, y2 (MMPose's inferencer convention, not COCO's x, y, w, h): the
+    dict says so in ``bbox_format: 'xyxy'``.
     """
     meta = sample.metainfo
     inst = sample.get('pred_instances', InstanceData())
     out = dict(img_path=meta.get('img_path'),
+               bbox_format='xyxy',
                height=int(meta['ori_shape'][0]) if 'ori_shape' in meta
                else None,
                width=int(meta['ori_shape'][1]) if 'ori_shape' in meta
@@ -100,6 +106,15 @@ class PoseInferencer(BaseInferencer):
             is narrower or lower than this (image px; e.g. a person of one
             part) are dropped: such a box cannot be cropped. Default 4.
         show_progress (bool): mmengine's progress display in ``__call__``.
+        warn_training_data (bool): log one warning when the checkpoint was
+            trained on synthetic data only (``self.training_data_warning``
+            holds the line either way). Default True.
+
+    ``model`` may also be a model alias of ``configs/*/metafile.yml``
+    (``'hourglass_mpii'``, ``'openpose_coco'``, ``'hourglass_synthetic'``,
+    ...; :func:`kp_ext.apis.model_aliases`): it names the config only
+    (kp_ext has no downloadable weights). Anything else that is not a
+    config file raises :class:`UnknownModelError` listing the aliases.
     """
 
     preprocess_kwargs: set = set()
@@ -115,10 +130,12 @@ class PoseInferencer(BaseInferencer):
                  det_weights: Optional[str] = None,
                  det_score_thr: float = 0.0,
                  det_min_size: float = 4.0,
-                 show_progress: bool = False) -> None:
+                 show_progress: bool = False,
+                 warn_training_data: bool = True) -> None:
         super().__init__(model=model, weights=weights, device=device,
                          scope='kp_ext', show_progress=show_progress)
         self.kind = model_kind(self.model)
+        self.training_data_warning = training_data_warning(self.model)
         self.det_model = None
         self.det_score_thr = float(det_score_thr)
         self.det_min_size = float(det_min_size)
@@ -131,8 +148,19 @@ class PoseInferencer(BaseInferencer):
                 raise ValueError(
                     f'det_model {det_model!r} must be a bottom-up (PAF) '
                     f'model, got a {type(self.det_model).__name__}')
+            det_warning = training_data_warning(self.det_model)
+            if det_warning and not self.training_data_warning:
+                self.training_data_warning = f'det_model {det_warning}'
+        if warn_training_data and self.training_data_warning:
+            print_log(f'PoseInferencer: {self.training_data_warning}',
+                      logger='current', level=logging.WARNING)
 
     # ------------------------------------------------ BaseInferencer hooks
+    def _load_model_from_metafile(self, model: str):
+        """(config, no weights) of a metafile alias (module doc); mmengine's
+        own lookup needs a MIM package and fails with an AssertionError."""
+        return Config.fromfile(resolve_config(model)), None
+
     def _init_model(self, cfg, weights, device):
         if not cfg:
             raise ValueError('PoseInferencer needs a config (model=...)')
@@ -215,6 +243,15 @@ class PoseInferencer(BaseInferencer):
             draw_bbox=draw_bbox, kpt_thr=kpt_thr)
         return np.ascontiguousarray(drawn[..., ::-1])
 
+    def _predict_source(self, img, bboxes, where: str):
+        """:meth:`predict_one`; non-finite network output re-raised naming
+        the input (``where``) and the checkpoint."""
+        try:
+            return self.predict_one(img, bboxes)
+        except NonFiniteMapError as e:
+            raise e.located(where, e.checkpoint if e.where else getattr(
+                self.model, 'checkpoint_file', None)) from e
+
     def iter_results(self, sources: List[Source], bboxes=None,
                      return_vis: bool = False, kpt_thr: float = 0.3,
                      draw_bbox: Optional[bool] = None,
@@ -231,7 +268,9 @@ class PoseInferencer(BaseInferencer):
             if source.kind == 'video':
                 video = VideoFrames(source.value)
                 for index, frame in enumerate(video):
-                    sample = self.predict_one(frame, bboxes)
+                    sample = self._predict_source(
+                        frame, bboxes,
+                        f'video {source.name!r} frame {index}')
                     sample.set_metainfo(dict(img_path=source.value,
                                              frame_index=index))
                     yield dict(source=source, frame=index, sample=sample,
@@ -244,11 +283,13 @@ class PoseInferencer(BaseInferencer):
                 image = loader(dict(img_path=source.value)
                                if source.kind == 'image' else
                                dict(img=source.value))['img']
-                sample = self.predict_one(
+                sample = self._predict_source(
                     source.value if source.kind == 'image' else image,
-                    bboxes)
+                    bboxes, f'input {source.name!r}')
                 drawing = (self.draw(image, sample, kpt_thr, draw_bbox)
                            if return_vis else None)
+            except NonFiniteMapError:  # the model's fault: never skipped
+                raise
             except (OSError, ValueError, TypeError) as e:
                 if not skip_failures:
                     raise

@@ -149,8 +149,11 @@ truncation.
 
 ``'none'``: the integer argmax.
 
-All-zero maps decode to the argmax at pixel (0, 0) with score 0; NaNs are
-ignored (a map that is all NaN decodes to pixel (0, 0) with score 0).
+All-zero maps decode to the argmax at pixel (0, 0) with score 0. Maps
+holding NaN or inf (a diverged checkpoint, an fp16 overflow) raise
+:class:`~kp_ext.codecs.base.NonFiniteMapError` naming the (sample,
+keypoint channel) pairs: decoded, an all-NaN map gave pixel (0, 0) with
+score 0 and an inf pixel an infinite score.
 """
 from typing import Optional, Sequence, Tuple
 
@@ -445,7 +448,7 @@ class GaussianHeatmap(BaseKeypointCodec):
         if hm.ndim != 4:
             raise ValueError('batch decode expects heatmaps (B, K, H, W), '
                              f'got {hm.shape}')
-        check_maps(hm, self.heatmap_size, type(self).__name__)
+        check_maps(hm, self.heatmap_size, type(self).__name__, finite=True)
         if hm.dtype.kind != 'f':
             hm = hm.astype(np.float32)
         B, K, H, W = hm.shape

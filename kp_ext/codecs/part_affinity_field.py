@@ -75,7 +75,11 @@ score 0 and sits at the mean of the person's found parts. See
 :mod:`kp_ext.codecs.paf_grouping` for the algorithm and the meaning of
 every decode argument; ``upsample`` / ``smooth_sigma`` act on the
 confidence maps only (the PAFs are read bilinearly at their own
-resolution). Empty, all-zero or NaN maps decode to ``(0, K, 2)`` arrays.
+resolution). Empty or all-zero maps decode to ``(0, K, 2)`` arrays;
+confidence maps or PAFs holding NaN/inf (a diverged checkpoint, an fp16
+overflow: they used to decode to "no people") raise
+:class:`~kp_ext.codecs.base.NonFiniteMapError` naming the heatmap and PAF
+channels (and, in ``batch_decode``, the samples).
 
 Two output conventions of the reference evaluation (ZheC
 ``testing/evalCOCO.m``) are codec options: ``keypoint_offset`` (added to
@@ -102,7 +106,7 @@ import numpy as np
 
 from kp_ext.registry import KEYPOINT_CODECS
 from kp_ext.structures.mask import flip_mask, segs_to_mask, warp_mask
-from .base import BaseKeypointCodec
+from .base import BaseKeypointCodec, check_finite_map_groups
 from .paf_body_model import resolve_body_model
 from .paf_grouping import GroupingSettings, group_people
 
@@ -560,10 +564,12 @@ class PartAffinityField(BaseKeypointCodec):
                                   valid.astype(np.float32))))
 
     # ------------------------------------------------------------ decode
-    def _sample_maps(self, heatmaps, pafs):
+    def _sample_maps(self, heatmaps, pafs, check_finite: bool = True):
         """One sample's ``(heatmaps (K[+1], H, W), pafs (2L, H, W))`` as
         arrays, the background channel dropped; MMPose's per-sample slices
-        ``(1, C, H, W)`` are accepted too."""
+        ``(1, C, H, W)`` are accepted too. NaN/inf in either raises
+        ``NonFiniteMapError`` (channels as the network's, background
+        included)."""
         heatmaps, pafs = _as_array(heatmaps), _as_array(pafs)
         if heatmaps.ndim == 4 and heatmaps.shape[0] == 1:
             heatmaps = heatmaps[0]
@@ -578,6 +584,10 @@ class PartAffinityField(BaseKeypointCodec):
             raise ValueError(f'pafs must be ({2 * self.num_limbs}, '
                              f'{heatmaps.shape[1]}, {heatmaps.shape[2]}), '
                              f'got {pafs.shape}')
+        if check_finite:
+            check_finite_map_groups(
+                f'{type(self).__name__}.decode',
+                [(heatmaps[None], 'heatmap'), (pafs[None], 'PAF')])
         return heatmaps[:k_num], pafs
 
     def decode_instances(self, encoded, pafs=None, input_size=None
@@ -612,7 +622,11 @@ class PartAffinityField(BaseKeypointCodec):
                                 "dict(heatmaps=..., pafs=...)")
         else:
             heatmaps = encoded
-        heatmaps, pafs = self._sample_maps(heatmaps, pafs)
+        return self._decode_sample(heatmaps, pafs, input_size)
+
+    def _decode_sample(self, heatmaps, pafs, input_size=None,
+                       check_finite: bool = True):
+        heatmaps, pafs = self._sample_maps(heatmaps, pafs, check_finite)
         kpts, kscores, inst = group_people(
             heatmaps, pafs, self.limbs, self.redundant_limbs, self.grouping,
             limb_order=self.limb_order, score_parts=self.score_parts)
@@ -665,6 +679,10 @@ class PartAffinityField(BaseKeypointCodec):
         elif len(input_sizes) != len(batch_heatmaps):
             raise ValueError(f'{len(input_sizes)} input_sizes for a batch '
                              f'of {len(batch_heatmaps)}')
-        out = [self.decode_instances(h, p, s) for h, p, s in zip(
-            batch_heatmaps, batch_pafs, input_sizes)]
+        # one finiteness pass per batch, naming the samples
+        check_finite_map_groups(f'{type(self).__name__}.batch_decode',
+                                [(batch_heatmaps, 'heatmap'),
+                                 (batch_pafs, 'PAF')])
+        out = [self._decode_sample(h, p, s, check_finite=False)
+               for h, p, s in zip(batch_heatmaps, batch_pafs, input_sizes)]
         return tuple(list(v) for v in zip(*out)) if out else ([], [], [])

@@ -147,7 +147,8 @@ class SoftArgmax(BaseKeypointCodec):
         if s.ndim != 4:
             raise ValueError(f'batch_decode expects (B, K, H, W), got '
                              f'{s.shape}')
-        check_maps(s, self.heatmap_size, type(self).__name__, finite=True)
+        check_maps(s, self.heatmap_size, type(self).__name__, finite=True,
+                   kind='score map')
         b, k, h, w = s.shape
         probs = self.softmax(s)
         px = probs.sum(2)  # (B, K, W) marginal over rows

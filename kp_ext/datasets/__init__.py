@@ -31,6 +31,7 @@ from .transforms import (GenerateInvalidMask, BottomupRandomAffine,
                          ImageNotFoundError, CorruptImageError, decode_image,
                          PersonCentredRandomAffine, TopdownAffine,
                          get_udp_warp_matrix)
+from .training_data import describe_training_data, leaf_dataset_cfgs
 from .utils import deterministic_split, natural_sort_key
 
 __all__ = [
@@ -51,6 +52,6 @@ __all__ = [
     'RandomBBoxTransform', 'GenerateTarget', 'PackPoseInputs',
     'image_to_tensor', 'LoadImage', 'ImageLoadError', 'ImageNotFoundError',
     'CorruptImageError', 'decode_image', 'PersonCentredRandomAffine',
-    'TopdownAffine', 'get_udp_warp_matrix', 'deterministic_split',
-    'natural_sort_key'
+    'TopdownAffine', 'get_udp_warp_matrix', 'describe_training_data',
+    'leaf_dataset_cfgs', 'deterministic_split', 'natural_sort_key'
 ]

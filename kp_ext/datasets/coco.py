@@ -1,10 +1,12 @@
 """COCO person-keypoint dataset (top-down and bottom-up)."""
 import copy
 import json
+import logging
 import os.path as osp
 from typing import List, Optional, Tuple
 
 import numpy as np
+from mmengine.logging import print_log
 
 from kp_ext.registry import DATASETS
 from kp_ext.utils.json_file import load_json
@@ -43,6 +45,14 @@ class CocoDataset(BaseKeypointDataset):
     ``ValueError`` naming the first of them (``'raise'``). Every sample
     carries the json's ``img_shape`` (height, width); ``LoadImage`` refuses
     an image whose decoded size differs.
+
+    Ids must be unique (COCOeval indexes images and annotations by id): an
+    annotation or image entry repeating an id already used is dropped (the
+    first entry of each id is kept) with one warning per kind giving the
+    count and the ids (``'warn'``), or a ``ValueError`` listing them
+    (``on_unused_annotation='raise'``). (xtcocotools alone would keep the
+    last image entry, and give the last annotation of a repeated id once
+    per copy.)
 
     Args:
         ann_file (str): COCO keypoints json.
@@ -90,9 +100,48 @@ class CocoDataset(BaseKeypointDataset):
         from xtcocotools.coco import COCO
         data = load_json(self.ann_file, 'CocoDataset: annotation file',
                          expect=dict)
+        self._drop_duplicate_ids(data)
         coco = COCO(self.ann_file, ann_data=data)
         self._metainfo['CLASSES'] = coco.loadCats(coco.getCatIds())
         return coco
+
+    def _drop_duplicate_ids(self, data: dict) -> None:
+        """Keep the first of the ``images`` / ``annotations`` entries that
+        share an id (class doc); warn, or raise under
+        ``on_unused_annotation='raise'``."""
+        for key, what in (('images', 'image'), ('annotations', 'annotation')):
+            entries = data.get(key)
+            if not isinstance(entries, list):
+                continue
+            seen, kept, repeated = set(), [], []
+            for entry in entries:
+                ident = entry.get('id') if isinstance(entry, dict) else None
+                try:
+                    new = ident not in seen
+                except TypeError:  # unhashable id: left to the reader
+                    new = True
+                if new or ident is None:
+                    if ident is not None:
+                        seen.add(ident)
+                    kept.append(entry)
+                else:
+                    repeated.append(ident)
+            if not repeated:
+                continue
+            ids = list(dict.fromkeys(repeated))
+            shown = ids[:20] + (['...'] if len(ids) > 20 else [])
+            msg = (f'{self.ann_file}: {len(repeated)} {what} entr'
+                   f'{"y repeats" if len(repeated) == 1 else "ies repeat"} '
+                   f'an id used before ({len(ids)} {what} id(s): '
+                   f'{", ".join(str(i) for i in shown)})')
+            if self.on_unused_annotation == 'raise':
+                raise ValueError(f'{msg}; {what} ids must be unique (COCOeval '
+                                 "indexes by id) (on_unused_annotation="
+                                 "'raise')")
+            print_log(f'CocoDataset: {msg}: only the first entry of each id '
+                      f'is used (COCOeval indexes {what}s by id)',
+                      logger='current', level=logging.WARNING)
+            data[key] = kept
 
     def load_data_list(self) -> List[dict]:
         self.bad_annotations = []

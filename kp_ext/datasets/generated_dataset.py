@@ -26,6 +26,10 @@ class GeneratedPoseDataset(PoseMetainfoMixin, BaseDataset):
             :class:`PoseMetainfoMixin`).
     """
 
+    # what a model trained on it has seen (kp_ext.datasets.training_data)
+    SYNTHETIC = True
+    DATA_DESCRIPTION = 'synthetic images'
+
     def __init__(self, num_samples: int, img_size: Tuple[int, int],
                  seed: int, metainfo=None, pipeline: Sequence = (),
                  test_mode: bool = False, indices=None,

@@ -265,6 +265,7 @@ class SyntheticDeformableDataset(GeneratedPoseDataset):
     """
 
     METAINFO = SYNTHETIC_FACE_METAINFO
+    DATA_DESCRIPTION = 'synthetic deformed cartoon faces'
 
     def __init__(self,
                  num_samples: int = 1000,

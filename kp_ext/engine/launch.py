@@ -16,13 +16,21 @@ the config's backend (``nccl``) and mmengine's own set-up.
 **A schedule that trains** (:func:`check_train_schedule`):
 ``train_cfg.max_epochs=0`` / ``max_iters=0`` used to train nothing, save
 nothing and exit 0; it is refused with the key at fault.
+
+**Auto-resume with nothing to resume** (:func:`resolve_auto_resume`):
+``--resume`` in an empty work dir used to log "Auto resumed from the latest
+checkpoint None." and train from scratch; the run now says that no
+checkpoint was found and that training starts from scratch.
 """
 import os
+import os.path as osp
+from typing import Optional
 
 import torch
 import torch.distributed as torch_dist
 
-__all__ = ['setup_distributed', 'teardown_distributed', 'check_train_schedule']
+__all__ = ['setup_distributed', 'teardown_distributed', 'check_train_schedule',
+           'resolve_auto_resume']
 
 
 def setup_distributed(cfg, launcher: str) -> None:
@@ -88,3 +96,30 @@ def check_train_schedule(cfg) -> None:
                 f'train_cfg.{key}={value!r} trains nothing and saves '
                 f'nothing: give a positive integer (to evaluate a '
                 'checkpoint use tools/test.py)')
+
+
+def resolve_auto_resume(cfg) -> Optional[str]:
+    """Settle ``resume=True`` without ``load_from`` (``--resume`` with no
+    file: the latest checkpoint of ``work_dir``) before the Runner is built.
+
+    mmengine reads ``work_dir/last_checkpoint`` and, when there is none,
+    logs "Auto resumed from the latest checkpoint None." and trains from
+    scratch. When ``work_dir`` holds no ``last_checkpoint`` (or an empty
+    one), ``cfg.resume`` is set to False and the line to log is returned:
+    no checkpoint found, training starts from scratch. Otherwise nothing
+    changes (mmengine resumes from the file it names) and None is returned.
+    """
+    if not cfg.get('resume') or cfg.get('load_from'):
+        return None
+    work_dir = cfg.get('work_dir')
+    record = osp.join(work_dir, 'last_checkpoint') if work_dir else None
+    latest = None
+    if record and osp.isfile(record):
+        with open(record) as f:
+            latest = f.read().strip() or None
+    if latest is not None:
+        return None
+    cfg.resume = False
+    return (f'--resume: no checkpoint found in {work_dir} (no '
+            'last_checkpoint file there, nothing saved yet): training '
+            'starts from scratch')

@@ -10,6 +10,12 @@ write a checkpoint holding a NaN/inf tensor (:func:`first_non_finite`),
 which catches an update that made the weights non-finite before any loss
 showed it.
 
+At prediction, :func:`check_finite_inputs` refuses a batch of network
+inputs holding NaN/inf (a float image of NaN used to give a person with
+made-up keypoints) with :class:`NonFiniteInputError`, naming the images;
+non-finite network *outputs* are the decoders' business
+(``kp_ext.codecs.NonFiniteMapError``).
+
 It lives in ``kp_ext.utils``, below both its users: the estimators
 (``models``) and the checkpoint hook (``engine``).
 """
@@ -18,7 +24,15 @@ from typing import Mapping, Optional, Tuple
 import torch
 from mmengine.logging import MessageHub
 
-__all__ = ['check_finite_losses', 'first_non_finite']
+__all__ = [
+    'check_finite_losses', 'first_non_finite', 'NonFiniteInputError',
+    'check_finite_inputs'
+]
+
+
+class NonFiniteInputError(ValueError):
+    """A network input (image) holding NaN/inf, refused before the network
+    runs; the message names the image(s)."""
 
 
 def _position() -> str:
@@ -69,3 +83,24 @@ def first_non_finite(
             if not bool(finite.all()):
                 return name, int((~finite).sum()), value.numel()
     return None
+
+
+def check_finite_inputs(inputs: torch.Tensor, names, owner: str) -> None:
+    """Raise :class:`NonFiniteInputError` if the batch ``inputs`` (B, ...)
+    holds NaN/inf; ``names(indices)`` names the images at those batch
+    indices, ``owner`` the caller. One ``isfinite().all()`` pass when the
+    inputs are finite (integer inputs are not checked)."""
+    if not torch.is_tensor(inputs) or not inputs.is_floating_point():
+        return
+    finite = torch.isfinite(inputs)
+    if bool(finite.all()):
+        return
+    flat = (~finite).reshape(len(inputs), -1)
+    bad = flat.any(1).nonzero().flatten().tolist()
+    counts = ', '.join(f'batch index {i}: {int(flat[i].sum())} of '
+                       f'{flat.shape[1]} values' for i in bad[:8])
+    more = ', ...' if len(bad) > 8 else ''
+    raise NonFiniteInputError(
+        f'{owner}: the network input of {names(bad)} holds NaN/inf values '
+        f'({counts}{more}); refused before the network: the image (a float '
+        'array or file) is not finite')

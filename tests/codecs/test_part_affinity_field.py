@@ -14,7 +14,7 @@ import pytest
 from scipy.ndimage import map_coordinates
 from scipy.optimize import linear_sum_assignment
 
-from kp_ext.codecs import PartAffinityField
+from kp_ext.codecs import NonFiniteMapError, PartAffinityField
 from kp_ext.codecs import paf_grouping as G
 from kp_ext.codecs.paf_body_model import PAFBodyModel
 from kp_ext.registry import KEYPOINT_CODECS
@@ -588,18 +588,23 @@ def test_bad_inputs_give_defined_outputs():
     assert enc['heatmaps'].max() == 0 and enc['pafs'].max() == 0
     assert enc['keypoint_weights'].sum() == 0
     assert codec.decode(enc)[0].shape == (0, k, 2)
-    # NaN / zero / inf maps
-    hm = np.full((k, 46, 46), np.nan, np.float32)
-    pafs = np.full((58, 46, 46), np.nan, np.float32)
-    for h_, p_ in ((hm, pafs), (np.zeros_like(hm), np.zeros_like(pafs)),
-                   (np.full_like(hm, np.inf), pafs)):
-        kp, ks, inst = codec.decode_instances(h_, p_)
-        assert kp.shape == (0, k, 2) and ks.shape == (0, k)
-        assert inst.shape == (0,)
-    # peaks but NaN PAFs: lone parts, no connections, no crash
+    # zero maps: nobody
+    hm = np.zeros((k, 46, 46), np.float32)
+    pafs = np.zeros((58, 46, 46), np.float32)
+    kp, ks, inst = codec.decode_instances(hm, pafs)
+    assert kp.shape == (0, k, 2) and ks.shape == (0, k)
+    assert inst.shape == (0,)
+    # NaN / inf maps or PAFs are errors naming the channels, not "0 people"
+    # (more cases: tests/test_non_finite_maps.py)
     enc = codec.encode(person(180, 180, 200)[None], np.ones((1, k)))
-    kp, ks, inst = codec.decode_instances(enc['heatmaps'], pafs)
-    assert kp.shape == (k, k, 2) and np.isfinite(kp).all()
+    for h_, p_, kind in ((np.full_like(hm, np.nan), pafs, 'heatmap'),
+                         (np.full_like(hm, np.inf), pafs, 'heatmap'),
+                         (enc['heatmaps'], np.full_like(pafs, np.nan),
+                          'PAF')):
+        with pytest.raises(NonFiniteMapError,
+                           match=f'PartAffinityField.decode: .* {kind} '
+                           r'channel\(s\) hold NaN/inf'):
+            codec.decode_instances(h_, p_)
     # two identical people on top of each other: one person
     p = person(180, 180, 200)
     kp, ks = codec.decode(codec.encode(np.stack([p, p]), np.ones((2, k))))

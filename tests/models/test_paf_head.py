@@ -3,6 +3,7 @@ import pytest
 import torch
 from mmengine.structures import PixelData
 
+from kp_ext.codecs import NonFiniteMapError
 from kp_ext.codecs.part_affinity_field import PartAffinityField
 from kp_ext.models.heads import PartAffinityFieldHead
 from kp_ext.models.losses.paf_loss import PAFLoss
@@ -476,8 +477,12 @@ def test_head_predict_empty():
         assert inst.keypoint_scores.shape == (0, K)
         assert inst.scores.shape == (0, )
         assert inst.bboxes.shape == (0, 4)
+    # NaN maps are an error naming the channels, not "nobody"
     nan = torch.full((1, 2 * L + K, MAP[1], MAP[0]), float('nan'))
-    assert len(head.predict((nan, ), [PoseDataSample()])[0]) == 0
+    with pytest.raises(NonFiniteMapError,
+                       match=r'PartAffinityField.batch_decode: .*heatmap '
+                       r'channel\(s\).* and .*PAF channel\(s\)'):
+        head.predict((nan, ), [PoseDataSample()])
     with pytest.raises(RuntimeError, match='decoder'):
         PartAffinityFieldHead(num_keypoints=K, num_limbs=L,
                               arch=None).predict((zeros, ), None)

@@ -128,6 +128,7 @@ class SyntheticPeopleDataset(_SyntheticBase):
 
     _kind = 'people'
     _max_people = 1
+    DATA_DESCRIPTION = 'synthetic people'
 
     def __init__(self, num_samples: int = 1000,
                  img_size: Tuple[int, int] = (256, 256), seed: int = 0,
@@ -174,6 +175,7 @@ class SyntheticCrowdDataset(_SyntheticBase):
     """
 
     _kind = 'crowd'
+    DATA_DESCRIPTION = 'synthetic crowds of people'
 
     def __init__(self, num_samples: int = 1000,
                  img_size: Tuple[int, int] = (368, 368), seed: int = 0,

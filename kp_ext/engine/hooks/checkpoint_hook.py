@@ -26,6 +26,11 @@ kp_ext registers it under mmengine's name, so every config's
   are averaged over the ranks (mmengine's ``SyncBuffersHook`` does it after
   training epochs only), so the file holds what every rank evaluates with.
 
+- **What it was trained on.** ``meta['training_data']`` of every
+  checkpoint is ``kp_ext.datasets.describe_training_data(cfg)`` (dataset
+  types, synthetic or not, a description), which ``tools/infer.py`` and
+  ``PoseInferencer`` report.
+
 Leftover ``*.partial`` files of a killed run are removed at the start of
 the next one.
 """
@@ -37,6 +42,7 @@ from mmengine.dist import all_reduce_params, is_distributed, is_main_process
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook as _MMEngineCheckpointHook
 
+from kp_ext.datasets.training_data import describe_training_data
 from kp_ext.utils.non_finite import first_non_finite
 from kp_ext.registry import HOOKS
 
@@ -154,6 +160,10 @@ class CheckpointHook(_MMEngineCheckpointHook):
                 f'{meta.get("epoch")}, iteration {meta.get("iter")}); '
                 'training diverged - lower the learning rate or check the '
                 'data')
+        # what the weights were trained on, for the inference tools
+        described = describe_training_data(runner.cfg)
+        if described is not None:
+            checkpoint.setdefault('meta', {})['training_data'] = described
 
     # ------------------------------------------------------------ saving
     def _save_checkpoint_with_step(self, runner, step, meta):

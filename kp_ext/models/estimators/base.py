@@ -11,6 +11,7 @@ mmengine's ``forward(inputs, data_samples, mode)``:
 Components are built from the ``kp_ext`` ``MODELS`` registry, so configs
 work without a default scope being set.
 """
+import contextlib
 import copy
 from itertools import zip_longest
 from abc import ABCMeta, abstractmethod
@@ -21,10 +22,11 @@ import torch
 from mmengine.model import BaseModel
 from torch import Tensor
 
+from kp_ext.codecs.base import NonFiniteMapError
 from kp_ext.registry import MODELS
 from kp_ext.structures.metainfo import parse_pose_metainfo
 from kp_ext.utils import to_numpy
-from kp_ext.utils.non_finite import check_finite_losses
+from kp_ext.utils.non_finite import check_finite_inputs, check_finite_losses
 
 __all__ = ['BasePoseEstimator']
 
@@ -46,6 +48,11 @@ class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
             or an already parsed ``dataset_meta``); copied into the data
             samples' metainfo at prediction (gives ``flip_indices`` for
             flip test).
+
+    ``checkpoint_file`` (None here) is the checkpoint the weights came
+    from, set by ``kp_ext.apis.init_model`` and ``tools/test.py``; errors
+    about non-finite inputs or outputs at prediction name it and the
+    image(s) (:meth:`_non_finite_guard`).
     """
 
     def __init__(self,
@@ -66,6 +73,7 @@ class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.metainfo = self._load_metainfo(metainfo)
+        self.checkpoint_file: Optional[str] = None
         self.train_cfg = dict(train_cfg) if train_cfg else {}
         self.test_cfg = dict(test_cfg) if test_cfg else {}
 
@@ -124,6 +132,42 @@ class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
         loss, log_vars = super().parse_losses(losses)
         check_finite_losses(log_vars)
         return loss, log_vars
+
+    # -- non-finite inputs and outputs at prediction ------------------------
+    @staticmethod
+    def _image_names(data_samples, indices) -> str:
+        """"image 'a.jpg', image 'b.jpg'" (or "batch input 1 (no img_path:
+        an array)") for the samples at batch ``indices``, each image once.
+        """
+        names = []
+        for i in indices:
+            sample = data_samples[i] if data_samples is not None and \
+                i < len(data_samples) else None
+            path = sample.metainfo.get('img_path') if sample is not None \
+                else None
+            name = f'image {path!r}' if path else \
+                f'batch input {i} (no img_path: an array)'
+            if name not in names:
+                names.append(name)
+        return ', '.join(names)
+
+    @contextlib.contextmanager
+    def _non_finite_guard(self, inputs: Tensor, data_samples):
+        """Around ``predict``: refuse NaN/inf inputs before the network
+        (``NonFiniteInputError``), and re-raise a decoder's
+        ``NonFiniteMapError`` naming the image(s) and the checkpoint."""
+        owner = f'{type(self).__name__}.predict'
+        checkpoint = getattr(self, 'checkpoint_file', None)
+        check_finite_inputs(
+            inputs, lambda idx: self._image_names(data_samples, idx),
+            f'{owner} (checkpoint {checkpoint!r})' if checkpoint else owner)
+        try:
+            yield
+        except NonFiniteMapError as e:
+            if e.where is not None:  # already located (per-sample decode)
+                raise
+            raise e.located(self._image_names(data_samples, e.samples),
+                            checkpoint) from e
 
     @abstractmethod
     def loss(self, inputs: Tensor, data_samples: list) -> dict:

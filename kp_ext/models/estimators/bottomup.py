@@ -72,6 +72,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from kp_ext.codecs.base import NonFiniteMapError
 from kp_ext.models.estimators.base import BasePoseEstimator
 from kp_ext.registry import MODELS
 from kp_ext.utils import to_numpy
@@ -225,8 +226,12 @@ class BottomupPoseEstimator(BasePoseEstimator):
                 paf_sum = paf_sum + maps[:, hm.shape[1]:]
             n = len(scales)
             ds.set_metainfo(dict(batch_input_shape=(hh, ww)))
-            out = self.head.predict_from_maps(hm_sum / n, paf_sum / n, [ds],
-                                              cfg)
+            try:
+                out = self.head.predict_from_maps(hm_sum / n, paf_sum / n,
+                                                  [ds], cfg)
+            except NonFiniteMapError as e:  # one sample: name it
+                raise e.located(self._image_names(data_samples, [i]),
+                                getattr(self, 'checkpoint_file', None)) from e
             if isinstance(out, tuple):
                 preds += list(out[0])
                 fields += list(out[1])
@@ -254,19 +259,21 @@ class BottomupPoseEstimator(BasePoseEstimator):
         if resolution not in ('map', 'input', 'image'):
             raise ValueError("test_cfg.multiscale_resolution must be 'map', "
                              f"'input' or 'image', got {resolution!r}")
-        if resolution == 'image':
-            preds = self._image_resolution_predict(
-                inputs, data_samples, scales or [1.0], flip)
-        elif (scales and [float(s) for s in scales] != [1.0]) or \
-                resolution == 'input':
-            hm, paf = self._multiscale_maps(inputs, data_samples,
-                                            scales or [1.0], flip,
-                                            resolution)
-            preds = self.head.predict_from_maps(hm, paf, data_samples,
-                                                self.test_cfg)
-        else:
-            preds = self.head.predict(self._feats(inputs, flip),
-                                      data_samples, test_cfg=self.test_cfg)
+        with self._non_finite_guard(inputs, data_samples):
+            if resolution == 'image':
+                preds = self._image_resolution_predict(
+                    inputs, data_samples, scales or [1.0], flip)
+            elif (scales and [float(s) for s in scales] != [1.0]) or \
+                    resolution == 'input':
+                hm, paf = self._multiscale_maps(inputs, data_samples,
+                                                scales or [1.0], flip,
+                                                resolution)
+                preds = self.head.predict_from_maps(hm, paf, data_samples,
+                                                    self.test_cfg)
+            else:
+                preds = self.head.predict(self._feats(inputs, flip),
+                                          data_samples,
+                                          test_cfg=self.test_cfg)
         return self._attach_predictions(preds, data_samples)
 
     # ----------------------------------------------------- to the image

@@ -47,14 +47,16 @@ class TopdownPoseEstimator(BasePoseEstimator):
             raise RuntimeError('TopdownPoseEstimator.predict needs a head')
         if data_samples is None:
             raise ValueError('predict needs data samples (crop metainfo)')
-        if self.test_cfg.get('flip_test', False):
-            feats = [
-                self.extract_feat(inputs),
-                self.extract_feat(inputs.flip(-1))
-            ]
-        else:
-            feats = self.extract_feat(inputs)
-        preds = self.head.predict(feats, data_samples, test_cfg=self.test_cfg)
+        with self._non_finite_guard(inputs, data_samples):
+            if self.test_cfg.get('flip_test', False):
+                feats = [
+                    self.extract_feat(inputs),
+                    self.extract_feat(inputs.flip(-1))
+                ]
+            else:
+                feats = self.extract_feat(inputs)
+            preds = self.head.predict(feats, data_samples,
+                                      test_cfg=self.test_cfg)
         return self._attach_predictions(preds, data_samples)
 
     def _finish_instances(self, pred, data_sample):

@@ -174,8 +174,10 @@ class UnsupervisedLandmarkEstimator(BasePoseEstimator):
     def predict(self, inputs: Tensor, data_samples: list) -> list:
         if data_samples is None:
             raise ValueError('predict needs data samples (crop metainfo)')
-        feats = self.extract_feat(inputs)
-        preds = self.head.predict(feats, data_samples, test_cfg=self.test_cfg)
+        with self._non_finite_guard(inputs, data_samples):
+            feats = self.extract_feat(inputs)
+            preds = self.head.predict(feats, data_samples,
+                                      test_cfg=self.test_cfg)
         return self._attach_predictions(preds, data_samples)
 
     def _finish_instances(self, pred, data_sample):

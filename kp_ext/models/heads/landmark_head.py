@@ -30,6 +30,7 @@ import torch
 from mmengine.structures import InstanceData, PixelData
 from torch import Tensor, nn
 
+from kp_ext.codecs.base import check_finite_maps
 from kp_ext.registry import MODELS
 from .base_head import BaseHead
 
@@ -259,6 +260,12 @@ class LandmarkHead(BaseHead):
             probs = (spatial_softmax(maps, self.beta)
                      if test_cfg.get('output_heatmaps', False) else None)
         else:
+            # as the codec (SoftArgmax.decode): NaN/inf score maps raise
+            # NonFiniteMapError naming the channels (one pass when finite)
+            if not bool(torch.isfinite(maps).all()):
+                check_finite_maps(maps.detach().float().cpu().numpy(),
+                                  f'{type(self).__name__}.predict',
+                                  'score map')
             with torch.no_grad():
                 kpts, probs = self.landmarks(maps.detach(), size)
                 scores = self._scores(probs, maps.shape[-2:], size)
