@@ -7,8 +7,10 @@ install:
 	bash scripts/install.sh
 
 # Train the quickstart hourglass on synthetic people, evaluate, draw pictures.
+# Threads: min(2, cores) unless THREADS=N (make quickstart THREADS=1).
+THREADS ?=
 quickstart: install
-	$(PYTHON) tools/quickstart.py
+	$(PYTHON) tools/quickstart.py $(if $(THREADS),--threads $(THREADS))
 
 test: install
 	$(PYTHON) -m pytest -q tests

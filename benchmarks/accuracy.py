@@ -41,7 +41,7 @@ MODELS = dict(
                minutes=15.0),
     faces=dict(config='configs/hourglass/hourglass_faces68.py',
                minutes=30.0),
-    fse=dict(config='configs/fse_faces.py', minutes=60.0),
+    fse=dict(config='configs/fse/fse_faces_bf16_pairs.py', minutes=60.0),
 )
 # the outer eye corners of the 68-point faces: every face NME's normaliser
 OUTER_EYES = (36, 45)
@@ -58,6 +58,9 @@ def parse_args(argv=None):
     p.add_argument('--work-dir', default=None)
     p.add_argument('--val-every', type=int, default=500,
                    help='fse: evaluate every N iterations (selection)')
+    p.add_argument('--cosine-lr', action='store_true',
+                   help='fse: anneal the learning rate over the time budget '
+                   '(tools/fse_benchmark.py --cosine-lr)')
     return p.parse_args(argv)
 
 
@@ -174,7 +177,8 @@ def main(argv=None):
         _run([py, 'tools/fse_benchmark.py', '--config', config,
               '--minutes', str(minutes), '--work-dir', work,
               '--val-every', str(args.val_every), '--select-by',
-              'NME_holdout', '--json', out], args.threads)
+              'NME_holdout', '--json', out]
+             + (['--cosine-lr'] if args.cosine_lr else []), args.threads)
         res = json.load(open(osp.join(REPO, out)))
         orc = face_shape_oracles(config, 'val_dataloader.dataset.fit',
                                  'val_dataloader.dataset.test')

@@ -31,6 +31,7 @@ from mmengine.registry import init_default_scope
 
 import kp_ext  # noqa: F401
 from kp_ext.registry import DATASETS, KEYPOINT_CODECS
+from kp_ext.utils.progress import track
 
 INPUT, HEATMAP = (256, 256), (64, 64)
 THRESHOLDS = (0.5, 0.1, 0.05, 0.025)
@@ -60,7 +61,7 @@ def crops(cfg):
     a dataset."""
     ds = DATASETS.build(cfg)
     xy, centre, boxes, norm, outside = [], [], [], [], [0]
-    for i in range(len(ds)):
+    for i in track(range(len(ds))):
         s = ds[i]
         vis = np.asarray(s['keypoints_visible']).reshape(-1) > 0
         kpts = np.asarray(s['transformed_keypoints']).reshape(-1, 2)

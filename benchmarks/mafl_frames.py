@@ -47,6 +47,7 @@ import kp_ext  # noqa: E402,F401
 from kp_ext.evaluation.metrics.landmark_regression import \
     LandmarkRegressionMetric  # noqa: E402
 from kp_ext.registry import DATASETS  # noqa: E402
+from kp_ext.utils.progress import track  # noqa: E402
 
 
 def load_samples(config):
@@ -57,7 +58,7 @@ def load_samples(config):
     ds_cfg.pop('holdout', None)
     ds = DATASETS.build(ds_cfg)
     out = []
-    for i in range(len(ds)):
+    for i in track(range(len(ds))):
         sample = ds[i]['data_samples']
         meta = sample.metainfo
         gt = np.asarray(sample.gt_instances.keypoints, np.float64)[0]

@@ -29,12 +29,19 @@ Measures, in one run on this machine:
    ``multiscale_resolution='image'`` does, grouped there, keypoints +0.5,
    score = person score x keypoints) and ``'python_demo'`` (what the paper
    config did before: maps at the 368-high input, smoothed, >= 4 parts).
+6. ``--body25``: the codec oracle of the BODY_25 body model
+   (``configs/openpose/openpose2019_body25_coco.py``'s codec and val
+   pipeline, ``kp_ext.evaluation.bottomup_codec_oracle``): COCO AP on the
+   17 body keypoints and foot AP (COCO-WholeBody foot sigmas,
+   ``CocoBodyFootMetric``) on ``mmpose_testdata/coco/test_coco_wholebody
+   .json``, body AP on ``coco_mini`` (no foot annotations there).
 
 Usage::
 
     python benchmarks/paf_grouping.py                 # everything
     python benchmarks/paf_grouping.py --skip-latency  # AP only
     python benchmarks/paf_grouping.py --procedures-only   # section 5 only
+    python benchmarks/paf_grouping.py --body25        # section 6 only
 
 ``make_people`` is the synthetic scene generator; replace it (same
 signature) to score another generator.
@@ -54,6 +61,7 @@ import numpy as np
 from kp_ext.codecs.part_affinity_field import (PartAffinityField,
                                                TEST_PROCEDURES)
 from kp_ext.codecs.paf_grouping import prepare_heatmaps
+from kp_ext.datasets.synthetic.coco_export import scenes_to_coco
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get('KP_EXT_SHARED_DATA', REPO.parent / 'shared' /
@@ -294,28 +302,9 @@ def procedure_oracle_ap(name, ann_file=None, scenes=None, img_size=(368, 368),
                 kp, vis = np.zeros((0, 17, 2)), np.zeros((0, 17))
             items.append((img['id'], img['width'], img['height'], kp, vis))
     else:
-        images, anns = [], []
-        items = []
-        for i, (kp, vis, areas) in enumerate(scenes):
-            images.append(dict(id=i, width=img_size[0], height=img_size[1]))
-            for k, v, ar in zip(kp, vis, areas):
-                if v.sum() == 0:
-                    continue
-                flat = np.concatenate([k, 2 * v[:, None]], 1).reshape(-1)
-                x0, y0 = k[v > 0].min(0)
-                x1, y1 = k[v > 0].max(0)
-                anns.append(dict(id=len(anns) + 1, image_id=i, category_id=1,
-                                 iscrowd=0, area=float(ar),
-                                 bbox=[float(x0), float(y0), float(x1 - x0),
-                                       float(y1 - y0)],
-                                 keypoints=[float(t) for t in flat],
-                                 num_keypoints=int(v.sum())))
-            items.append((i, img_size[0], img_size[1], kp, vis))
-        gt = dict(images=images, annotations=anns,
-                  categories=[dict(id=1, name='person',
-                                   supercategory='person',
-                                   keypoints=[str(i) for i in range(17)],
-                                   skeleton=[])])
+        gt = scenes_to_coco(scenes, img_size)
+        items = [(i, img_size[0], img_size[1], kp, vis)
+                 for i, (kp, vis, _) in enumerate(scenes)]
     results, times = [], []
     for img_id, W, H, kp, vis in items:
         if name == 'matlab_eval':
@@ -395,31 +384,14 @@ def synthetic_oracle_ap(scenes, img_size=(368, 368), input_res=False,
     codec = PartAffinityField(input_size=img_size,
                               heatmap_size=(img_size[0] // 8,
                                             img_size[1] // 8), **codec_cfg)
-    images, anns, results = [], [], []
-    for i, (kp, vis, areas) in enumerate(scenes):
-        images.append(dict(id=i, width=img_size[0], height=img_size[1]))
-        for k, v, ar in zip(kp, vis, areas):
-            if v.sum() == 0:
-                continue
-            flat = np.concatenate([k, 2 * v[:, None]], 1).reshape(-1)
-            x0, y0 = k[v > 0].min(0)
-            x1, y1 = k[v > 0].max(0)
-            anns.append(dict(id=len(anns) + 1, image_id=i, category_id=1,
-                             iscrowd=0, area=float(ar),
-                             bbox=[float(x0), float(y0), float(x1 - x0),
-                                   float(y1 - y0)],
-                             keypoints=[float(t) for t in flat],
-                             num_keypoints=int(v.sum())))
+    results = []
+    for i, (kp, vis, _) in enumerate(scenes):
         enc = codec.encode(kp, vis)
         maps = to_input_resolution(enc, img_size) if input_res else \
             (enc['heatmaps'], enc['pafs'])
         dk, ds, di = codec.decode_instances(maps)
         results += _results_for(i, dk, ds, di)
-    gt = dict(images=images, annotations=anns,
-              categories=[dict(id=1, name='person', supercategory='person',
-                               keypoints=[str(i) for i in range(17)],
-                               skeleton=[])])
-    return coco_ap(gt, results)
+    return coco_ap(scenes_to_coco(scenes, img_size), results)
 
 
 # --------------------------------------------------------------------------
@@ -684,6 +656,62 @@ def print_procedures(args):
     print()
 
 
+BODY25_CONFIG = 'configs/openpose/openpose2019_body25_coco.py'
+
+
+def body25_oracle_ap(ann_file, img_dir, config=BODY25_CONFIG,
+                     foot_layout='wholebody', max_samples=None) -> dict:
+    """Section 6: ``config``'s codec on its own encoding of the ground
+    truth of ``ann_file`` (read by ``CocoFootDataset``, bottom-up, through
+    the config's val pipeline), scored by ``CocoBodyFootMetric``: its keys
+    (``AP``, ..., ``foot/AP``, ...), foot AP -1 when the file has no feet."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from kp_ext.evaluation import CocoBodyFootMetric, bottomup_codec_oracle
+    from kp_ext.registry import DATASETS, KEYPOINT_CODECS
+    init_default_scope('kp_ext')
+    cfg = Config.fromfile(str(REPO / config))
+    codec = KEYPOINT_CODECS.build(cfg.model.head.decoder.to_dict())
+    dataset = DATASETS.build(dict(
+        type='CocoFootDataset', ann_file=str(ann_file),
+        data_prefix=dict(img=str(img_dir) + '/'), data_mode='bottomup',
+        foot_layout=foot_layout, test_mode=True,
+        pipeline=cfg.val_dataloader.dataset.pipeline))
+    ev = cfg.val_evaluator
+    metric = CocoBodyFootMetric(ann_file=None, score_mode=ev.score_mode,
+                                nms_mode=ev.nms_mode, nms_thr=ev.nms_thr)
+    res = bottomup_codec_oracle(dataset, codec, metric, max_samples)
+    return {k.split('/', 1)[1]: v for k, v in res.items()}
+
+
+def print_body25(args):
+    """Section 6: BODY_25 oracle AP, body and feet."""
+    wb = SHARED / 'mmpose_testdata' / 'coco'
+    mini = SHARED / 'coco_mini'
+    print('## Oracle AP of the BODY_25 codec (configs/openpose/'
+          'openpose2019_body25_coco.py: 368x368, maps x8, openpose C++ '
+          'thresholds)')
+    print('| data | body AP (17 COCO keypoints) | body AP .5 | foot AP '
+          '(WholeBody foot sigmas) | foot AP .5 |')
+    print('|---|---|---|---|---|')
+    for label, ann, img in (
+            ('test_coco_wholebody.json (COCO-WholeBody sample)',
+             wb / 'test_coco_wholebody.json', wb),
+            ('coco_mini (COCO train2017, no foot annotations)',
+             mini / 'annotations' / 'person_keypoints_train2017.json',
+             mini / 'train2017')):
+        if not ann.exists():
+            print(f'| {label} (absent: {ann}) | - | - | - | - |')
+            continue
+        res = body25_oracle_ap(ann, img)
+        foot = [res['foot/AP'], res['foot/AP .5']]
+        cells = ['-' if v < 0 else f'{v:.4f}' for v in foot]
+        print(f"| {label} | {res['AP']:.4f} | {res['AP .5']:.4f} | "
+              f'{cells[0]} | {cells[1]} |')
+    print()
+
+
 def _timeit(fn, repeat):
     """Median process CPU time (ms) of ``fn``: on a machine shared with
     other jobs this is what the call costs (wall time adds waiting for a
@@ -713,6 +741,9 @@ def main():
     ap.add_argument('--procedures-only', action='store_true',
                     help='only the two reference test procedures (section '
                     '5 of the module doc)')
+    ap.add_argument('--body25', action='store_true',
+                    help='only the BODY_25 oracle, body and feet (section '
+                    '6 of the module doc)')
     args = ap.parse_args()
     import cv2
     import torch
@@ -720,6 +751,9 @@ def main():
     torch.set_num_threads(args.threads)
     if args.procedures_only:
         print_procedures(args)
+        return
+    if args.body25:
+        print_body25(args)
         return
 
     if not args.skip_noise:

@@ -576,6 +576,9 @@ def test_resume_with_no_checkpoint_says_so(tmp_path, monkeypatch):
         def train(self):
             pass
     monkeypatch.setattr(module, 'Runner', FakeRunner)
+    # the quiet console runner train.py builds without --verbose
+    monkeypatch.setattr(module, 'SummaryConsoleRunner', FakeRunner)
+    monkeypatch.setattr(module, 'log_run_header', lambda *a, **k: None)
     monkeypatch.setattr(module, 'check_dataset_files', lambda *a: None)
     monkeypatch.setattr(module, 'setup_distributed', lambda *a: None)
     wd = tmp_path / 'wd'

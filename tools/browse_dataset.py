@@ -32,8 +32,8 @@ from mmengine.registry import init_default_scope
 
 import kp_ext  # noqa: F401
 from kp_ext.registry import DATASETS, MODELS
-from kp_ext.utils import (DatasetNotFoundError, check_dataset_files,
-                          to_numpy)
+from kp_ext.datasets import DatasetNotFoundError, check_dataset_files
+from kp_ext.utils import to_numpy
 from kp_ext.visualization.landmark_drawing import draw_warp_pair
 from kp_ext.visualization.paf_drawing import draw_skeletons, paf_panel
 from kp_ext.visualization.utils import (distinct_colors, heatmap_overlay,

@@ -15,12 +15,14 @@ import time
 
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401
-from kp_ext.apis import infer_command
+from kp_ext.apis import infer_command, model_kind, training_data_summary
+from kp_ext.datasets import describe_training_data
+from kp_ext.engine.console import SummaryConsoleRunner, log_run_header
 from kp_ext.utils.run_outputs import run_outputs
-from kp_ext.utils.threads import default_num_threads, set_num_threads
+from kp_ext.utils.threads import (default_num_threads, set_num_threads,
+                                 thread_rule)
 
 DEFAULT_CONFIG = 'configs/quickstart/hourglass_synthetic.py'
 
@@ -32,15 +34,17 @@ def parse_args():
     parser.add_argument('--max-epochs', type=int, default=None,
                         help='override the config\'s training length')
     parser.add_argument('--threads', type=int, default=None,
-                        help='torch CPU threads (default: the free cores, '
-                        'at most 2: more threads than free cores made a '
-                        'shared machine 1.5-2.5x slower per iteration)')
+                        help='torch CPU threads (default: min(2, the cores this '
+                        'process may use), whatever the load; on a '
+                        'busy machine --threads 1 is faster)')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
     threads = set_num_threads(args.threads or default_num_threads())
+    rule = thread_rule(threads, args.threads)
+    print(f'quickstart: {rule}', flush=True)
     repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
     os.chdir(repo)
     cfg = Config.fromfile(args.config)
@@ -54,7 +58,8 @@ def main():
     cfg.default_hooks.visualization.out_dir = 'vis'
 
     t0 = time.time()
-    runner = Runner.from_cfg(cfg)
+    runner = SummaryConsoleRunner.from_cfg(cfg)  # header, no cfg dump
+    log_run_header(runner, args.config)
     runner.train()
     train_s = time.time() - t0
     metrics = runner.test()
@@ -63,7 +68,9 @@ def main():
     ckpt, vis_dir = out['checkpoint'], out['vis_dir']
     pictures, log_file = out['pictures'], out['log_file']
     with open(osp.join(cfg.work_dir, 'quickstart_metrics.json'), 'w') as f:
-        json.dump({k: float(v) for k, v in metrics.items()}, f, indent=2)
+        json.dump(dict({k: float(v) for k, v in metrics.items()},
+                       train_minutes=train_s / 60, threads=threads,
+                       thread_rule=rule), f, indent=2)
 
     print('\n' + '=' * 70)
     print(f'quickstart finished: trained {runner.train_loop.max_epochs} '
@@ -71,10 +78,12 @@ def main():
     print(f'pictures   : {vis_dir} ({len(pictures)} images)')
     print(f'log        : {log_file}')
     print(f'checkpoint : {ckpt}')
+    print(training_data_summary(describe_training_data(cfg),
+                                model_kind(runner.model)))
     print('final accuracy on held-out synthetic people:')
     for k, v in metrics.items():
         print(f'  {k:<16s} {float(v):.4f}')
-    print(f'torch threads: {threads}')
+    print(f'threads    : {rule}')
     if ckpt:
         print('run the checkpoint on your own images or videos (here: a '
               'held-out synthetic image):')

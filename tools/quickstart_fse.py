@@ -18,11 +18,13 @@ import time
 import cv2
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401
-from kp_ext.apis import infer_command
-from kp_ext.utils.threads import default_num_threads, set_num_threads
+from kp_ext.apis import infer_command, model_kind, training_data_summary
+from kp_ext.datasets import describe_training_data
+from kp_ext.engine.console import SummaryConsoleRunner, log_run_header
+from kp_ext.utils.threads import (default_num_threads, set_num_threads,
+                                 thread_rule)
 from kp_ext.visualization.landmark_drawing import (draw_landmark_grid,
                                                    fse_pair_figure)
 from kp_ext.visualization.utils import distinct_colors
@@ -37,9 +39,9 @@ def parse_args():
     parser.add_argument('--max-iters', type=int, default=None,
                         help="override the config's training length")
     parser.add_argument('--threads', type=int, default=None,
-                        help='torch CPU threads (default: the free cores, '
-                        'at most 2: more threads than free cores made a '
-                        'shared machine 1.5-2.5x slower per iteration)')
+                        help='torch CPU threads (default: min(2, the cores this '
+                        'process may use), whatever the load; on a '
+                        'busy machine --threads 1 is faster)')
     parser.add_argument('--num-vis', type=int, default=16,
                         help='test images in the landmark grid')
     return parser.parse_args()
@@ -85,6 +87,8 @@ def draw_figures(runner, out_dir: str, num: int) -> list:
 def main():
     args = parse_args()
     threads = set_num_threads(args.threads or default_num_threads())
+    rule = thread_rule(threads, args.threads)
+    print(f'quickstart: {rule}', flush=True)
     repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
     os.chdir(repo)
     cfg = Config.fromfile(args.config)
@@ -97,7 +101,8 @@ def main():
         cfg.env_cfg.dist_cfg['backend'] = 'gloo'
 
     t0 = time.time()
-    runner = Runner.from_cfg(cfg)
+    runner = SummaryConsoleRunner.from_cfg(cfg)  # header, no cfg dump
+    log_run_header(runner, args.config)
     runner.train()
     train_s = time.time() - t0
     metrics = runner.test()
@@ -110,7 +115,8 @@ def main():
     iters = runner.train_loop.max_iters
     bs = cfg.train_dataloader.batch_size
     result = {k: float(v) for k, v in metrics.items()}
-    result.update(train_minutes=train_s / 60, iters=iters,
+    result.update(train_minutes=train_s / 60, iters=iters, threads=threads,
+                  thread_rule=rule,
                   pairs_per_s=iters * bs / train_s)
     with open(osp.join(cfg.work_dir, 'quickstart_fse_metrics.json'),
               'w') as f:
@@ -123,11 +129,13 @@ def main():
     print(f'pictures   : {", ".join(pictures)}')
     print(f'log        : {log_file}')
     print(f'checkpoint : {ckpt}')
+    print(training_data_summary(describe_training_data(cfg),
+                                model_kind(runner.model)))
     print('landmark regression on held-out synthetic faces (NME, % of the '
           'inter-eye distance):')
     for k, v in metrics.items():
         print(f'  {k:<20s} {float(v):.2f}')
-    print(f'torch threads: {threads}')
+    print(f'threads    : {rule}')
     if ckpt:
         print('run the checkpoint on your own images or videos (here: a '
               'held-out synthetic image):')

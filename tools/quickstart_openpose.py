@@ -24,14 +24,16 @@ import numpy as np
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
-from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401
-from kp_ext.apis import infer_command
+from kp_ext.apis import infer_command, model_kind, training_data_summary
+from kp_ext.datasets import describe_training_data
+from kp_ext.engine.console import SummaryConsoleRunner, log_run_header
 from kp_ext.evaluation import bottomup_codec_oracle
 from kp_ext.registry import METRICS
 from kp_ext.utils.run_outputs import run_outputs
-from kp_ext.utils.threads import default_num_threads, set_num_threads
+from kp_ext.utils.threads import (default_num_threads, set_num_threads,
+                                 thread_rule)
 from kp_ext.visualization.paf_drawing import paf_panel
 from kp_ext.visualization.utils import tensor_to_image
 
@@ -51,9 +53,9 @@ def parse_args(argv=None):
     parser.add_argument('--num-panels', type=int, default=4,
                         help='test images drawn with their maps and PAFs')
     parser.add_argument('--threads', type=int, default=None,
-                        help='torch CPU threads (default: the free cores, '
-                        'at most 2: more threads than free cores made a '
-                        'shared machine 1.5-2.5x slower per iteration)')
+                        help='torch CPU threads (default: min(2, the cores this '
+                        'process may use), whatever the load; on a '
+                        'busy machine --threads 1 is faster)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         default=None,
                         help='override config settings, e.g. '
@@ -115,6 +117,8 @@ def codec_oracle(runner, cfg) -> dict:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     threads = set_num_threads(args.threads or default_num_threads())
+    rule = thread_rule(threads, args.threads)
+    print(f'quickstart: {rule}', flush=True)
     repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
     os.chdir(repo)
     cfg = Config.fromfile(args.config)
@@ -136,7 +140,8 @@ def main(argv=None) -> dict:
     cfg.default_hooks.visualization.kpt_thr = 0.1
 
     t0 = time.time()
-    runner = Runner.from_cfg(cfg)
+    runner = SummaryConsoleRunner.from_cfg(cfg)  # header, no cfg dump
+    log_run_header(runner, args.config)
     runner.train()
     train_s = time.time() - t0
     metrics = runner.test()
@@ -150,7 +155,8 @@ def main(argv=None) -> dict:
     pictures, log_file = out['pictures'], out['log_file']
     summary = {k: float(v) for k, v in metrics.items()}
     summary.update({f'oracle/{k}': float(v) for k, v in oracle.items()})
-    summary.update(train_minutes=train_s / 60, total_minutes=total_s / 60)
+    summary.update(train_minutes=train_s / 60, total_minutes=total_s / 60,
+                   threads=threads, thread_rule=rule)
     with open(osp.join(cfg.work_dir, 'quickstart_metrics.json'), 'w') as f:
         json.dump(summary, f, indent=2)
 
@@ -163,15 +169,14 @@ def main(argv=None) -> dict:
           ' | PAFs | skeletons)')
     print(f'log        : {log_file}')
     print(f'checkpoint : {ckpt}')
+    print(training_data_summary(describe_training_data(cfg),
+                                model_kind(runner.model)))
     print('COCO keypoint metrics on held-out synthetic crowds (trained '
           "model | the codec's oracle: ground-truth maps at the model's "
           'resolution, decoded the same way = the ceiling):')
     for k, v in metrics.items():
         print(f'  {k:<16s} {float(v):.4f} | {float(oracle.get(k, "nan")):.4f}')
-    print(f'torch threads: {threads}')
-    print('trained on synthetic people only: expect poor results on real '
-          'photos (train configs/openpose/openpose_kpext_coco.py on COCO '
-          'for those)')
+    print(f'threads    : {rule}')
     if ckpt:
         print('run the checkpoint on your own images or videos (here: a '
               'held-out synthetic image):')

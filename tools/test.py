@@ -6,12 +6,14 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config
+from mmengine.dist import is_main_process
 from mmengine.hooks import LoggerHook
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401  (registers weights-only-safe checkpoint types)
+from kp_ext.engine.console import SummaryConsoleRunner, log_run_header
 from kp_ext.engine.launch import setup_distributed, teardown_distributed
-from kp_ext.utils import DatasetNotFoundError, check_dataset_files
+from kp_ext.datasets import DatasetNotFoundError, check_dataset_files
 from kp_ext.utils.checkpoint import check_state_dict_matches
 from kp_ext.utils.cli import (CfgOptionsAction, apply_runner_device,
                               check_config)
@@ -55,6 +57,10 @@ def parse_args():
         '--device', default=None,
         help='cpu, cuda or cuda:N; must be where mmengine runs (default: '
         'its choice, a GPU when torch sees one)')
+    parser.add_argument(
+        '--verbose', action='store_true',
+        help="also print mmengine's environment, config and hook dump on the "
+        'console (always in the log file)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     apply_runner_device(parser, args.device, args.launcher)
@@ -117,7 +123,8 @@ def main():
     except DatasetNotFoundError as e:
         sys.exit(str(e))
     setup_distributed(cfg, args.launcher)  # gloo + CPU DDP without CUDA
-    runner = Runner.from_cfg(cfg)
+    runner = (Runner if args.verbose else SummaryConsoleRunner).from_cfg(cfg)
+    log_run_header(runner, args.config, ('test', ))
     # errors about non-finite outputs name the checkpoint
     getattr(runner.model, 'module', runner.model).checkpoint_file = \
         args.checkpoint
@@ -133,7 +140,7 @@ def main():
         out = run_outputs(runner, args.show_dir)
         runner.logger.info(f'{len(out["pictures"])} pictures of the '
                            f'predictions written to {out["vis_dir"]}')
-    if args.out:
+    if args.out and is_main_process():  # one writer in a distributed run
         from mmengine.fileio import dump
         dump(metrics, args.out)
     teardown_distributed()

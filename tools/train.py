@@ -12,7 +12,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401  (registers weights-only-safe checkpoint types)
-from kp_ext.utils import DatasetNotFoundError, check_dataset_files
+from kp_ext.engine.console import SummaryConsoleRunner, log_run_header
+from kp_ext.datasets import DatasetNotFoundError, check_dataset_files
 from kp_ext.utils.cli import (CfgOptionsAction, apply_runner_device,
                               check_config)
 from kp_ext.engine.launch import (check_train_schedule, resolve_auto_resume,
@@ -69,6 +70,10 @@ def parse_args():
         '--device', default=None,
         help='cpu, cuda or cuda:N; must be where mmengine runs (default: '
         'its choice, a GPU when torch sees one)')
+    parser.add_argument(
+        '--verbose', action='store_true',
+        help="also print mmengine's environment, config and hook dump on the "
+        'console (always in the log file)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     apply_runner_device(parser, args.device, args.launcher)
@@ -133,7 +138,8 @@ def main():
         sys.exit(str(e))
     # gloo + CPU DDP without CUDA, mmengine's set-up with it
     setup_distributed(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg)
+    runner = (Runner if args.verbose else SummaryConsoleRunner).from_cfg(cfg)
+    log_run_header(runner, args.config, ('train', 'val'))
     if getattr(args, 'resume_note', None):
         runner.logger.warning(args.resume_note)
     try:

@@ -43,20 +43,16 @@ default_hooks = dict(
                     save_best='coco/AP', rule='greater'))
 randomness = dict(seed=0)
 
-# codec: 128x128 input -> 32x32 maps (stride 4). COCO-17 limbs: the
-# spanning tree (16) and redundant limbs (cycles that keep people whole
-# when a part is missing), written out so the channel count is fixed here
-__limbs = [(5, 6), (5, 11), (6, 12), (5, 7), (7, 9), (6, 8), (8, 10),
-         (11, 13), (13, 15), (12, 14), (14, 16), (5, 0), (0, 1), (0, 2),
-         (1, 3), (2, 4)]
-__redundant_limbs = [(11, 12), (6, 0), (5, 3), (6, 4), (5, 9), (6, 10),
-                   (11, 15), (12, 16), (7, 11), (8, 12)]
-num_limbs = len(__limbs) + len(__redundant_limbs)  # 26: 52 PAF channels
+# codec: 128x128 input -> 32x32 maps (stride 4). Body model
+# kp_ext/datasets/metainfo/coco_paf26.py: COCO-17, the spanning tree (16)
+# and 10 redundant limbs (cycles that keep people whole when a part is
+# missing), 26 limbs = 52 PAF channels; the head takes its channel
+# counts from the codec
+body_model = 'coco_paf26.py'
 input_size = (128, 128)
 codec = dict(
     type='PartAffinityField', input_size=input_size, heatmap_size=(32, 32),
-    sigma=1.5, limb_width=1.5, limbs=__limbs,
-    redundant_limbs=__redundant_limbs,
+    sigma=1.5, limb_width=1.5, body_model=body_model,
     min_parts=3)
 
 model = dict(
@@ -73,8 +69,6 @@ model = dict(
     head=dict(
         type='OpenPose2019Head',
         in_channels=32,
-        num_keypoints=17,
-        num_limbs=num_limbs,
         num_paf_stages=2,
         num_cm_stages=1,
         num_dense_blocks=3,

@@ -353,14 +353,22 @@ def inference_landmarks(model, img: ImageType, bboxes=None) -> list:
     return _crop_inference(model, img, bboxes)
 
 
-def inference_bottomup(model, img: ImageType) -> list:
+def inference_bottomup(model, img: Union[ImageType, List[ImageType]]
+                       ) -> list:
     """All people of the image (bottom-up): a list with one
     :class:`PoseDataSample` whose ``pred_instances`` hold keypoints (N, K,
     2) in image pixels, ``keypoint_scores``, ``scores`` (per person) and
-    ``bboxes`` (the keypoints' extent)."""
+    ``bboxes`` (the keypoints' extent). A list of images runs as one batch
+    (e.g. video frames: one network call) and gives one sample per image,
+    in order."""
     if model_kind(model) != 'bottomup':
         raise TypeError(f'inference_bottomup needs a bottom-up model, got a '
                         f'{type(model).__name__}')
+    if isinstance(img, (list, tuple)):
+        if not img:
+            raise ValueError('inference_bottomup got an empty list of '
+                             'images')
+        return _run(model, [_base_info(model, i) for i in img])
     return _run(model, [_base_info(model, img)])
 
 

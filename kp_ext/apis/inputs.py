@@ -4,19 +4,24 @@
 list of these into :class:`Source` s, rejecting unsupported file types,
 missing paths and folders without images with an error naming the input.
 ``VideoFrames`` reads a video with OpenCV and refuses one that cannot be
-opened or has no readable frame.
+opened or has no readable frame. A camera is named by its OpenCV index
+(``'0'``, ``'1'``, ...: a string of digits that is not an existing file) or
+a device path (``/dev/video0``); it becomes a ``'camera'`` source that
+``VideoFrames`` opens like a video (frames until the camera stops or the
+caller does), or refuses in one line where OpenCV cannot open it (no such
+device, no permission, or an OpenCV built without camera support).
 """
 import os
 import os.path as osp
 from dataclasses import dataclass
-from typing import Iterator, List, Union
+from typing import Iterator, List, Optional, Union
 
 import cv2
 import numpy as np
 
 __all__ = [
     'IMAGE_EXTENSIONS', 'VIDEO_EXTENSIONS', 'InputError', 'Source',
-    'resolve_inputs', 'VideoFrames'
+    'camera_source', 'resolve_inputs', 'VideoFrames'
 ]
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
@@ -32,8 +37,9 @@ class InputError(ValueError):
 @dataclass
 class Source:
     """One input: ``kind`` 'image' (``value`` a path), 'array' (``value`` an
-    (H, W[, C]) numpy image) or 'video' (``value`` a path); ``name`` is what
-    messages and output files call it."""
+    (H, W[, C]) numpy image), 'video' (``value`` a path) or 'camera'
+    (``value`` an OpenCV index or a device path); ``name`` is what messages
+    and output files call it."""
     kind: str
     value: Union[str, np.ndarray]
     name: str
@@ -63,6 +69,15 @@ def _folder_sources(folder: str) -> List[Source]:
     return [Source('image', p, p) for p in images]
 
 
+def camera_source(path: str) -> Optional[Source]:
+    """The camera ``path`` names (module doc), else None."""
+    if path.isdigit() and not osp.exists(path):
+        return Source('camera', int(path), f'camera{path}')
+    if path.startswith('/dev/video'):
+        return Source('camera', path, path)
+    return None
+
+
 def resolve_inputs(inputs) -> List[Source]:
     """Sources of a path, a numpy image or a list/tuple of these.
 
@@ -73,6 +88,9 @@ def resolve_inputs(inputs) -> List[Source]:
         return [Source('array', inputs, 'array')]
     if isinstance(inputs, (str, os.PathLike)):
         path = os.fspath(inputs)
+        camera = camera_source(path)
+        if camera is not None:
+            return [camera]
         if osp.isdir(path):
             return _folder_sources(path)
         if not osp.exists(path):
@@ -92,19 +110,50 @@ def resolve_inputs(inputs) -> List[Source]:
                      f'these, got {type(inputs).__name__}')
 
 
-class VideoFrames:
-    """BGR frames of a video file (OpenCV), with its ``fps``, ``size``
-    (w, h) and announced ``num_frames`` (0 when unknown)."""
+def _open_capture(source, camera: bool):
+    """``cv2.VideoCapture(source)`` with OpenCV's own log quiet while a
+    camera is tried (its backends' warnings would bury the one-line
+    error)."""
+    if not camera:
+        return cv2.VideoCapture(source)
+    logging = getattr(getattr(cv2, 'utils', None), 'logging', None)
+    level = logging.getLogLevel() if logging is not None else None
+    if logging is not None:
+        logging.setLogLevel(logging.LOG_LEVEL_SILENT)
+    try:
+        if isinstance(source, str) and hasattr(cv2, 'CAP_V4L2'):
+            # a device path: V4L2 directly (FFmpeg would log its own error)
+            return cv2.VideoCapture(source, cv2.CAP_V4L2)
+        return cv2.VideoCapture(source)
+    finally:
+        if logging is not None:
+            logging.setLogLevel(level)
 
-    def __init__(self, path: str):
+
+class VideoFrames:
+    """BGR frames of a video file or a camera (OpenCV), with its ``fps``,
+    ``size`` (w, h) and announced ``num_frames`` (0 when unknown, e.g. a
+    camera). ``path``: a file path, an OpenCV camera index (int) or a
+    device path (``/dev/video0``)."""
+
+    def __init__(self, path: Union[str, int]):
         self.path = path
-        self._cap = cv2.VideoCapture(path)
+        camera = isinstance(path, int) or str(path).startswith('/dev/video')
+        self.is_camera = camera
+        self._cap = _open_capture(path, camera)
+        if camera and not self._cap.isOpened():
+            raise InputError(
+                f'cannot open camera {path!r}: OpenCV found no camera there '
+                '(no such device, no permission, or an OpenCV built without '
+                'camera support); give a video file or an image instead')
         if not self._cap.isOpened():
             raise InputError(f'cannot open video {path!r} (unreadable or '
                              'not a video OpenCV can decode)')
         ok, frame = self._cap.read()
         if not ok or frame is None:
             self._cap.release()
+            if camera:
+                raise InputError(f'camera {path!r} opened but gave no frame')
             raise InputError(f'video {path!r} has no readable frame (empty '
                              'or corrupt)')
         self._first = frame

@@ -13,6 +13,7 @@ JSON-ready dicts (:func:`prediction_to_dict`, COCO-style
 ``[x, y, score, ...]`` keypoints with a person score); drawings on request
 with kp_ext's ``PoseLocalVisualizer``.
 """
+import contextlib
 import itertools
 import logging
 import os
@@ -51,7 +52,9 @@ def prediction_to_dict(sample) -> dict:
     person score: the grouping's instance score for bottom-up models, else
     the box score times the mean keypoint score) and ``bbox`` as x1, y1,
     x2, y2 (MMPose's inferencer convention, not COCO's x, y, w, h): the
-    dict says so in ``bbox_format: 'xyxy'``.
+    dict says so in ``bbox_format: 'xyxy'``. ``keypoint_names`` (when the
+    sample's metainfo has them: :class:`PoseInferencer` sets the model's)
+    names the keypoints in their order, e.g. the feet of a BODY_25 model.
     """
     meta = sample.metainfo
     inst = sample.get('pred_instances', InstanceData())
@@ -62,6 +65,8 @@ def prediction_to_dict(sample) -> dict:
                width=int(meta['ori_shape'][1]) if 'ori_shape' in meta
                else None,
                instances=[])
+    if meta.get('keypoint_names'):
+        out['keypoint_names'] = list(meta['keypoint_names'])
     if 'keypoints' not in inst:
         return out
     kpts = np.asarray(inst.keypoints, dtype=np.float64)
@@ -243,11 +248,35 @@ class PoseInferencer(BaseInferencer):
             draw_bbox=draw_bbox, kpt_thr=kpt_thr)
         return np.ascontiguousarray(drawn[..., ::-1])
 
+    def _keypoint_names(self) -> list:
+        """The model's keypoint names in order ([] without metainfo
+        names, e.g. unsupervised landmarks)."""
+        meta = self.model.dataset_meta or {}
+        id2name = meta.get('keypoint_id2name') or {}
+        k = int(meta.get('num_keypoints', 0))
+        return [id2name[i] for i in range(k)] if id2name and all(
+            i in id2name for i in range(k)) else []
+
+    def predict_many(self, imgs: list, bboxes=None) -> list:
+        """:meth:`predict_one` of every image (arrays or paths), in order; a
+        bottom-up model runs them as one batch (one network call: video
+        frames of one size), other kinds one by one."""
+        if self.kind == 'bottomup' and len(imgs) > 1:
+            return inference_bottomup(self.model, list(imgs))
+        return [self.predict_one(img, bboxes) for img in imgs]
+
     def _predict_source(self, img, bboxes, where: str):
-        """:meth:`predict_one`; non-finite network output re-raised naming
-        the input (``where``) and the checkpoint."""
+        """:meth:`predict_one` (:meth:`predict_many` for a list of images);
+        non-finite network output re-raised naming the input (``where``)
+        and the checkpoint."""
         try:
-            return self.predict_one(img, bboxes)
+            many = isinstance(img, list)
+            samples = (self.predict_many(img, bboxes) if many else
+                       [self.predict_one(img, bboxes)])
+            names = self._keypoint_names()
+            for sample in samples if names else ():
+                sample.set_metainfo(dict(keypoint_names=names))
+            return samples if many else samples[0]
         except NonFiniteMapError as e:
             raise e.located(where, e.checkpoint if e.where else getattr(
                 self.model, 'checkpoint_file', None)) from e
@@ -255,39 +284,69 @@ class PoseInferencer(BaseInferencer):
     def iter_results(self, sources: List[Source], bboxes=None,
                      return_vis: bool = False, kpt_thr: float = 0.3,
                      draw_bbox: Optional[bool] = None,
-                     skip_failures: bool = False) -> Iterator[dict]:
+                     skip_failures: bool = False, batch_size: int = 1,
+                     timer=None) -> Iterator[dict]:
         """One record per image or video frame: ``source`` (the
         :class:`Source`), ``frame`` (index, None for images), ``sample``,
         ``drawing`` (BGR, when ``return_vis``), ``error`` (message of a
         failed image when ``skip_failures``; its other fields are None) and
         for frames ``video`` (the :class:`VideoFrames`).
+
+        ``batch_size`` frames of a video or camera are read, then predicted
+        together (:meth:`predict_many`: one network call for a bottom-up
+        model). ``timer`` (a :class:`~kp_ext.apis.StageTimer`) gets the
+        ``decode``, ``preprocess`` and ``drawing`` times and the frame
+        count (its ``instrument`` adds the network and grouping).
         """
         from kp_ext.datasets.transforms import LoadImage
+        if batch_size < 1:
+            raise ValueError(f'batch_size must be >= 1, got {batch_size}')
         loader = LoadImage()
+
+        def stage(name):
+            return timer.stage(name) if timer is not None else \
+                contextlib.nullcontext()
+
         for source in sources:
-            if source.kind == 'video':
+            if source.kind in ('video', 'camera'):
                 video = VideoFrames(source.value)
-                for index, frame in enumerate(video):
-                    sample = self._predict_source(
-                        frame, bboxes,
-                        f'video {source.name!r} frame {index}')
-                    sample.set_metainfo(dict(img_path=source.value,
-                                             frame_index=index))
-                    yield dict(source=source, frame=index, sample=sample,
-                               video=video, error=None,
-                               drawing=self.draw(frame, sample, kpt_thr,
+                frames, index = iter(video), 0
+                while True:
+                    with stage('decode'):
+                        batch = list(itertools.islice(frames, batch_size))
+                    if not batch:
+                        break
+                    with stage('preprocess'):
+                        samples = self._predict_source(
+                            batch, bboxes, f'{source.kind} {source.name!r} '
+                            f'frames {index}-{index + len(batch) - 1}')
+                    for frame, sample in zip(batch, samples):
+                        sample.set_metainfo(dict(img_path=source.value,
+                                                 frame_index=index))
+                        with stage('drawing'):
+                            drawing = (self.draw(frame, sample, kpt_thr,
                                                  draw_bbox)
-                               if return_vis else None)
+                                       if return_vis else None)
+                        if timer is not None:
+                            timer.frames += 1
+                        yield dict(source=source, frame=index, sample=sample,
+                                   video=video, error=None, drawing=drawing)
+                        index += 1
                 continue
             try:
-                image = loader(dict(img_path=source.value)
-                               if source.kind == 'image' else
-                               dict(img=source.value))['img']
-                sample = self._predict_source(
-                    source.value if source.kind == 'image' else image,
-                    bboxes, f'input {source.name!r}')
-                drawing = (self.draw(image, sample, kpt_thr, draw_bbox)
-                           if return_vis else None)
+                with stage('decode'):
+                    image = loader(dict(img_path=source.value)
+                                   if source.kind == 'image' else
+                                   dict(img=source.value))['img']
+                with stage('preprocess'):
+                    sample = self._predict_source(
+                        source.value if source.kind == 'image' else image,
+                        bboxes, f'input {source.name!r}')
+                with stage('drawing'):
+                    drawing = (self.draw(image, sample, kpt_thr, draw_bbox)
+                               if return_vis else None)
+                if timer is not None:
+                    timer.frames += 1
             except NonFiniteMapError:  # the model's fault: never skipped
                 raise
             except (OSError, ValueError, TypeError) as e:

@@ -473,21 +473,12 @@ class GaussianHeatmap(BaseKeypointCodec):
 
     @staticmethod
     def _argmax(flat: np.ndarray):
-        """Row-wise argmax and max of (M, P), NaN-safe: NaNs are ignored and
-        an all-NaN row gives index 0 and value 0."""
+        """Row-wise argmax and max of (M, P). The maps are finite here
+        (``check_maps(finite=True)`` raised ``NonFiniteMapError`` before),
+        so no NaN handling: the NaN-skipping search it once had could no
+        longer run."""
         idx = flat.argmax(axis=1)
         vals = np.take_along_axis(flat, idx[:, None], axis=1)[:, 0]
-        bad = np.isnan(vals)  # argmax stops at the first NaN
-        if bad.any():
-            sub = flat[bad]
-            nan = np.isnan(sub)
-            sidx = np.where(nan, -np.inf, sub).argmax(axis=1)
-            svals = np.take_along_axis(sub, sidx[:, None], axis=1)[:, 0]
-            all_nan = nan.all(axis=1)
-            idx = idx.copy()
-            vals = vals.copy()
-            idx[bad] = np.where(all_nan, 0, sidx)
-            vals[bad] = np.where(all_nan, 0.0, svals)
         return idx, vals
 
     @staticmethod
@@ -554,6 +545,8 @@ class GaussianHeatmap(BaseKeypointCodec):
                     _blur_matrix(W, self.blur_kernel_size).T, np.float32))
         by, bxt = self._blur  # blurred = by @ map @ bx^T
         src = flat.reshape(M, H, W).astype(np.float32)
+        # the maps are finite (checked), but float64 values beyond the
+        # float32 range become inf in this cast: those pixels are zeroed
         bad = ~np.isfinite(src)
         if bad.any():
             src[bad] = 0.0

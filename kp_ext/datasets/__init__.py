@@ -7,6 +7,10 @@ from .cat import CatDataset, read_cat_file
 from .celeba_mafl import (CelebAMAFLDataset, read_celeba_landmarks,
                           read_image_list)
 from .coco import CocoDataset
+from .coco_foot import FOOT_LAYOUTS, CocoFootDataset, foot_annotation
+from .dataset_files import (DATASETS_DOC, DatasetNotFoundError,
+                            check_dataset_files, dataset_docs, dataset_paths,
+                            missing_dataset_files)
 from .dataset_wrappers import RegressionSplitDataset
 from .deeplabcut import DeepLabCutDataset, read_dlc_csv
 from .face_landmarks import FaceLandmarkCSVDataset, face_identity
@@ -38,6 +42,9 @@ __all__ = [
     'AFLW5PointDataset', 'PoseMetainfoMixin', 'BaseKeypointDataset',
     'CatDataset', 'read_cat_file', 'CelebAMAFLDataset',
     'read_celeba_landmarks', 'read_image_list', 'CocoDataset',
+    'FOOT_LAYOUTS', 'CocoFootDataset', 'foot_annotation',
+    'DATASETS_DOC', 'DatasetNotFoundError', 'check_dataset_files',
+    'dataset_docs', 'dataset_paths', 'missing_dataset_files',
     'RegressionSplitDataset', 'DeepLabCutDataset', 'read_dlc_csv',
     'FaceLandmarkCSVDataset', 'face_identity', 'GeneratedPoseDataset',
     'MpiiDataset', 'SampleIndex', 'DefaultSampler', 'InfiniteSampler',

@@ -46,7 +46,7 @@ from mmengine.logging import print_log
 
 from kp_ext.structures.metainfo import (is_parsed_metainfo,
                                        parse_pose_metainfo)
-from kp_ext.utils.dataset_files import dataset_docs
+from .dataset_files import dataset_docs
 
 __all__ = ['PoseMetainfoMixin', 'BaseKeypointDataset']
 

@@ -4,6 +4,8 @@ left out)."""
 from .hooks import (CheckpointHook, AtomicLocalBackend, write_atomic,
                     LandmarkCollapseHook, landmark_spread_stats,
                     TimeBudgetHook, PoseVisualizationHook)
+from .console import (StartupDumpFilter, SummaryConsoleRunner,
+                      quiet_console, run_header, log_run_header)
 from .launch import (setup_distributed, teardown_distributed,
                      check_train_schedule)
 from .optim_wrapper import BF16OptimWrapper
@@ -12,5 +14,6 @@ __all__ = [
     'CheckpointHook', 'AtomicLocalBackend', 'write_atomic',
     'LandmarkCollapseHook', 'landmark_spread_stats', 'TimeBudgetHook',
     'PoseVisualizationHook', 'setup_distributed', 'teardown_distributed',
-    'check_train_schedule', 'BF16OptimWrapper'
+    'check_train_schedule', 'BF16OptimWrapper', 'StartupDumpFilter',
+    'SummaryConsoleRunner', 'quiet_console', 'run_header', 'log_run_header'
 ]

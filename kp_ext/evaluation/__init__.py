@@ -10,7 +10,8 @@ from .landmark_consistency import (similarity_align, apply_similarity,
                                    face_region_mask, mass_on_face,
                                    map_spread, equivariance_error,
                                    shape_oracles)
-from .metrics import (CocoKeypointMetric, LandmarkRegressionMetric,
+from .metrics import (CocoKeypointMetric, CocoBodyFootMetric,
+                      LandmarkRegressionMetric,
                       fit_linear_regressor, FACE68_MAFL_GROUPS, NME,
                       PCKAccuracy, MpiiPCKAccuracy, mpii_pckh_table,
                       paired_keypoints, EPE)
@@ -18,6 +19,7 @@ from .metrics import (CocoKeypointMetric, LandmarkRegressionMetric,
 __all__ = [
     'keypoint_pck_accuracy', 'keypoint_nme', 'keypoint_epe', 'oks_iou',
     'oks_nms', 'soft_oks_nms', 'COCO_PERSON_SIGMAS', 'CocoKeypointMetric',
+    'CocoBodyFootMetric',
     'LandmarkRegressionMetric', 'fit_linear_regressor', 'FACE68_MAFL_GROUPS',
     'NME', 'PCKAccuracy', 'MpiiPCKAccuracy', 'mpii_pckh_table',
     'paired_keypoints', 'similarity_align', 'apply_similarity',

@@ -21,23 +21,29 @@ from kp_ext.structures.bbox import apply_affine, image_to_input_matrix
 __all__ = ['bottomup_codec_oracle', 'raw_people']
 
 
-def raw_people(raw_ann_info, num_keypoints: int, where: str = ''):
+def raw_people(raw_ann_info, num_keypoints: int, where: str = '',
+               fields=None):
     """``raw_ann_info`` (one COCO-style annotation dict or a list of them,
     ``keypoints`` = flat ``x, y, v`` triples in image pixels) -> keypoints
     (N, K, 2) and visibility (N, K) (``v > 0``); crowd annotations
-    (``iscrowd``) are left out, as the metric ignores them."""
+    (``iscrowd``) are left out, as the metric ignores them. ``fields``
+    (a metainfo's ``annotation_fields``, e.g. ``[('keypoints', 17),
+    ('foot_kpts', 6)]``): the K keypoints are these annotation fields
+    concatenated (default: ``keypoints`` alone)."""
     anns = [raw_ann_info] if isinstance(raw_ann_info, dict) else \
         list(raw_ann_info or [])
+    names = [f[0] for f in fields] if fields else ['keypoints']
     kpts, vis = [], []
     for j, ann in enumerate(anns):
         if int(ann.get('iscrowd', 0)):
             continue
-        flat = np.asarray(ann.get('keypoints', ()), np.float64)
+        flat = np.concatenate([np.asarray(ann.get(n, ()), np.float64)
+                               .reshape(-1) for n in names])
         if flat.size != 3 * num_keypoints:
             raise ValueError(
                 f'{where}annotation {ann.get("id", j)}: {flat.size} keypoint'
-                f' values, expected {3 * num_keypoints} (x, y, v for '
-                f'{num_keypoints} keypoints)')
+                f' values in {names}, expected {3 * num_keypoints} (x, y, '
+                f'v for {num_keypoints} keypoints)')
         k = flat.reshape(num_keypoints, 3)
         kpts.append(k[:, :2])
         vis.append(k[:, 2] > 0)
@@ -83,6 +89,8 @@ def bottomup_codec_oracle(dataset, codec, metric,
     if n == 0:
         raise ValueError('bottomup_codec_oracle: the dataset is empty')
     metric.dataset_meta = dict(getattr(dataset, 'metainfo', {}) or {})
+    # the annotation fields the dataset's keypoints come from (coco_foot23)
+    fields = metric.dataset_meta.get('annotation_fields')
     for i in range(n):
         packed = dataset[i]
         ds = packed['data_samples']
@@ -91,7 +99,8 @@ def bottomup_codec_oracle(dataset, codec, metric,
         if 'raw_ann_info' not in meta:
             raise KeyError(f'{where}no raw_ann_info in the metainfo; the '
                            'oracle needs the ground-truth annotations')
-        kpts, vis = raw_people(meta['raw_ann_info'], num_kpts, where)
+        kpts, vis = raw_people(meta['raw_ann_info'], num_kpts, where,
+                               fields)
         size, center, scale = _frame(meta, where)
         k_in = apply_affine(kpts, image_to_input_matrix(meta)).astype(
             np.float64)

@@ -9,8 +9,8 @@ import torch
 from mmengine.config import Config
 
 from conftest import REPO
-from kp_ext.apis import (PoseInferencer, init_model,
-                         training_data_warning)
+from kp_ext.apis import (PoseInferencer, init_model, model_kind,
+                         training_data_summary, training_data_warning)
 from kp_ext.datasets import describe_training_data
 from tiny_models import load_script, people_image, trained
 
@@ -30,6 +30,37 @@ def test_description_from_the_config(name, synthetic, types):
     d = describe_training_data(_cfg(name))
     assert d['synthetic'] is synthetic and d['dataset_types'] == types
     assert types[0] in d['description']
+
+
+@pytest.mark.parametrize('name,what,instead', [
+    ('quickstart/hourglass_synthetic.py', 'synthetic people',
+     'configs/hourglass_coco.py (COCO) or configs/hourglass_mpii.py'),
+    ('quickstart/openpose_synthetic.py', 'synthetic crowds',
+     'configs/openpose_coco.py (COCO)'),
+    ('quickstart/fse_synthetic.py', 'synthetic',
+     'configs/fse_faces.py (real faces)'),
+])
+def test_quickstart_closing_line_says_what_the_checkpoint_saw(
+        name, what, instead):
+    """The line each quickstart prints under its checkpoint (issue 23)."""
+    cfg = _cfg(name)
+    line = training_data_summary(describe_training_data(cfg),
+                                 model_kind(cfg.model.type))
+    assert line.startswith(f'trained on {what}'), line
+    assert 'only: expect poor results on real photos' in line
+    assert f'train {instead}' in line
+    for tool in ('quickstart.py', 'quickstart_openpose.py',
+                 'quickstart_fse.py'):
+        src = (REPO / 'tools' / tool).read_text()
+        assert 'training_data_summary(describe_training_data(cfg)' in src
+
+
+def test_summary_of_real_data_names_it_without_a_warning():
+    cfg = _cfg('hourglass_mpii.py')
+    line = training_data_summary(describe_training_data(cfg), 'topdown')
+    assert line.startswith('trained on MpiiDataset (')
+    assert 'mpii_train.json' in line and 'poor results' not in line
+    assert training_data_summary(None) is None
 
 
 def test_wrapped_and_mixed_datasets():

@@ -116,9 +116,15 @@ def test_head_derives_channels_from_the_body_model():
 
 def test_body_model_errors_name_the_file(tmp_path):
     path = tmp_path / 'bad_body.py'
-    src = (REPO / 'kp_ext/datasets/metainfo/coco_openpose18.py').read_text()
-    path.write_text(src.replace("neck=('left_shoulder', 'right_shoulder')",
-                                "neck=('left_shoulder', 'throat')"))
+    meta = REPO / 'kp_ext/datasets/metainfo'
+    src = (meta / 'coco_openpose18.py').read_text()
+    # the neck's source pair lives in the shared _derived_parts.py
+    bad = src.replace('neck={{_base_.derived_parts.neck}}',
+                      "neck=('left_shoulder', 'throat')")
+    assert bad != src
+    path.write_text(bad)
+    (tmp_path / '_derived_parts.py').write_text(
+        (meta / '_derived_parts.py').read_text())
     with pytest.raises(ValueError, match=r"bad_body.*'throat'"):
         PAFBodyModel(str(path))
     with pytest.raises(ValueError, match='either body_model or limbs'):

@@ -240,3 +240,10 @@ def test_quickstart_tool_small_run(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"tools/infer.py {tmp_path / 'qs' / 'infer_config.py'} " \
         f"{res['checkpoint']}" in out
+    # what the checkpoint was trained on, and the thread rule (issue 23)
+    assert ('trained on synthetic crowds of people (SyntheticCrowdDataset) '
+            'only: expect poor results on real photos; train '
+            'configs/openpose_coco.py (COCO) for real images') in out
+    assert 'threads    : ' in out and 'torch thread(s)' in out
+    # the run header, not mmengine's config dump
+    assert 'kp_ext train: ' in out and 'Config:' not in out

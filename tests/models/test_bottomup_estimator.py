@@ -359,37 +359,44 @@ def test_multiscale_at_image_resolution_pads_with_the_normalised_value():
     assert out.pred_fields.heatmaps.shape == (K, 16, 32)
 
 
-def test_multiscale_at_image_resolution_finds_the_people():
-    """Stride-1 maps as the 'image', base height = its height (scale0 =
-    1): the scales' maps, averaged at the image's resolution, give the
-    people back in image pixels."""
+@pytest.fixture
+def multiscale_scene():
+    """The full-resolution scene and a factory of the stride-8 pooling
+    model over it (four test scales, heatmaps in the output) with the
+    given ``multiscale_*`` test settings: ``(size, kpts, x, meta,
+    make_model)``."""
     size, kpts, x, meta = _full_res_scene()
     codec = dict(type='PartAffinityField', input_size=size,
                  heatmap_size=(24, 16), sigma=1.0, smooth_sigma=3.0,
                  refine=None)
-    model = BottomupPoseEstimator(
-        backbone=dict(type='_Stride8PoolBackboneForTest'),
-        head=dict(type='PartAffinityFieldHead', arch=None, decoder=codec),
-        test_cfg=dict(multiscale_test=[0.5, 1.0, 1.5, 2.0],
-                      multiscale_resolution='image',
-                      multiscale_base_height=128, multiscale_pad_height=128,
-                      output_heatmaps=True))
+
+    def make_model(**test_cfg):
+        return BottomupPoseEstimator(
+            backbone=dict(type='_Stride8PoolBackboneForTest'),
+            head=dict(type='PartAffinityFieldHead', arch=None,
+                      decoder=codec),
+            test_cfg=dict(multiscale_test=[0.5, 1.0, 1.5, 2.0],
+                          output_heatmaps=True, **test_cfg))
+    return size, kpts, x, meta, make_model
+
+
+def test_multiscale_at_image_resolution_finds_the_people(multiscale_scene):
+    """Stride-1 maps as the 'image', base height = its height (scale0 =
+    1): the scales' maps, averaged at the image's resolution, give the
+    people back in image pixels."""
+    size, kpts, x, meta, make_model = multiscale_scene
+    model = make_model(multiscale_resolution='image',
+                       multiscale_base_height=128,
+                       multiscale_pad_height=128)
     out = model(x, [PoseDataSample(metainfo=dict(meta, img_shape=(128, 192)))],
                 mode='predict')[0]
     assert out.pred_fields.heatmaps.shape == (K, 128, 192)
     _assert_people(out.pred_instances.keypoints, kpts, 3.0, slice(5, 17))
 
 
-def test_multiscale_at_input_resolution_finds_the_people():
-    size, kpts, x, meta = _full_res_scene()
-    codec = dict(type='PartAffinityField', input_size=size,
-                 heatmap_size=(24, 16), sigma=1.0, smooth_sigma=3.0,
-                 refine=None)
-    model = BottomupPoseEstimator(
-        backbone=dict(type='_Stride8PoolBackboneForTest'),
-        head=dict(type='PartAffinityFieldHead', arch=None, decoder=codec),
-        test_cfg=dict(multiscale_test=[0.5, 1.0, 1.5, 2.0],
-                      multiscale_resolution='input', output_heatmaps=True))
+def test_multiscale_at_input_resolution_finds_the_people(multiscale_scene):
+    size, kpts, x, meta, make_model = multiscale_scene
+    model = make_model(multiscale_resolution='input')
     out = model(x, [PoseDataSample(metainfo=meta)], mode='predict')[0]
     hm = out.pred_fields.heatmaps.numpy()
     assert hm.shape == (K, 128, 192)

@@ -36,6 +36,8 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
+from kp_ext.utils.progress import track
+
 __all__ = ['convert', 'load_release']
 
 NUM_JOINTS = 16
@@ -136,7 +138,8 @@ def convert(mat_file: str, images: str = 'train',
                          round(float(a['center'][1]), 2))
                         for a in json.load(f)}
     people, headboxes, skipped = [], [], {}
-    for i, (anno, train) in enumerate(zip(annolist, img_train)):
+    for i, (anno, train) in enumerate(track(zip(annolist, img_train),
+                                            len(annolist))):
         if images == 'train' and not _number(train):
             continue
         name = _field(_field(anno, 'image'), 'name')

@@ -21,6 +21,7 @@ import os.path as osp
 import sys
 
 from kp_ext.datasets.face_landmarks import face_identity
+from kp_ext.utils.progress import track
 
 IMG_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
 
@@ -82,7 +83,7 @@ def convert(img_dir, out_csv, num_points=68, one_based=True,
         raise FileNotFoundError(f'no .pts files under {img_dir}')
     offset = 1.0 if one_based else 0.0
     rows = []
-    for path in pts_files:
+    for path in track(pts_files):
         points = read_pts(path)
         if len(points) != num_points:
             raise ValueError(f'{path}: {len(points)} points, expected '

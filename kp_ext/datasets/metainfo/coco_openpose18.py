@@ -22,12 +22,15 @@ released caffemodel's channels ``2*9, 2*9+1`` (right shoulder-ear) and
 ``source_metainfo`` / ``keypoint_sources``: how each part is made from the
 keypoints of the annotated dataset (COCO): one name is a copy, a pair the
 midpoint when both are labelled (the reference's neck, genJSON/
-``cpm_data_transformer`` ``TransformMetaJoints``). Predictions are mapped
+``cpm_data_transformer`` ``TransformMetaJoints``; the pair comes from
+``_derived_parts.py``, shared with ``body25.py``). Predictions are mapped
 back to the 17 COCO keypoints through the same table (the neck is
 dropped), as the reference's ``evalCOCO.m`` does. ``sigmas``: COCO's; the
 neck takes the shoulders' 0.079 (OKS is computed on the 17 COCO keypoints
 only).
 """
+_base_ = ['_derived_parts.py']
+
 dataset_info = dict(
     dataset_name='coco_openpose18',
     paper_info=dict(
@@ -149,7 +152,7 @@ dataset_info = dict(
     source_metainfo='coco.py',
     keypoint_sources=dict(
         nose='nose',
-        neck=('left_shoulder', 'right_shoulder'),
+        neck={{_base_.derived_parts.neck}},
         right_shoulder='right_shoulder',
         right_elbow='right_elbow',
         right_wrist='right_wrist',

@@ -1,16 +1,20 @@
 """Synthetic samples as COCO keypoint annotations and files: the
 annotation of one rendered person (:func:`coco_annotation`, also each
-sample's ``raw_ann_info``) and :func:`export_coco` for a whole dataset."""
+sample's ``raw_ann_info``), :func:`export_coco` for a whole dataset, and
+:func:`scenes_to_coco` for keypoint scenes drawn without images (the
+grouping benchmarks' ground truth)."""
 import json
 import os
 import os.path as osp
 from typing import Optional, Sequence
 
 import cv2
+import numpy as np
 
 from .figure import COCO_KEYPOINT_NAMES, COCO_SKELETON, NUM_KEYPOINTS
 
-__all__ = ['coco_annotation', 'export_coco']
+__all__ = ['coco_annotation', 'export_coco', 'scenes_to_coco']
+
 
 def coco_annotation(kpts, vis, occ, bbox, area, ann_id, img_id):
     """COCO-style annotation dict (v=2 visible, 1 occluded, 0 outside)."""
@@ -75,3 +79,41 @@ def export_coco(dataset, out_dir: str, img_ext: str = '.png',
     with open(ann_path, 'w') as f:
         json.dump(coco, f)
     return ann_path
+
+
+def scenes_to_coco(scenes, img_size) -> dict:
+    """COCO keypoints ground truth of keypoint scenes without images.
+
+    ``scenes``: one ``(keypoints (N, K, 2), visible (N, K), areas (N,))``
+    per image, all images ``img_size`` (w, h). Image ``i`` gets id ``i``;
+    each person with a visible keypoint one annotation (ids 1, 2, ...; a
+    person with none is left out): keypoints as given with ``v = 2 *
+    visible``, ``bbox`` (x, y, w, h) the extent of the visible keypoints,
+    ``area`` the given one (COCOeval's OKS scale). Categories: one
+    ``person`` with keypoint names ``'0' .. 'K-1'``.
+    """
+    w, h = int(img_size[0]), int(img_size[1])
+    images, anns, num_kpts = [], [], None
+    for i, (kp, vis, areas) in enumerate(scenes):
+        images.append(dict(id=i, width=w, height=h))
+        kp = np.asarray(kp, np.float64)
+        vis = np.asarray(vis)
+        if kp.size:
+            num_kpts = kp.shape[1]
+        for k, v, area in zip(kp, vis, areas):
+            if v.sum() == 0:
+                continue
+            flat = np.concatenate([k, 2 * v[:, None]], 1).reshape(-1)
+            x0, y0 = k[v > 0].min(0)
+            x1, y1 = k[v > 0].max(0)
+            anns.append(dict(id=len(anns) + 1, image_id=i, category_id=1,
+                             iscrowd=0, area=float(area),
+                             bbox=[float(x0), float(y0), float(x1 - x0),
+                                   float(y1 - y0)],
+                             keypoints=[float(t) for t in flat],
+                             num_keypoints=int(v.sum())))
+    names = [str(k) for k in range(num_kpts if num_kpts else NUM_KEYPOINTS)]
+    return dict(images=images, annotations=anns,
+                categories=[dict(id=1, name='person',
+                                 supercategory='person', keypoints=names,
+                                 skeleton=[])])

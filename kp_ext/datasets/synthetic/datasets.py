@@ -10,7 +10,7 @@ import numpy as np
 from kp_ext.registry import DATASETS
 from ..generated_dataset import GeneratedPoseDataset
 from .coco_export import coco_annotation
-from .figure import NUM_KEYPOINTS
+from .figure import FOOT_KEYPOINT_NAMES, NUM_KEYPOINTS
 from .scenes import render_crowd_scene, render_people_scene
 
 __all__ = ['SyntheticPeopleDataset', 'SyntheticCrowdDataset']
@@ -26,6 +26,8 @@ class _SyntheticBase(GeneratedPoseDataset):
     SAMPLE_METAINFO_KEYS = GeneratedPoseDataset.SAMPLE_METAINFO_KEYS + (
         'skeleton_links', )
     _kind = 'base'
+    _rendered_keypoints = NUM_KEYPOINTS
+    _rendered_layout = 'the COCO-17 skeleton'
 
     def __init__(self, num_samples: int, img_size, seed: int,
                  data_mode: str, metainfo=None, pipeline=(),
@@ -42,9 +44,10 @@ class _SyntheticBase(GeneratedPoseDataset):
         super().__init__(num_samples, img_size, seed, metainfo, pipeline,
                          test_mode, indices, lazy_init, max_refetch)
         nk = self._metainfo.get('num_keypoints', NUM_KEYPOINTS)
-        if nk != NUM_KEYPOINTS:
-            raise ValueError(f'{type(self).__name__}: renders the COCO-17 '
-                             f'skeleton but metainfo has {nk} keypoints')
+        if nk != self._rendered_keypoints:
+            raise ValueError(
+                f'{type(self).__name__}: renders {self._rendered_keypoints} '
+                f'keypoints ({self._rendered_layout}) but metainfo has {nk}')
 
     def load_data_list(self):
         return [dict(synthetic_index=i,
@@ -74,11 +77,24 @@ class _SyntheticBase(GeneratedPoseDataset):
         w, h = self.img_size
         n = len(ann['keypoints'])
         ids = [i * self._max_people + p + 1 for p in range(n)]
-        raw = [coco_annotation(ann['keypoints'][p],
-                               ann['keypoints_visible'][p],
-                               ann['keypoints_occluded'][p], ann['bbox'][p],
-                               ann['area'][p], ids[p], i) for p in range(n)]
-        num_kpts = [int((ann['keypoints_visible'][p] > 0).sum())
+        body = slice(0, NUM_KEYPOINTS)
+        raw = [coco_annotation(ann['keypoints'][p, body],
+                               ann['keypoints_visible'][p, body],
+                               ann['keypoints_occluded'][p, body],
+                               ann['bbox'][p], ann['area'][p], ids[p], i)
+               for p in range(n)]
+        if self._rendered_keypoints > NUM_KEYPOINTS:
+            # the feet: COCO-WholeBody's foot_kpts / foot_valid
+            # (annotation_fields of coco_foot23.py)
+            feet = slice(NUM_KEYPOINTS, None)
+            for p, r in enumerate(raw):
+                r['foot_kpts'] = coco_annotation(
+                    ann['keypoints'][p, feet],
+                    ann['keypoints_visible'][p, feet],
+                    ann['keypoints_occluded'][p, feet], ann['bbox'][p],
+                    0.0, 0, 0)['keypoints']
+                r['foot_valid'] = True
+        num_kpts = [int((ann['keypoints_visible'][p, body] > 0).sum())
                     for p in range(n)]
         info.update(
             img=img, img_id=i, img_shape=(h, w), ori_shape=(h, w),
@@ -169,6 +185,11 @@ class SyntheticCrowdDataset(_SyntheticBase):
             Default (0.22, 0.55).
         max_rotation, occlusion_prob, min_keypoints_inside, lr_shade: see
             :func:`render_crowd_scene`.
+        with_feet (bool): also the six foot points (big toe, small toe,
+            heel of each foot, on the drawn shoes): samples of the 23-point
+            layout ``coco_foot23.py`` (the default metainfo then), whose
+            ``raw_ann_info`` carries them as COCO-WholeBody's
+            ``foot_kpts``. Same images as without. Default False.
         data_mode (str): only 'bottomup'.
         metainfo, pipeline, test_mode, cache_renders: as
             :class:`SyntheticPeopleDataset`.
@@ -183,6 +204,7 @@ class SyntheticCrowdDataset(_SyntheticBase):
                  scale_range: Tuple[float, float] = (0.22, 0.55),
                  max_rotation: float = 20.0, occlusion_prob: float = 0.2,
                  min_keypoints_inside: int = 3, lr_shade: float = 0.0,
+                 with_feet: bool = False,
                  data_mode: str = 'bottomup',
                  metainfo: Optional[dict] = None, pipeline: Sequence = (),
                  test_mode: bool = False, indices=None,
@@ -207,6 +229,13 @@ class SyntheticCrowdDataset(_SyntheticBase):
             occlusion_prob=float(occlusion_prob),
             min_keypoints_inside=int(min_keypoints_inside),
             lr_shade=float(lr_shade))
+        if with_feet:
+            self.render_cfg['with_feet'] = True
+            self._rendered_keypoints = NUM_KEYPOINTS + len(
+                FOOT_KEYPOINT_NAMES)
+            self._rendered_layout = 'COCO-17 + 6 foot points'
+            if metainfo is None:
+                metainfo = dict(from_file='coco_foot23.py')
         super().__init__(num_samples, img_size, seed, data_mode, metainfo,
                          pipeline, test_mode, indices, lazy_init,
                          max_refetch, cache_renders)

@@ -16,7 +16,8 @@ from .render import FigureCanvas, _color, _rot
 
 __all__ = [
     'COCO_KEYPOINT_NAMES', 'COCO_SKELETON', 'NUM_KEYPOINTS', 'sample_figure',
-    'place_figure', 'draw_figure', 'figure_bbox'
+    'place_figure', 'draw_figure', 'figure_bbox', 'foot_keypoints',
+    'FOOT_KEYPOINT_NAMES'
 ]
 
 # The figure is drawn on COCO's keypoints, named, ordered and linked as in
@@ -36,6 +37,14 @@ _JOINT_NAMES = (
 (NOSE, L_EYE, R_EYE, L_EAR, R_EAR, L_SH, R_SH, L_EL, R_EL, L_WR, R_WR, L_HIP,
  R_HIP, L_KN, R_KN, L_AN, R_AN) = (_COCO['keypoint_name2id'][name]
                                    for name in _JOINT_NAMES)
+
+# The six foot points (big toe, small toe, heel of each foot), in the order
+# of kp_ext/datasets/metainfo/coco_foot23.py (keypoints 17-22), which
+# places them after COCO's 17.
+_FOOT23 = parse_pose_metainfo(dict(from_file='coco_foot23.py'))
+FOOT_KEYPOINT_NAMES = tuple(_FOOT23['keypoint_id2name'][k]
+                            for k in range(NUM_KEYPOINTS,
+                                           _FOOT23['num_keypoints']))
 
 # Nominal standing height of a figure, in torso lengths (head top to feet).
 NOMINAL_HEIGHT = 3.75
@@ -192,6 +201,36 @@ def _figure_extent(f):
            np.stack([hc + hu * hry * s, hc - hu * hry * s,
                      hc + hl * hr * s, hc - hl * hr * s])]
     return np.concatenate(pts, axis=0)
+
+
+def foot_keypoints(f: dict) -> np.ndarray:
+    """The six foot points (``FOOT_KEYPOINT_NAMES`` order) of a placed
+    figure, (6, 2) float64, on the drawn shoe of each foot.
+
+    The shoe is the ellipse :func:`draw_figure` paints: centre ``p``, unit
+    direction ``d`` (pointing away from the body), half axes ``0.13 w`` and
+    ``0.065 w`` (``w`` the limb width unit). With ``g`` the unit normal of
+    ``d`` on the sole's side (towards where the shin points): big toe ``p +
+    0.11 w d - 0.02 w g`` (the tip), small toe ``p + 0.06 w d + 0.035 w g``,
+    heel ``p - 0.09 w d + 0.045 w g`` (the back of the sole, clear of the
+    shin). All three lie inside the ellipse. Only the placed geometry is
+    read, no random draw: rendering with feet draws the same images as
+    without.
+    """
+    w = f['width'] * f['scale'] * f['L']
+    j = f['joints']
+    out = []
+    for (p, d), kn, an in zip(f['feet'], (L_KN, R_KN), (L_AN, R_AN)):
+        p = np.asarray(p, np.float64)
+        d = np.asarray(d, np.float64)
+        d = d / max(np.hypot(d[0], d[1]), 1e-12)
+        g = np.array([-d[1], d[0]])
+        if np.dot(g, j[an] - j[kn]) < 0:
+            g = -g
+        out += [p + 0.11 * w * d - 0.02 * w * g,
+                p + 0.06 * w * d + 0.035 * w * g,
+                p - 0.09 * w * d + 0.045 * w * g]
+    return np.stack(out)
 
 
 def figure_bbox(f, img_w, img_h):

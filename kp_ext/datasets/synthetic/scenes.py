@@ -8,8 +8,9 @@ from typing import Tuple, Union
 import numpy as np
 
 from .backgrounds import _add_noise, random_background
-from .figure import (NOMINAL_HEIGHT, NUM_KEYPOINTS, _figure_extent,
-                     draw_figure, figure_bbox, place_figure, sample_figure)
+from .figure import (FOOT_KEYPOINT_NAMES, NOMINAL_HEIGHT, NUM_KEYPOINTS,
+                     _figure_extent, draw_figure, figure_bbox,
+                     foot_keypoints, place_figure, sample_figure)
 from .render import FigureCanvas, _color, _rot
 
 _OCCLUDER_ID = 255  # label-map id of occluders (figures count from 1)
@@ -185,18 +186,23 @@ def render_crowd_scene(rng: np.random.Generator,
                        occlusion_prob: float = 0.2,
                        min_keypoints_inside: int = 3,
                        lr_shade: float = 0.0,
-                       return_label: bool = False):
+                       return_label: bool = False,
+                       with_feet: bool = False):
     """Render a multi-person scene (bottom-up).
 
     Figures are drawn in painter's order from small (far) to large (near),
     so later figures occlude earlier ones. Every figure keeps at least
-    ``min_keypoints_inside`` keypoints inside the image.
+    ``min_keypoints_inside`` keypoints inside the image (of COCO's 17).
+    ``with_feet`` adds the six foot points of :func:`foot_keypoints` after
+    the 17 (the ``coco_foot23.py`` layout, K = 23); the image and the 17
+    are the same as without (no extra random draw).
 
     Returns:
-        tuple: ``img`` and ``ann`` with ``keypoints`` (N, 17, 2),
-        ``keypoints_visible`` (N, 17), ``keypoints_occluded`` (N, 17),
-        ``bbox`` (N, 4), ``area`` (N,); then, if ``return_label``, the label
-        map (person ``p`` drawn with id ``p + 1``, occluders 255).
+        tuple: ``img`` and ``ann`` with ``keypoints`` (N, K, 2),
+        ``keypoints_visible`` (N, K), ``keypoints_occluded`` (N, K),
+        ``bbox`` (N, 4), ``area`` (N,), K = 17 (23 with feet); then, if
+        ``return_label``, the label map (person ``p`` drawn with id
+        ``p + 1``, occluders 255).
     """
     w, h = int(img_size[0]), int(img_size[1])
     if isinstance(num_people, (int, np.integer)):
@@ -220,23 +226,28 @@ def render_crowd_scene(rng: np.random.Generator,
             f, _ = _place_random(rng, fig, heights[p], max_rotation, w, h,
                                  center=((w - 1) / 2, (h - 1) / 2))
         figs.append(f)
-    kpts = np.zeros((n, NUM_KEYPOINTS, 2), np.float32)
-    vis = np.zeros((n, NUM_KEYPOINTS), np.float32)
+    num_kpts = NUM_KEYPOINTS + (len(FOOT_KEYPOINT_NAMES) if with_feet
+                                else 0)
+    kpts = np.zeros((n, num_kpts, 2), np.float32)
+    vis = np.zeros((n, num_kpts), np.float32)
     bboxes = np.zeros((n, 4), np.float32)
     areas = np.zeros(n, np.float32)
     for p, f in enumerate(figs):
         canvas.lid = p + 1
         draw_figure(canvas, f)
-        kpts[p] = f['joints']
+        kpts[p] = (np.concatenate([f['joints'], foot_keypoints(f)])
+                   if with_feet else f['joints'])
         vis[p] = _inside(kpts[p], w, h)
         bboxes[p] = figure_bbox(f, w, h)
         areas[p] = _area(label, bboxes[p], p + 1)
     if n and rng.random() < occlusion_prob:
-        anchors = kpts[vis > 0]
+        # anchored on COCO's 17 only: the same occluders with feet
+        body = slice(0, NUM_KEYPOINTS)
+        anchors = kpts[:, body][vis[:, body] > 0]
         _draw_occluders(rng, canvas, anchors, float(heights.mean()),
                         int(rng.integers(1, 4)))
     occ = np.stack([_occluded(label, kpts[p], vis[p] > 0, p + 1)
-                    for p in range(n)]) if n else np.zeros((0, 17),
+                    for p in range(n)]) if n else np.zeros((0, num_kpts),
                                                            np.float32)
     _add_noise(rng, img)
     ann = dict(keypoints=kpts, keypoints_visible=vis,

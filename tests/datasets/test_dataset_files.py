@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-from kp_ext.datasets import MpiiDataset
+from kp_ext.datasets import (DatasetNotFoundError, MpiiDataset,
+                             check_dataset_files, dataset_docs,
+                             missing_dataset_files)
 from kp_ext.registry import DATASETS
-from kp_ext.utils import (DatasetNotFoundError, check_dataset_files,
-                          dataset_docs, missing_dataset_files)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -133,7 +133,7 @@ def test_datasets_md_describes_every_file_a_config_reads(config):
     """Each file/folder name a config's datasets read (data_root,
     ann_file, image folders, bbox/headbox files) is in docs/DATASETS.md,
     so the layout documented there is the one the configs expect."""
-    from kp_ext.utils import dataset_paths
+    from kp_ext.datasets import dataset_paths
     text = (REPO / 'docs/DATASETS.md').read_text()
     cfg = Config.fromfile(str(config))
     for path, what, docs in dataset_paths(cfg, ('train', 'val', 'test')):

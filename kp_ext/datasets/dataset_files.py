@@ -163,6 +163,16 @@ def missing_dataset_files(cfg, phases: Iterable[str] = ('train', 'val')
     return [p for p in dataset_paths(cfg, phases) if not osp.exists(p[0])]
 
 
+def _shown_path(path: str) -> str:
+    """The resolved absolute path (``configs/../data`` normalised), and
+    the path as the config or the command line gave it when that was
+    relative."""
+    resolved = osp.abspath(path)
+    if osp.isabs(path):
+        return resolved
+    return f'{resolved} (given as {path})'
+
+
 def check_dataset_files(cfg, phases: Iterable[str] = ('train', 'val'),
                         config_name: Optional[str] = None) -> None:
     """Raise :class:`DatasetNotFoundError` with a short message (what is
@@ -185,7 +195,7 @@ def check_dataset_files(cfg, phases: Iterable[str] = ('train', 'val'),
         head += f' for {config_name}'
     lines = [f'{head} (relative paths are from {cwd}):']
     for path, what, _ in listed[:_MAX_LISTED]:
-        lines.append(f'  {path}  <- {what}')
+        lines.append(f'  {_shown_path(path)}  <- {what}')
     if len(listed) > _MAX_LISTED:
         lines.append(f'  ... and {len(listed) - _MAX_LISTED} more')
     docs = list(dict.fromkeys(d for _, _, d in missing))
