@@ -89,3 +89,67 @@ def test_cosine_lr_over_the_budget():
     assert runner.optim_wrapper.param_groups[0]['lr'] == 1e-3
     with pytest.raises(ValueError, match='lr_schedule'):
         TimeBudgetHook(minutes=1.0, lr_schedule='step')
+
+
+def _budget_runner(work_dir, by_epoch, name):
+    from mmengine.runner import Runner
+
+    import kp_ext  # noqa: F401
+    from conftest import toy_regression_parts
+    data, _ = toy_regression_parts()
+    train_cfg = (dict(by_epoch=True, max_epochs=50) if by_epoch else
+                 dict(by_epoch=False, max_iters=200))
+    return Runner(
+        model=dict(type='ToyRegressorForTests'),
+        work_dir=str(work_dir),
+        train_dataloader=dict(
+            dataset=data(8), sampler=dict(type='DefaultSampler',
+                                          shuffle=False),
+            batch_size=4, num_workers=0,
+            collate_fn=dict(type='default_collate')),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        train_cfg=train_cfg,
+        default_hooks=dict(checkpoint=dict(
+            type='CheckpointHook', interval=10**6, by_epoch=by_epoch)),
+        custom_hooks=[dict(type='TimeBudgetHook', minutes=1e-7)],
+        default_scope='kp_ext', experiment_name=name,
+        randomness=dict(seed=0))
+
+
+@pytest.mark.parametrize('by_epoch', [True, False])
+def test_budget_stop_leaves_a_loadable_checkpoint(tmp_path, by_epoch):
+    """The checkpoint interval (10**6) is never reached: the stop by the
+    budget (after the first iteration) must still save, and
+    last_checkpoint names that file."""
+    import torch
+    runner = _budget_runner(tmp_path, by_epoch, f'tb_ckpt_{by_epoch}')
+    runner.train()
+    name = 'epoch_1.pth' if by_epoch else 'iter_1.pth'
+    last = (tmp_path / 'last_checkpoint').read_text().strip()
+    assert last.endswith(name) and (tmp_path / name).is_file()
+    ckpt = torch.load(tmp_path / name, map_location='cpu',
+                      weights_only=False)
+    assert ckpt['meta']['iter'] == (2 if by_epoch else 1)
+    assert 'optimizer' in ckpt
+    w = runner.model.state_dict()['fc.weight']
+    assert torch.equal(ckpt['state_dict']['fc.weight'], w)
+
+
+def test_no_second_save_when_the_checkpoint_hook_saved(tmp_path):
+    """interval 1: CheckpointHook saves at the stop itself; the budget
+    hook adds no second save."""
+    from kp_ext.engine.hooks.checkpoint_hook import CheckpointHook
+    runner = _budget_runner(tmp_path, False, 'tb_ckpt_once')
+    hook = next(h for h in runner.hooks if isinstance(h, CheckpointHook))
+    hook.interval = 1
+    steps = []
+    save = hook._save_checkpoint_with_step
+
+    def counted(runner, step, meta):
+        steps.append(step)
+        return save(runner, step, meta)
+
+    hook._save_checkpoint_with_step = counted
+    runner.train()
+    assert steps == [1]
+    assert sorted(p.name for p in tmp_path.glob('*.pth')) == ['iter_1.pth']

@@ -1,9 +1,10 @@
 """Stop training after a time budget (for bounded-time benchmarks)."""
 import math
+import os.path as osp
 import time
 from typing import Optional
 
-from mmengine.hooks import Hook
+from mmengine.hooks import CheckpointHook, Hook
 
 from kp_ext.registry import HOOKS
 
@@ -21,7 +22,11 @@ class TimeBudgetHook(Hook):
     flag between epochs, so training ends at the end of the epoch in which
     the budget ran out; an iteration-based loop stops at once.
     ``runner.train()`` returns normally and the caller can evaluate the
-    weights it has. ``train_time`` (s) and ``iters`` say what was spent,
+    weights it has. A stop by the budget always leaves a checkpoint: when
+    the run's ``CheckpointHook`` did not save at the step training ended
+    (its ``interval`` not reached), this hook saves one there through it
+    (same folder, name, optimizer state and ``last_checkpoint``), so
+    ``--resume`` and the tools that report the checkpoint find it. ``train_time`` (s) and ``iters`` say what was spent,
     e.g. for a throughput figure.
 
     ``lr_schedule='cosine'`` anneals every parameter group's learning rate
@@ -82,3 +87,27 @@ class TimeBudgetHook(Hook):
 
     def before_val_epoch(self, runner) -> None:
         self._last_end = None  # validation time is not training time
+
+    def after_train(self, runner) -> None:
+        if self.stopped_at_iter is None:
+            return
+        ckpt = next((h for h in runner.hooks
+                     if isinstance(h, CheckpointHook)), None)
+        if ckpt is None:
+            return
+        # the loop has counted the finished epoch / iteration already
+        if ckpt.by_epoch:
+            step = runner.epoch
+            meta = dict(epoch=step, iter=runner.iter)
+        else:
+            step = runner.iter
+            meta = dict(epoch=runner.epoch, iter=step)
+        last = runner.message_hub.get_info('last_ckpt')
+        if last is not None and (osp.basename(str(last))
+                                 == ckpt.filename_tmpl.format(step)):
+            return  # CheckpointHook saved this step itself
+        ckpt._save_checkpoint_with_step(runner, step, meta=meta)
+        runner.logger.info(
+            f'TimeBudgetHook: saved the checkpoint of the stop at '
+            f'{"epoch" if ckpt.by_epoch else "iteration"} {step} '
+            f'({ckpt.filename_tmpl.format(step)})')
