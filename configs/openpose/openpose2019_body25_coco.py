@@ -24,11 +24,10 @@
 #   python tools/train.py configs/openpose/openpose2019_body25_coco.py
 _base_ = ['openpose2019_coco.py']
 
-input_size = (368, 368)
+# the base's codec (368x368 input, 46x46 maps, sigma, limb width) with
+# BODY_25 and openpose's grouping
 codec = dict(
-    type='PartAffinityField', input_size=input_size, heatmap_size=(46, 46),
-    sigma=1.24, limb_width=1.0, body_model='body25.py',
-    with_background=True,
+    _base_.codec, body_model='body25.py', with_background=True,
     upsample=8.0, peak_threshold=0.05, paf_threshold=0.05,
     min_above_fraction=0.95, matching='greedy', assembly='connect56',
     min_parts=3, min_score_per_part=0.4, min_mean_score=0.0)
@@ -41,21 +40,10 @@ model = dict(
         mid_channels=[256, 512, 512, 512, 256, 512],
         decoder=codec))
 
+# the base's pipelines; training targets from this codec
 train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GenerateInvalidMask'),
-    dict(type='RandomFlip', direction='horizontal',
-         mask_keys=['invalid_mask']),
-    dict(type='BottomupRandomAffine', input_size=input_size,
-         shift_factor=0.2, scale_factor=(0.75, 1.5), rotate_factor=40),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs'),
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='BottomupResize', input_size=input_size, size_factor=8),
-    dict(type='PackPoseInputs'),
-]
+    dict(t, encoder=codec) if t.type == 'GenerateTarget' else t
+    for t in _base_.train_pipeline]
 
 # COCO-WholeBody (docs/DATASETS.md#coco-wholebody-feet), in the COCO folder
 data_root = '{{$KP_EXT_DATA:{{fileDirname}}/../../data}}/coco/'
@@ -65,8 +53,7 @@ train_dataloader = dict(dataset=dict(
     pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(
     type='CocoFootDataset', foot_layout='wholebody',
-    ann_file='annotations/coco_wholebody_val_v1.0.json',
-    pipeline=val_pipeline))
+    ann_file='annotations/coco_wholebody_val_v1.0.json'))
 test_dataloader = val_dataloader
 
 val_evaluator = dict(

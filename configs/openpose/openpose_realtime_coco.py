@@ -5,11 +5,12 @@
 # body model, codec, grouping, data and augmentation unchanged, so the
 # ground-truth codec oracle is that config's). What it changes from the
 # Lightweight OpenPose paper:
-# - network: DilatedSeparableNet (3x3 stem + depthwise-separable layers to
-#   192 channels at stride 8, six dilated separable residual units
-#   d = 1, 2, 5, 1, 2, 5, 1x1 to 128) and LightPAFHead (initial + one
-#   refinement stage, each a trunk of separable residual units d = 1, 2, 4
-#   shared by the PAF and confidence-map outputs): 0.54 M parameters,
+# - network (configs/_base_/models/openpose_realtime.py): DilatedSeparableNet
+#   (3x3 stem + depthwise-separable layers to 192 channels at stride 8,
+#   six dilated separable residual units d = 1, 2, 5, 1, 2, 5, 1x1 to 128)
+#   and LightPAFHead (initial + one refinement stage, each a trunk of
+#   separable residual units d = 1, 2, 4 shared by the PAF and
+#   confidence-map outputs): 0.54 M parameters,
 #   2.77 GFLOPs at 368x368 (the peer: 4.09 M, 17.76 GFLOPs; counted by
 #   benchmarks/inference.py); batch norm + ReLU everywhere (folded / fused
 #   at ONNX export, int8-friendly), no ELU;
@@ -25,28 +26,16 @@
 #   speed vs the peer: python benchmarks/inference.py --configs
 #     openpose_realtime --peer lwop --threads 1
 _base_ = ['openpose_kpext_coco.py']
+from mmengine.config import Config as __Config
 
 optim_wrapper = dict(
     optimizer=dict(type='Adam', lr=1e-3), clip_grad=dict(max_norm=40.0))
 
+# the network: configs/_base_/models/openpose_realtime.py (why it is read
+# and not inherited: that file's header)
+__net = __Config.fromfile(
+    '{{fileDirname}}/../_base_/models/openpose_realtime.py').model
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='DilatedSeparableNet',
-        stem_channels=32,
-        arch=((64, 1), (128, 2), (128, 1), (192, 2)),
-        dilations=(1, 2, 5, 1, 2, 5),
-        out_channels=128,
-        channels_last=True),
-    head=dict(
-        _delete_=True,
-        type='LightPAFHead',
-        in_channels=128,
-        num_stages=2,
-        stage_channels=128,
-        dilations=(1, 2, 4),
-        mid_channels=128,
-        loss=dict(type='PAFLoss'),
-        loss_heatmap=dict(type='PAFLoss', loss_weight=5.0),
-        decoder={{_base_.codec}}),
+    backbone=dict(__net.backbone, _delete_=True),
+    head=dict(__net.head, _delete_=True, decoder={{_base_.codec}}),
     test_cfg=dict(flip_test=False))

@@ -15,27 +15,17 @@
 # - the quickstart's body model and codec (coco_paf26.py: COCO-17 with 26
 #   limbs; sigma 1.5, limb width 1.5) instead of the COCO config's
 #   coco.py (29 limbs);
-# - flip test (as the other quickstart; the COCO config runs one pass).
+# - flip test (openpose_synthetic.py's; the COCO config runs one pass).
 _base_ = ['./openpose_synthetic.py']
+from mmengine.config import Config as __Config
 
+# the real-time network (configs/_base_/models/openpose_realtime.py, read
+# as the COCO config reads it) with output stride 4: its last separable
+# layer keeps stride 1; the flip test is the base's
+__net = __Config.fromfile(
+    '{{fileDirname}}/../_base_/models/openpose_realtime.py').model
 model = dict(
     backbone=dict(
-        _delete_=True,
-        type='DilatedSeparableNet',
-        stem_channels=32,
-        arch=((64, 1), (128, 2), (128, 1), (192, 1)),
-        dilations=(1, 2, 5, 1, 2, 5),
-        out_channels=128,
-        channels_last=True),
-    head=dict(
-        _delete_=True,
-        type='LightPAFHead',
-        in_channels=128,
-        num_stages=2,
-        stage_channels=128,
-        dilations=(1, 2, 4),
-        mid_channels=128,
-        loss=dict(type='PAFLoss'),
-        loss_heatmap=dict(type='PAFLoss', loss_weight=5.0),
-        decoder={{_base_.codec}}),
-    test_cfg=dict(flip_test=True))
+        __net.backbone, _delete_=True,
+        arch=__net.backbone.arch[:-1] + ((__net.backbone.arch[-1][0], 1), )),
+    head=dict(__net.head, _delete_=True, decoder={{_base_.codec}}))

@@ -40,23 +40,52 @@ the hips (``_derived_parts.py``, the same definitions as
 Predictions go back to the 23 dataset keypoints through the same table
 (neck and mid-hip dropped), as for the 18-part model.
 
-``sigmas`` (OKS): COCO's for the 17 COCO keypoints; COCO-WholeBody's foot
-sigmas for the 6 foot points (see ``coco_foot23.py``); neck and mid-hip
-take their pair's (shoulders' 0.079, hips' 0.107) only so that the table
-is complete: they are never scored. Evaluation is on dataset keypoints:
+Each part's ``type``, ``swap`` and ``sigmas`` (OKS) entry are its source
+keypoint's in ``coco_foot23.py`` (a ``_base_`` of this file so that they
+are read from there, not written again; its ``dataset_info`` is not
+merged into this one): COCO's for the 17 COCO keypoints, COCO-WholeBody's
+foot sigmas for the 6 foot points; neck and mid-hip take their pair's
+(shoulders' 0.079, hips' 0.107) only so that the table is complete: they
+are never scored. Evaluation is on dataset keypoints:
 COCO AP on the 17 body keypoints (the COCO protocol, as the paper's COCO
 numbers, which evaluate COCO's 17 keypoints only, neck excluded) and foot
 AP on the 6 foot keypoints with COCO-WholeBody's sigmas
 (``CocoBodyFootMetric``).
 """
-_base_ = ['_derived_parts.py']
+_base_ = ['_derived_parts.py', 'coco_foot23.py']
 
 _pairs = [  # POSE_BODY_PART_PAIRS, BODY_25 (poseParameters.cpp:419)
     (1, 8), (1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (8, 9), (9, 10),
     (10, 11), (8, 12), (12, 13), (13, 14), (1, 0), (0, 15), (15, 17),
     (0, 16), (16, 18), (2, 17), (5, 18), (14, 19), (19, 20), (14, 21),
     (11, 22), (22, 23), (11, 24)]
+# the parts in openpose's order (POSE_BODY_25_BODY_PARTS) with their
+# colours (POSE_BODY_25_COLORS_RENDER_GPU)
+__parts = dict(
+    nose=[255, 0, 85], neck=[255, 0, 0], right_shoulder=[255, 85, 0],
+    right_elbow=[255, 170, 0], right_wrist=[255, 255, 0],
+    left_shoulder=[170, 255, 0], left_elbow=[85, 255, 0],
+    left_wrist=[0, 255, 0], mid_hip=[255, 0, 0], right_hip=[0, 255, 85],
+    right_knee=[0, 255, 170], right_ankle=[0, 255, 255],
+    left_hip=[0, 170, 255], left_knee=[0, 85, 255], left_ankle=[0, 0, 255],
+    right_eye=[255, 0, 170], left_eye=[170, 0, 255],
+    right_ear=[255, 0, 255], left_ear=[85, 0, 255],
+    left_big_toe=[0, 0, 255], left_small_toe=[0, 0, 255],
+    left_heel=[0, 0, 255], right_big_toe=[0, 255, 255],
+    right_small_toe=[0, 255, 255], right_heel=[0, 255, 255])
+# what each part is made of: a coco_foot23.py keypoint of its name
+# (copied) or a pair (_derived_parts.py); type, flip partner and sigma come
+# from that keypoint, or from the pair's first one (a midpoint of a left /
+# right pair is its own flip partner)
+__sources = {n: _base_.derived_parts.get(n, n) for n in __parts}
+__first = {n: s if isinstance(s, str) else s[0] for n, s in __sources.items()}
+__src = _base_.dataset_info  # coco_foot23.py's
+__src_kpt = {k.name: k for k in __src.keypoint_info.values()}
+__src_sigma = dict(zip(
+    [__src.keypoint_info[i].name for i in range(len(__src.sigmas))],
+    __src.sigmas))
 dataset_info = dict(
+    _delete_=True,  # nothing of coco_foot23.py's dataset_info is inherited
     dataset_name='body25',
     paper_info=dict(
         author='Cao, Zhe and Hidalgo, Gines and Simon, Tomas and Wei, '
@@ -69,56 +98,9 @@ dataset_info = dict(
         homepage='https://github.com/CMU-Perceptual-Computing-Lab/openpose',
     ),
     keypoint_info={
-        0: dict(name='nose', id=0, color=[255, 0, 85], type='upper',
-                swap=''),
-        1: dict(name='neck', id=1, color=[255, 0, 0], type='upper',
-                swap=''),
-        2: dict(name='right_shoulder', id=2, color=[255, 85, 0],
-                type='upper', swap='left_shoulder'),
-        3: dict(name='right_elbow', id=3, color=[255, 170, 0], type='upper',
-                swap='left_elbow'),
-        4: dict(name='right_wrist', id=4, color=[255, 255, 0], type='upper',
-                swap='left_wrist'),
-        5: dict(name='left_shoulder', id=5, color=[170, 255, 0],
-                type='upper', swap='right_shoulder'),
-        6: dict(name='left_elbow', id=6, color=[85, 255, 0], type='upper',
-                swap='right_elbow'),
-        7: dict(name='left_wrist', id=7, color=[0, 255, 0], type='upper',
-                swap='right_wrist'),
-        8: dict(name='mid_hip', id=8, color=[255, 0, 0], type='lower',
-                swap=''),
-        9: dict(name='right_hip', id=9, color=[0, 255, 85], type='lower',
-                swap='left_hip'),
-        10: dict(name='right_knee', id=10, color=[0, 255, 170],
-                 type='lower', swap='left_knee'),
-        11: dict(name='right_ankle', id=11, color=[0, 255, 255],
-                 type='lower', swap='left_ankle'),
-        12: dict(name='left_hip', id=12, color=[0, 170, 255], type='lower',
-                 swap='right_hip'),
-        13: dict(name='left_knee', id=13, color=[0, 85, 255], type='lower',
-                 swap='right_knee'),
-        14: dict(name='left_ankle', id=14, color=[0, 0, 255], type='lower',
-                 swap='right_ankle'),
-        15: dict(name='right_eye', id=15, color=[255, 0, 170], type='upper',
-                 swap='left_eye'),
-        16: dict(name='left_eye', id=16, color=[170, 0, 255], type='upper',
-                 swap='right_eye'),
-        17: dict(name='right_ear', id=17, color=[255, 0, 255], type='upper',
-                 swap='left_ear'),
-        18: dict(name='left_ear', id=18, color=[85, 0, 255], type='upper',
-                 swap='right_ear'),
-        19: dict(name='left_big_toe', id=19, color=[0, 0, 255],
-                 type='lower', swap='right_big_toe'),
-        20: dict(name='left_small_toe', id=20, color=[0, 0, 255],
-                 type='lower', swap='right_small_toe'),
-        21: dict(name='left_heel', id=21, color=[0, 0, 255], type='lower',
-                 swap='right_heel'),
-        22: dict(name='right_big_toe', id=22, color=[0, 255, 255],
-                 type='lower', swap='left_big_toe'),
-        23: dict(name='right_small_toe', id=23, color=[0, 255, 255],
-                 type='lower', swap='left_small_toe'),
-        24: dict(name='right_heel', id=24, color=[0, 255, 255],
-                 type='lower', swap='left_heel'),
+        i: dict(name=n, id=i, color=c, type=__src_kpt[__first[n]].type,
+                swap=__src_kpt[n].swap if n == __sources[n] else '')
+        for i, (n, c) in enumerate(__parts.items())
     },
     # drawn: POSE_BODY_25_PAIRS_RENDER_GPU (poseParametersRender.hpp:17),
     # each in the colour of its second part
@@ -149,11 +131,7 @@ dataset_info = dict(
         23: dict(link=(11, 24), id=23, color=[0, 255, 255]),
     },
     joint_weights=[1.] * 25,
-    sigmas=[
-        0.026, 0.079, 0.079, 0.072, 0.062, 0.079, 0.072, 0.062, 0.107,
-        0.107, 0.087, 0.089, 0.107, 0.087, 0.089, 0.025, 0.025, 0.035,
-        0.035, 0.068, 0.066, 0.066, 0.092, 0.094, 0.094
-    ],
+    sigmas=[__src_sigma[__first[n]] for n in __parts],
     paf_limbs=[p for p in _pairs if p not in ((2, 17), (5, 18))],
     paf_redundant_limbs=[(2, 17), (5, 18)],
     paf_limb_sequence=_pairs,
@@ -165,31 +143,5 @@ dataset_info = dict(
         40, 42, 44, 46, 48, 50, 20, 28
     ],
     source_metainfo='coco_foot23.py',
-    keypoint_sources=dict(
-        nose='nose',
-        neck={{_base_.derived_parts.neck}},
-        right_shoulder='right_shoulder',
-        right_elbow='right_elbow',
-        right_wrist='right_wrist',
-        left_shoulder='left_shoulder',
-        left_elbow='left_elbow',
-        left_wrist='left_wrist',
-        mid_hip={{_base_.derived_parts.mid_hip}},
-        right_hip='right_hip',
-        right_knee='right_knee',
-        right_ankle='right_ankle',
-        left_hip='left_hip',
-        left_knee='left_knee',
-        left_ankle='left_ankle',
-        right_eye='right_eye',
-        left_eye='left_eye',
-        right_ear='right_ear',
-        left_ear='left_ear',
-        left_big_toe='left_big_toe',
-        left_small_toe='left_small_toe',
-        left_heel='left_heel',
-        right_big_toe='right_big_toe',
-        right_small_toe='right_small_toe',
-        right_heel='right_heel',
-    ),
+    keypoint_sources=__sources,
 )

@@ -22,43 +22,41 @@ toe, ankle-heel (BODY_25's rendered pairs 14-19, 19-20, 14-21, 11-22,
 """
 _base_ = ['coco.py']
 
-_left, _right = [0, 255, 0], [255, 128, 0]  # coco.py's left / right colours
+# a foot point takes the colour of its side's ankle (coco.py's left / right
+# colours)
+__coco = _base_.dataset_info
+__ankle = {k.name: k.color for k in __coco.keypoint_info.values()}
+__left, __right = __ankle['left_ankle'], __ankle['right_ankle']
 dataset_info = dict(
     dataset_name='coco_foot23',
     keypoint_info={
-        17: dict(name='left_big_toe', id=17, color=_left, type='lower',
+        17: dict(name='left_big_toe', id=17, color=__left, type='lower',
                  swap='right_big_toe'),
-        18: dict(name='left_small_toe', id=18, color=_left, type='lower',
+        18: dict(name='left_small_toe', id=18, color=__left, type='lower',
                  swap='right_small_toe'),
-        19: dict(name='left_heel', id=19, color=_left, type='lower',
+        19: dict(name='left_heel', id=19, color=__left, type='lower',
                  swap='right_heel'),
-        20: dict(name='right_big_toe', id=20, color=_right, type='lower',
+        20: dict(name='right_big_toe', id=20, color=__right, type='lower',
                  swap='left_big_toe'),
-        21: dict(name='right_small_toe', id=21, color=_right, type='lower',
+        21: dict(name='right_small_toe', id=21, color=__right, type='lower',
                  swap='left_small_toe'),
-        22: dict(name='right_heel', id=22, color=_right, type='lower',
+        22: dict(name='right_heel', id=22, color=__right, type='lower',
                  swap='left_heel'),
     },
     skeleton_info={
-        19: dict(link=('left_ankle', 'left_big_toe'), id=19, color=_left),
+        19: dict(link=('left_ankle', 'left_big_toe'), id=19, color=__left),
         20: dict(link=('left_big_toe', 'left_small_toe'), id=20,
-                 color=_left),
-        21: dict(link=('left_ankle', 'left_heel'), id=21, color=_left),
+                 color=__left),
+        21: dict(link=('left_ankle', 'left_heel'), id=21, color=__left),
         22: dict(link=('right_ankle', 'right_big_toe'), id=22,
-                 color=_right),
+                 color=__right),
         23: dict(link=('right_big_toe', 'right_small_toe'), id=23,
-                 color=_right),
-        24: dict(link=('right_ankle', 'right_heel'), id=24, color=_right),
+                 color=__right),
+        24: dict(link=('right_ankle', 'right_heel'), id=24, color=__right),
     },
-    joint_weights=[
-        1., 1., 1., 1., 1., 1., 1., 1.2, 1.2, 1.5, 1.5, 1., 1., 1.2, 1.2, 1.5,
-        1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5
-    ],
-    sigmas=[
-        0.026, 0.025, 0.025, 0.035, 0.035, 0.079, 0.079, 0.072, 0.072, 0.062,
-        0.062, 0.107, 0.107, 0.087, 0.087, 0.089, 0.089,
-        0.068, 0.066, 0.066, 0.092, 0.094, 0.094
-    ],
+    # coco.py's 17, then the 6 feet
+    joint_weights=__coco.joint_weights + [1.5] * 6,
+    sigmas=__coco.sigmas + [0.068, 0.066, 0.066, 0.092, 0.094, 0.094],
     paf_limbs=None,
     paf_redundant_limbs=None,
     annotation_fields=[('keypoints', 17), ('foot_kpts', 6)],

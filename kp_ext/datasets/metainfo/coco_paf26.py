@@ -14,34 +14,6 @@ _base_ = ['coco.py']
 
 dataset_info = dict(
     dataset_name='coco_paf26',
-    paf_limbs=[
-        ('left_shoulder', 'right_shoulder'),
-        ('left_shoulder', 'left_hip'),
-        ('right_shoulder', 'right_hip'),
-        ('left_shoulder', 'left_elbow'),
-        ('left_elbow', 'left_wrist'),
-        ('right_shoulder', 'right_elbow'),
-        ('right_elbow', 'right_wrist'),
-        ('left_hip', 'left_knee'),
-        ('left_knee', 'left_ankle'),
-        ('right_hip', 'right_knee'),
-        ('right_knee', 'right_ankle'),
-        ('left_shoulder', 'nose'),
-        ('nose', 'left_eye'),
-        ('nose', 'right_eye'),
-        ('left_eye', 'left_ear'),
-        ('right_eye', 'right_ear'),
-    ],
-    paf_redundant_limbs=[
-        ('left_hip', 'right_hip'),
-        ('right_shoulder', 'nose'),
-        ('left_shoulder', 'left_ear'),
-        ('right_shoulder', 'right_ear'),
-        ('left_shoulder', 'left_wrist'),
-        ('right_shoulder', 'right_wrist'),
-        ('left_hip', 'left_ankle'),
-        ('right_hip', 'right_ankle'),
-        ('left_elbow', 'left_hip'),
-        ('right_elbow', 'right_hip'),
-    ],
+    # paf_limbs: coco.py's (inherited)
+    paf_redundant_limbs=_base_.dataset_info.paf_redundant_limbs[:10],
 )
