@@ -26,8 +26,9 @@ class TimeBudgetHook(Hook):
     the run's ``CheckpointHook`` did not save at the step training ended
     (its ``interval`` not reached), this hook saves one there through it
     (same folder, name, optimizer state and ``last_checkpoint``), so
-    ``--resume`` and the tools that report the checkpoint find it. ``train_time`` (s) and ``iters`` say what was spent,
-    e.g. for a throughput figure.
+    ``--resume`` and the tools that report the checkpoint find it.
+    ``train_time`` (s) and ``iters`` say what was spent, e.g. for a
+    throughput figure.
 
     ``lr_schedule='cosine'`` anneals every parameter group's learning rate
     over the budget itself (an iteration count is unknown in advance):
