@@ -41,6 +41,7 @@ import torch.nn as nn
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule, initialize
 
+from kp_ext.models.utils.backbone_input import check_backbone_input
 from kp_ext.models.utils.separable_conv import (SeparableConv,
                                                 SeparableResidual)
 from kp_ext.registry import MODELS
@@ -146,14 +147,6 @@ class DilatedSeparableNet(BaseModule):
             super().init_weights()
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor]:
-        if x.ndim != 4:
-            raise ValueError(f'input must be (B, C, H, W), got shape '
-                             f'{tuple(x.shape)}')
-        h, w = x.shape[-2:]
-        if h < self.stride or w < self.stride:
-            raise ValueError(f'input {h}x{w} is smaller than the stride '
-                             f'{self.stride}')
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
+        x = check_backbone_input(x, self.stride, self.channels_last)
         x = self.layers(self.stem(x))
         return (self.align(self.trunk(x)), )

@@ -40,6 +40,7 @@ import torch
 import torch.nn as nn
 from mmengine.model import BaseModule, initialize
 
+from kp_ext.models.utils.backbone_input import check_backbone_input
 from kp_ext.registry import MODELS
 
 __all__ = ['OpenPoseVGG']
@@ -146,13 +147,5 @@ class OpenPoseVGG(BaseModule):
                 norm_cls(out_channels, **cfg), nn.ReLU(inplace=True)]
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor]:
-        if x.ndim != 4:
-            raise ValueError(f'input must be (B, C, H, W), got shape '
-                             f'{tuple(x.shape)}')
-        h, w = x.shape[-2:]
-        if h < self.stride or w < self.stride:
-            raise ValueError(f'input {h}x{w} is smaller than the stride '
-                             f'{self.stride}')
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
+        x = check_backbone_input(x, self.stride, self.channels_last)
         return (self.cpm(self.features(x)), )
