@@ -238,3 +238,36 @@ def test_sigkill_while_saving_then_resume(tmp_path):
     assert os.path.basename(_last(work)) == 'iter_3.pth'
     assert sorted(p.name for p in work.glob('*.pth')) == ['iter_3.pth']
     assert not list(work.glob('*.partial'))
+
+
+def _log_text(work_dir):
+    logs = sorted(work_dir.glob('*/*.log'))
+    assert logs, f'no log file under {work_dir}'
+    return logs[-1].read_text()
+
+
+def test_no_file_client_deprecation_when_it_is_unused(tmp_path):
+    """mmengine builds an unused FileClient in before_train and in every
+    save (and logs its deprecation each time); with file_client_args=None
+    kp_ext's hook drops that line, periodic and best saves alike."""
+    _Improving.calls = 0
+    runner = _runner(tmp_path / 'quiet', 3, 'ck_quiet',
+                     best=dict(save_best='score', rule='greater'),
+                     val_dataloader=dict(
+                         dataset=_ToyData(4),
+                         sampler=dict(type='DefaultSampler', shuffle=False),
+                         batch_size=4, num_workers=0,
+                         collate_fn=dict(type='default_collate')),
+                     val_cfg=dict(), val_evaluator=dict(type='_Improving'))
+    runner.train()
+    assert list((tmp_path / 'quiet').glob('best_score_iter_3.pth'))
+    text = _log_text(tmp_path / 'quiet')
+    assert 'Checkpoints will be saved to' in text
+    assert checkpoint_hook.FILE_CLIENT_DEPRECATION not in text
+    # a config that asks for a FileClient keeps mmengine's message
+    hook = CheckpointHook(interval=1, by_epoch=False,
+                          file_client_args=dict(backend='disk'))
+    runner2 = _runner(tmp_path / 'loud', 1, 'ck_loud')
+    hook.before_train(runner2)
+    assert checkpoint_hook.FILE_CLIENT_DEPRECATION in _log_text(
+        tmp_path / 'loud')

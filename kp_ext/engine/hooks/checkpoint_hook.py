@@ -26,6 +26,12 @@ kp_ext registers it under mmengine's name, so every config's
   are averaged over the ranks (mmengine's ``SyncBuffersHook`` does it after
   training epochs only), so the file holds what every rank evaluates with.
 
+- **No FileClient noise.** mmengine 0.10 builds a deprecated
+  ``FileClient`` in ``before_train`` and in every ``save_checkpoint`` even
+  when ``file_client_args`` is None (it is then unused), and each one logs
+  '"FileClient" will be deprecated'. With ``file_client_args=None`` (the
+  default) that message is dropped; a config that sets
+  ``file_client_args`` still sees it.
 - **What it was trained on.** ``meta['training_data']`` of every
   checkpoint is ``kp_ext.datasets.describe_training_data(cfg)`` (dataset
   types, synthetic or not, a description), which ``tools/infer.py`` and
@@ -34,13 +40,16 @@ kp_ext registers it under mmengine's name, so every config's
 Leftover ``*.partial`` files of a killed run are removed at the start of
 the next one.
 """
+import contextlib
 import glob
+import logging
 import os
 import os.path as osp
 
 from mmengine.dist import all_reduce_params, is_distributed, is_main_process
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook as _MMEngineCheckpointHook
+from mmengine.logging import MMLogger
 
 from kp_ext.datasets.training_data import describe_training_data
 from kp_ext.utils.non_finite import first_non_finite
@@ -93,6 +102,31 @@ class AtomicLocalBackend(LocalBackend):
 register_backend(ATOMIC_BACKEND, AtomicLocalBackend, force=True)
 
 
+FILE_CLIENT_DEPRECATION = '"FileClient" will be deprecated'
+
+
+class _DropFileClientDeprecation(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.getMessage()).startswith(
+            FILE_CLIENT_DEPRECATION)
+
+
+@contextlib.contextmanager
+def _quiet_unused_file_client(active: bool):
+    """Drop mmengine's FileClient deprecation message while ``active``
+    (``file_client_args`` is None, so the FileClient it builds is unused)."""
+    if not active:
+        yield
+        return
+    logger = MMLogger.get_current_instance()
+    drop = _DropFileClientDeprecation()
+    logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        logger.removeFilter(drop)
+
+
 class _DeferredRemoval:
     """A file backend proxy that records removals instead of doing them."""
 
@@ -128,7 +162,8 @@ class CheckpointHook(_MMEngineCheckpointHook):
 
     # ----------------------------------------------------------- set-up
     def before_train(self, runner) -> None:
-        super().before_train(runner)
+        with _quiet_unused_file_client(self.file_client_args is None):
+            super().before_train(runner)
         if is_main_process() and isinstance(self.file_backend, LocalBackend):
             for stale in glob.glob(
                     osp.join(glob.escape(str(self.out_dir)),
@@ -182,16 +217,17 @@ class CheckpointHook(_MMEngineCheckpointHook):
                                                      ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
         # 1. the new checkpoint, complete (atomic write)
-        runner.save_checkpoint(
-            self.out_dir,
-            ckpt_filename,
-            self.file_client_args,
-            save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler,
-            meta=meta,
-            by_epoch=self.by_epoch,
-            backend_args=self.backend_args,
-            **self.args)
+        with _quiet_unused_file_client(self.file_client_args is None):
+            runner.save_checkpoint(
+                self.out_dir,
+                ckpt_filename,
+                self.file_client_args,
+                save_optimizer=self.save_optimizer,
+                save_param_scheduler=self.save_param_scheduler,
+                meta=meta,
+                by_epoch=self.by_epoch,
+                backend_args=self.backend_args,
+                **self.args)
         if not is_main_process():
             return
         # 2. last_checkpoint points at it
@@ -218,7 +254,8 @@ class CheckpointHook(_MMEngineCheckpointHook):
         backend = self.file_backend
         self.file_backend = deferred = _DeferredRemoval(backend)
         try:
-            super()._save_best_checkpoint(runner, metrics)
+            with _quiet_unused_file_client(self.file_client_args is None):
+                super()._save_best_checkpoint(runner, metrics)
         finally:
             self.file_backend = backend
         keep = {self.last_ckpt, getattr(self, 'best_ckpt_path', None)}
