@@ -377,6 +377,28 @@ class PartAffinityField(BaseKeypointCodec):
         self.score_parts = (tuple(body.dataset_parts) if body is not None
                             else tuple(range(self.num_keypoints)))
 
+    def at_input_size(self, input_size) -> 'PartAffinityField':
+        """This codec for another network input (w, h) at the same stride:
+        a copy whose ``heatmap_size`` is ``input_size / stride`` (the maps a
+        fully convolutional net returns for that input), e.g. for a test
+        pipeline that resizes to another size than training. Raises
+        ``ValueError`` when ``input_size`` is not a multiple of the stride."""
+        import copy
+        size = tuple(int(v) for v in np.asarray(input_size).reshape(2))
+        maps = np.asarray(size, np.float64) / self.stride
+        if min(size) <= 0 or not np.allclose(maps, np.round(maps)):
+            raise ValueError(
+                f'input_size {size} is not a positive multiple of the '
+                f'stride {tuple(self.stride)} of this codec '
+                f'(input {self.input_size} -> maps {self.heatmap_size})')
+        if size == self.input_size:
+            return self
+        other = copy.copy(self)
+        other.input_size = size
+        other.heatmap_size = tuple(int(v) for v in np.round(maps))
+        other.stride = self.stride.copy()
+        return other
+
     # ------------------------------------------------------------ encode
     def _to_map(self, keypoints: np.ndarray) -> np.ndarray:
         return (keypoints + 0.5) / self.stride - 0.5

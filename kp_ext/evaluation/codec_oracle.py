@@ -5,7 +5,10 @@ The ground-truth people of each test image (``raw_ann_info``, image
 pixels) are brought into the network input exactly as the test pipeline
 brings the image (``input_center``, ``input_scale``, ``input_size`` of
 ``BottomupResize``: :func:`~kp_ext.structures.bbox.image_to_input_matrix`),
-encoded by the codec at the model's map resolution, decoded and
+encoded by the codec at the model's map resolution (at the test input's
+size: a test pipeline that resizes to another size than the codec's
+``input_size`` gets the maps the fully convolutional net returns for that
+input, same stride, ``PartAffinityField.at_input_size``), decoded and
 grouped by the same codec, mapped back to the image the way the estimator
 maps predictions (:meth:`BasePoseEstimator.input_to_image`) and scored by
 the same metric. What the trained model scores below this number is what
@@ -63,6 +66,19 @@ def _frame(meta: dict, where: str):
                  for k in ('input_size', 'input_center', 'input_scale'))
 
 
+def _codec_at(codec, size, where: str):
+    """``codec`` for the test input ``size`` (w, h) at its own stride."""
+    own = tuple(int(v) for v in getattr(codec, 'input_size', size))
+    if tuple(int(v) for v in size) == own:
+        return codec
+    if not hasattr(codec, 'at_input_size'):
+        raise ValueError(
+            f'{where}the test input is {tuple(size)} but the codec '
+            f'{type(codec).__name__} encodes {own} and cannot change its '
+            'input size (no at_input_size): the oracle would be wrong')
+    return codec.at_input_size(size)
+
+
 def bottomup_codec_oracle(dataset, codec, metric,
                           max_samples: Optional[int] = None) -> dict:
     """Metric of ``codec``'s decoding of its own encoding of every test
@@ -104,8 +120,10 @@ def bottomup_codec_oracle(dataset, codec, metric,
         size, center, scale = _frame(meta, where)
         k_in = apply_affine(kpts, image_to_input_matrix(meta)).astype(
             np.float64)
-        enc = codec.encode(k_in, vis)
-        pk, ps, pi = codec.decode_instances((enc['heatmaps'], enc['pafs']))
+        at_size = _codec_at(codec, size, where)
+        enc = at_size.encode(k_in, vis)
+        pk, ps, pi = at_size.decode_instances((enc['heatmaps'],
+                                               enc['pafs']))
         pk = np.asarray(pk, np.float64) / size * scale + center - 0.5 * scale
         sample = ds.to_dict()
         sample.update(meta)
