@@ -86,6 +86,8 @@ def tiny_hourglass_synthetic_cfg(work_dir, *, epochs=None, iters=None,
     iteration; the checkpoint hook is the quickstart's (``max_keep_ckpts=1``)
     every ``checkpoint_interval`` epochs/iterations."""
     from mmengine.config import Config
+
+    from kp_ext.utils.config_edit import to_iteration_loop
     cfg = Config.fromfile(
         str(REPO / 'configs/quickstart/hourglass_synthetic.py'))
     cfg.work_dir = str(work_dir)
@@ -93,14 +95,7 @@ def tiny_hourglass_synthetic_cfg(work_dir, *, epochs=None, iters=None,
         cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs,
                              val_interval=10**6)
     else:
-        cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
-                             val_interval=10**6)
-        cfg.train_dataloader.sampler = dict(type='InfiniteSampler',
-                                            shuffle=True)
-        cfg.log_processor = dict(by_epoch=False)
-        cfg.default_hooks.checkpoint.by_epoch = False
-        for sched in cfg.param_scheduler:
-            sched.by_epoch = False
+        to_iteration_loop(cfg, iters)
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     cfg.test_dataloader = cfg.test_cfg = cfg.test_evaluator = None
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)

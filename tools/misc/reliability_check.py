@@ -63,6 +63,8 @@ def tiny_config(work_dir: str, loop: str, name: str):
     each, one dataloader worker) or ``'iter'`` (6 iterations, a checkpoint
     every 2, no worker)."""
     from mmengine.config import Config
+
+    from kp_ext.utils.config_edit import to_iteration_loop
     cfg = Config.fromfile(QUICKSTART)
     cfg.work_dir = work_dir
     cfg.experiment_name = name
@@ -72,14 +74,7 @@ def tiny_config(work_dir: str, loop: str, name: str):
                              val_interval=10**6)
         interval, workers = 1, 1
     else:
-        cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=ITERS,
-                             val_interval=10**6)
-        cfg.train_dataloader.sampler = dict(type='InfiniteSampler',
-                                            shuffle=True)
-        cfg.log_processor = dict(by_epoch=False)
-        cfg.default_hooks.checkpoint.by_epoch = False
-        for sched in cfg.param_scheduler:
-            sched.by_epoch = False
+        to_iteration_loop(cfg, ITERS)
         interval, workers = ITER_CKPT_INTERVAL, 0
     cfg.default_hooks.checkpoint.update(interval=interval, save_best=None)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
