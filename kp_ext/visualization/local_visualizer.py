@@ -44,6 +44,11 @@ class PoseLocalVisualizer(Visualizer):
         line_width: link width in points. radius: keypoint radius (px).
         alpha: opacity of keypoints / links.
         heatmap_alpha: weight of the heatmap in heatmap overlays.
+        backend: what draws keypoints, links, indices and boxes:
+            ``'matplotlib'`` (mmengine's drawing, the default) or
+            ``'opencv'`` (``cv2`` anti-aliased lines and discs straight on
+            the array, MMPose's ``backend='opencv'``: ~100x faster, for
+            video; the same positions and colours, thinner text).
     """
 
     def __init__(self,
@@ -59,7 +64,12 @@ class PoseLocalVisualizer(Visualizer):
                  line_width: float = 2,
                  radius: float = 3,
                  alpha: float = 1.0,
-                 heatmap_alpha: float = 0.5):
+                 heatmap_alpha: float = 0.5,
+                 backend: str = 'matplotlib'):
+        if backend not in ('matplotlib', 'opencv'):
+            raise ValueError("PoseLocalVisualizer backend must be "
+                             f"'matplotlib' or 'opencv', got {backend!r}")
+        self.backend = backend
         super().__init__(name=name, image=image, vis_backends=vis_backends,
                          save_dir=save_dir)
         self.bbox_color = bbox_color
@@ -88,6 +98,14 @@ class PoseLocalVisualizer(Visualizer):
             self.skeleton = dataset_meta['skeleton_links']
 
     # ------------------------------------------------------------------
+    def set_image(self, image: np.ndarray) -> None:
+        """mmengine's ``set_image`` with the axes' limits fixed to the
+        image: a keypoint disc or link that reaches past the border would
+        otherwise widen them (matplotlib's autoscaling), shrinking the
+        picture inside white margins."""
+        super().set_image(image)
+        self.ax_save.set_autoscale_on(False)
+
     @staticmethod
     def _mpl(color):
         """A colour for mmengine's drawing functions: a name, or an RGB
@@ -99,6 +117,19 @@ class PoseLocalVisualizer(Visualizer):
     def draw_instances_bbox(self, image: np.ndarray,
                             instances: InstanceData) -> np.ndarray:
         """Draw ``instances.bboxes`` (N, 4) xyxy; returns the RGB image."""
+        if self.backend == 'opencv':
+            out = np.ascontiguousarray(image).copy()
+            if 'bboxes' in instances and len(instances) > 0:
+                col = self._rgb(color_list(self.bbox_color, 1)[0])
+                boxes = to_numpy(instances.bboxes).astype(
+                    np.float64).reshape(-1, 4)
+                for box in boxes[np.isfinite(boxes).all(1)]:
+                    # pixel centres at integers: the box edges at -0.5
+                    x1, y1, x2, y2 = (self._fixed(box - [.5, .5, .5, .5]))
+                    cv2.rectangle(out, (x1, y1), (x2, y2), col,
+                                  max(1, int(round(self.line_width))),
+                                  cv2.LINE_AA, self._SHIFT)
+            return self._blend(image, out)
         self.set_image(image)
         if 'bboxes' in instances and len(instances) > 0:
             boxes = to_numpy(instances.bboxes).astype(np.float32).reshape(
@@ -152,15 +183,20 @@ class PoseLocalVisualizer(Visualizer):
             link_colors = [kpt_colors[a] if kpt_colors[a] is not None
                            else 'lime' for a, _ in skeleton]
         h, w = image.shape[:2]
+        for a, b in skeleton:
+            if a >= k or b >= k:
+                raise IndexError(f'skeleton link ({a}, {b}) for {k} '
+                                 'keypoints')
+        if self.backend == 'opencv':
+            return self._draw_kpts_cv2(image, kpts, scores, kpt_thr,
+                                       show_kpt_idx, skeleton, kpt_colors,
+                                       link_colors)
         for kp, sc in zip(kpts, scores):
             inside = ((kp[:, 0] >= 0) & (kp[:, 0] < w) & (kp[:, 1] >= 0)
                       & (kp[:, 1] < h) & np.all(np.isfinite(kp), axis=1))
             shown = (sc > kpt_thr) & inside
             xs, ys, cols = [], [], []
             for (a, b), col in zip(skeleton, link_colors):
-                if a >= k or b >= k:
-                    raise IndexError(f'skeleton link ({a}, {b}) for {k} '
-                                     'keypoints')
                 if shown[a] and shown[b]:
                     xs.append(kp[[a, b], 0] + 0.5)
                     ys.append(kp[[a, b], 1] + 0.5)
@@ -184,6 +220,63 @@ class PoseLocalVisualizer(Visualizer):
                                     colors=self._mpl(self.text_color),
                                     font_sizes=max(6, int(self.radius * 3)))
         return self.get_image()
+
+    # ------------------------------------------------------ opencv backend
+    _SHIFT = 4  # cv2 sub-pixel bits: coordinates in 1/16 px
+
+    @staticmethod
+    def _rgb(color) -> tuple:
+        """An RGB tuple of ints for cv2 from a name or a tuple."""
+        if isinstance(color, str):
+            from mmengine.visualization.utils import color_str2rgb
+            return tuple(int(c) for c in color_str2rgb(color))
+        return tuple(int(c) for c in color)
+
+    @classmethod
+    def _fixed(cls, xy) -> list:
+        """Pixel coordinates (pixel centres at integers, as cv2's) in
+        cv2's fixed point."""
+        return [int(round(v * (1 << cls._SHIFT))) for v in
+                np.asarray(xy, np.float64).reshape(-1)]
+
+    def _blend(self, image: np.ndarray, drawn: np.ndarray) -> np.ndarray:
+        """``drawn`` over ``image`` with opacity ``alpha``."""
+        if self.alpha >= 1.0:
+            return drawn
+        return cv2.addWeighted(drawn, float(self.alpha), np.ascontiguousarray(
+            image), 1.0 - float(self.alpha), 0.0)
+
+    def _draw_kpts_cv2(self, image, kpts, scores, kpt_thr, show_kpt_idx,
+                       skeleton, kpt_colors, link_colors) -> np.ndarray:
+        """:meth:`draw_instances_kpts` with ``backend='opencv'``: the same
+        keypoints and links (links first, keypoints on top), drawn by cv2
+        on a copy of the RGB ``image``."""
+        out = np.ascontiguousarray(image).copy()
+        h, w = out.shape[:2]
+        thickness = max(1, int(round(self.line_width)))
+        radius = int(round(float(self.radius) * (1 << self._SHIFT)))
+        text_col = self._rgb(self.text_color)
+        for kp, sc in zip(kpts, scores):
+            inside = ((kp[:, 0] >= 0) & (kp[:, 0] < w) & (kp[:, 1] >= 0)
+                      & (kp[:, 1] < h) & np.all(np.isfinite(kp), axis=1))
+            shown = (sc > kpt_thr) & inside
+            for (a, b), col in zip(skeleton, link_colors):
+                if shown[a] and shown[b]:
+                    xa, ya, xb, yb = self._fixed(kp[[a, b], :2])
+                    cv2.line(out, (xa, ya), (xb, yb), self._rgb(col),
+                             thickness, cv2.LINE_AA, self._SHIFT)
+            for i in np.flatnonzero(shown):
+                x, y = self._fixed(kp[i, :2])
+                cv2.circle(out, (x, y), radius,
+                           self._rgb(kpt_colors[i] or 'red'), -1,
+                           cv2.LINE_AA, self._SHIFT)
+                if show_kpt_idx:
+                    cv2.putText(out, str(i), (int(kp[i, 0] + self.radius),
+                                              int(kp[i, 1] + self.radius)),
+                                cv2.FONT_HERSHEY_SIMPLEX,
+                                max(0.3, self.radius * 0.12), text_col, 1,
+                                cv2.LINE_AA)
+        return self._blend(image, out)
 
     def draw_heatmap(self, heatmaps, image: np.ndarray,
                      alpha: Optional[float] = None) -> np.ndarray:

@@ -147,6 +147,31 @@ def test_infer_backends_and_batching_agree(tmp_path, capsys):
                       str(tmp_path / 'ort3' / 'model.onnx'),
                       '--max-frames', '2']) == 0
     assert len(_frames(out)) == 2 and not (out / 'model.onnx').exists()
+    # video frames are drawn with OpenCV by default; mmengine's matplotlib
+    # drawing on request: the same skeletons on the same pixels
+    # (every keypoint drawn: the 2-iteration net's peaks score ~0.01)
+    first = {}
+    for name, extra in (('cv2', []), ('mpl', ['--draw-backend',
+                                              'matplotlib'])):
+        assert tool.main([config, ckpt, clip, '--out-dir',
+                          str(tmp_path / name), '--threads', '1',
+                          '--show-kpt-thr', '0', '--max-frames', '1'] +
+                         extra) == 0
+    for name, path in (('clip', clip),
+                       ('cv2', tmp_path / 'cv2' / 'vis' / 'clip.mp4'),
+                       ('mpl', tmp_path / 'mpl' / 'vis' / 'clip.mp4')):
+        cap = cv2.VideoCapture(str(path))
+        ok, frame = cap.read()
+        cap.release()
+        assert ok, name
+        first[name] = frame.astype(int)
+
+    def changed(a, b):  # pixels whose colour differs beyond mp4 noise
+        return np.abs(first[a] - first[b]).max(-1) > 60
+    drawn = changed('cv2', 'clip')
+    assert drawn.sum() > 50  # the first frame's skeletons
+    assert changed('mpl', 'clip').sum() > 50
+    assert changed('cv2', 'mpl').sum() < 0.2 * drawn.sum()
 
 
 def test_webcam_that_cannot_open_fails_in_one_line(tmp_path, capsys):

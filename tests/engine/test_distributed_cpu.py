@@ -19,6 +19,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import kp_ext  # noqa: F401
+from kp_ext.utils.config_edit import to_iteration_loop
 from conftest import (REPO, tiny_fse_synthetic_cfg,
                       tiny_hourglass_synthetic_cfg)
 
@@ -69,11 +70,8 @@ def _bottomup(work_dir):
                 step['encoder'] = cfg.codec
     cfg.train_dataloader.dataset.num_samples = 8
     cfg.val_dataloader.dataset.num_samples = NUM_VAL
-    cfg.train_dataloader.sampler = dict(type='InfiniteSampler', shuffle=True)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=ITERS,
-                         val_interval=ITERS)
+    to_iteration_loop(cfg, ITERS, val_interval=ITERS)
     cfg.param_scheduler = []
-    cfg.log_processor = dict(by_epoch=False)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
                                         interval=ITERS, by_epoch=False)

@@ -35,8 +35,9 @@ def _inst(kpts, scores):
                         keypoint_scores=np.asarray(scores, np.float32)[None])
 
 
-def test_link_midpoint_has_link_colour():
-    vis = _vis()
+@pytest.mark.parametrize('backend', ['matplotlib', 'opencv'])
+def test_link_midpoint_has_link_colour(backend):
+    vis = _vis(backend=backend)
     img = np.zeros((100, 120, 3), np.uint8)
     out = vis.draw_instances_kpts(
         img, _inst([[20, 50], [80, 50], [80, 90]], [0.9, 0.9, 0.1]))
@@ -56,8 +57,9 @@ def test_link_midpoint_has_link_colour():
     assert tuple(out[90, 80]) == (255, 255, 0)
 
 
-def test_vertical_link_and_gt_visibility():
-    vis = _vis()
+@pytest.mark.parametrize('backend', ['matplotlib', 'opencv'])
+def test_vertical_link_and_gt_visibility(backend):
+    vis = _vis(backend=backend)
     img = np.full((60, 60, 3), 30, np.uint8)
     gt = InstanceData(keypoints=np.array([[[10, 5], [10, 45], [50, 50]]],
                                          np.float32),
@@ -65,6 +67,64 @@ def test_vertical_link_and_gt_visibility():
     out = vis.draw_instances_kpts(img, gt, kpt_thr=0.0)
     assert tuple(out[25, 10]) == GREEN
     assert tuple(out[50, 50]) == (30, 30, 30)   # not visible
+
+
+def test_opencv_backend_draws_what_matplotlib_draws():
+    """The two backends put the same links, discs and boxes on the same
+    pixels: the drawn masks overlap almost entirely, the centres agree."""
+    img = np.zeros((90, 110, 3), np.uint8)
+    inst = InstanceData(
+        keypoints=np.array([[[15.3, 20.7], [70.2, 25.1], [60.0, 80.4]],
+                            [[95.0, 10.0], [100.0, 60.0], [-5.0, 3.0]]],
+                           np.float32),
+        keypoint_scores=np.array([[0.9, 0.8, 0.7], [0.9, 0.9, 0.9]],
+                                 np.float32),
+        bboxes=np.array([[10.0, 15.0, 75.0, 85.0], [90.0, 5.0, 105.0, 65.0]],
+                        np.float32))
+    drawn = {}
+    for backend in ('matplotlib', 'opencv'):
+        vis = _vis(backend=backend)
+        out = vis.draw_instances_bbox(img, inst)
+        drawn[backend] = vis.draw_instances_kpts(out, inst)
+    masks = {k: v.any(-1) for k, v in drawn.items()}
+    # every pixel one backend draws is within 1 px of one the other draws
+    # (anti-aliased edges differ)
+    for a, b in (('matplotlib', 'opencv'), ('opencv', 'matplotlib')):
+        near_b = cv2.dilate(masks[b].astype(np.uint8), np.ones((3, 3),
+                                                              np.uint8))
+        covered = (masks[a] & (near_b > 0)).sum() / masks[a].sum()
+        assert masks[a].sum() > 500 and covered > 0.97, (a, covered)
+    for x, y in ((15, 21), (70, 25), (60, 80), (95, 10), (100, 60)):
+        assert (drawn['matplotlib'][y, x] == drawn['opencv'][y, x]).all(), \
+            (x, y)
+    # the off-image keypoint (-5, 3) is drawn by neither
+    assert not masks['opencv'][0:6, 0:3].any()
+
+
+@pytest.mark.parametrize('backend', ['matplotlib', 'opencv'])
+def test_keypoint_at_the_border_keeps_the_picture_in_place(backend):
+    # before the fix, matplotlib widened its axes to the disc reaching past
+    # the corner: the picture shrank inside white margins
+    img = np.full((80, 96, 3), 90, np.uint8)
+    out = _vis(backend=backend).draw_instances_kpts(
+        img, _inst([[1, 1], [60, 79], [95, 40]], [0.9, 0.9, 0.0]))
+    assert not (out == 255).all(-1).any()
+    assert tuple(out[79, 0]) == (90, 90, 90)
+    assert tuple(out[0, 95]) == (90, 90, 90)
+    assert tuple(out[1, 1]) == RED and tuple(out[79, 60]) == BLUE
+
+
+def test_opencv_backend_alpha_and_bad_backend():
+    img = np.full((40, 40, 3), 100, np.uint8)
+    vis = _vis(backend='opencv', alpha=0.5)
+    out = vis.draw_instances_kpts(img, _inst([[20, 20], [30, 20], [0, 0]],
+                                             [0.9, 0.9, 0.0]))
+    # half red over grey 100 at keypoint 0; the rest of the image kept
+    assert tuple(out[20, 20]) == (178, 50, 50)
+    assert tuple(out[35, 5]) == (100, 100, 100)
+    with pytest.raises(ValueError, match="backend must be 'matplotlib' or "
+                       "'opencv', got 'pil'"):
+        PoseLocalVisualizer(name='test_vis_bad_backend', backend='pil')
 
 
 def test_heatmap_overlay_shape_and_colours():

@@ -12,8 +12,11 @@ Three measurements, each on the quickstart hourglass shrunk to seconds
    ``tools/train.py --resume``, for an epoch-based loop (2 epochs, one
    dataloader worker) and an iteration-based loop (6 iterations).
 2. **kills** - ``N`` SIGKILLs of the iteration-based run at a random
-   moment (uniform over the uninterrupted run's wall time: start-up,
-   training or saving), and ``M`` SIGKILLs inside a checkpoint save (a
+   moment (uniform over the wall time of an uninterrupted calibration
+   run: start-up, training or saving; a trainer that finished first is
+   rerun with a moment drawn below its time), ``--train-kills K`` at a
+   random moment of its training phase (uniform from the first logged
+   iteration to the end), and ``M`` SIGKILLs inside a checkpoint save (a
    random save, at a random one of its steps: half of ``NAME.partial``
    written, the partial file complete but not renamed, the new checkpoint
    in place but ``last_checkpoint`` not rewritten, ``last_checkpoint``
@@ -36,6 +39,7 @@ import json
 import os
 import os.path as osp
 import random
+import re
 import runpy
 import signal
 import socket
@@ -171,6 +175,9 @@ def _fork_train(args, log_file: str, kill=None) -> int:
         fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
+        # a test runner may have put its own capture in sys.stdout/stderr
+        sys.stdout = open(1, 'w', buffering=1, closefd=False)
+        sys.stderr = open(2, 'w', buffering=1, closefd=False)
         if kill is not None:
             _install_kill(*kill)
         sys.argv = [TRAIN] + list(args)
@@ -202,22 +209,82 @@ def _run_train(args, log_file, kill=None):
     return code, time.time() - t0
 
 
-def _kill_after(args, log_file, seconds: float):
-    """Start a trainer, SIGKILL its group after ``seconds`` (if still
-    running); returns its exit code (-9 when killed)."""
+def _kill_after(args, log_file, seconds: float, after: str = None):
+    """Start a trainer, SIGKILL its group ``seconds`` after the start (or,
+    with ``after``, after that text first appears in ``log_file``) if it
+    is still running. Returns (exit code, -9 when killed; seconds from the
+    start to the kill or to the trainer's own exit)."""
+    t0 = time.time()
     pid = _fork_train(args, log_file)
-    deadline = time.time() + seconds
-    while time.time() < deadline:
+    deadline = None if after else t0 + seconds
+    while deadline is None or time.time() < deadline:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             return (-os.WTERMSIG(status) if os.WIFSIGNALED(status)
-                    else os.WEXITSTATUS(status))
-        time.sleep(0.05)
+                    else os.WEXITSTATUS(status)), time.time() - t0
+        if deadline is None and after in _read(log_file):
+            deadline = time.time() + seconds
+        time.sleep(0.02)
     try:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    return _wait(pid)[0]
+    code = _wait(pid)[0]
+    return code, time.time() - t0
+
+
+def _read(path: str) -> str:
+    if not osp.exists(path):
+        return ''
+    with open(path, errors='replace') as f:
+        return f.read()
+
+
+#: a training iteration's log line (``LoggerHook`` interval 1) and a save's
+ITER_LINE = re.compile(r'Iter\(train\) \[(\d+)/\d+\]')
+SAVE_LINE = re.compile(r'Saving checkpoint at (\d+) iterations')
+
+
+def phase_reached(log_text: str) -> str:
+    """Where a killed run was, from its log: ``'start-up'`` (no iteration
+    logged yet), ``'training, after iteration k'`` (the last line is that
+    iteration's) or ``'in or after the save at iteration k'`` (the last
+    line announces that save)."""
+    last = None
+    for line in log_text.splitlines():
+        m = ITER_LINE.search(line)
+        if m:
+            last = f'training, after iteration {m.group(1)}'
+        m = SAVE_LINE.search(line)
+        if m:
+            last = f'in or after the save at iteration {m.group(1)}'
+    return last or 'start-up'
+
+
+def calibrate(root: str) -> dict:
+    """Seconds to the first logged iteration and from it to the end, of
+    an uninterrupted run of the kill trials' config forked the same way
+    (the wall times kill moments are drawn from)."""
+    work = osp.join(root, 'kill_calibration')
+    os.makedirs(work, exist_ok=True)
+    cfg = _write_cfg(tiny_config(work, 'iter', 'rc_kill_calibration'),
+                     osp.join(work, 'tiny.py'))
+    log = osp.join(work, 'train.log')
+    t0 = time.time()
+    pid = _fork_train([cfg], log)
+    first = None
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if first is None and ITER_LINE.search(_read(log)):
+            first = time.time() - t0
+        if done:
+            break
+        time.sleep(0.02)
+    total = time.time() - t0
+    if status != 0 or first is None:
+        raise RuntimeError(f'calibration run failed: {log}')
+    return dict(startup_s=round(first, 2),
+                training_s=round(total - first, 2), total_s=round(total, 2))
 
 
 # ---------------------------------------------------------- the measures
@@ -307,40 +374,77 @@ def measure_resume(root: str) -> dict:
 
 
 def measure_kills(root: str, reference: str, n_random: int, n_save: int,
-                  rng: random.Random, run_seconds: float) -> list:
+                  rng: random.Random, timing: dict,
+                  n_train: int = 0) -> list:
     """(2): each trial in a fresh work dir of the iteration-based config:
-    a kill, then ``--resume`` to the end, compared with ``reference``."""
+    a kill, then ``--resume`` to the end, compared with ``reference``.
+    ``'random'`` kills fall uniformly over the whole run (``timing``, from
+    :func:`calibrate`), ``'train'`` kills uniformly over its training
+    phase (counted from the first logged iteration), ``'save'`` kills in a
+    random step of a random save. A trainer that finished before its kill
+    moment is started again with the moment drawn anew below the time it
+    took (at most 5 draws; ``draws`` in the report)."""
     ref = _weights(reference)
-    trials = [('random', None)] * n_random + [('save', None)] * n_save
+    trials = ([('random', None)] * n_random + [('train', None)] * n_train +
+              [('save', None)] * n_save)
     out = []
     for i, (kind, _) in enumerate(trials):
         work = osp.join(root, f'kill_{i:02d}_{kind}')
         os.makedirs(work, exist_ok=True)
-        cfg = _write_cfg(tiny_config(work, 'iter', f'rc_kill_{i}'),
-                         osp.join(work, 'tiny.py'))
+        cfg_path = osp.join(work, 'tiny.py')
         log = osp.join(work, 'train.log')
-        if kind == 'random':
-            at_s = rng.uniform(0.0, run_seconds)
-            code_k = _kill_after([cfg], log, at_s)
-            where = f'{at_s:.1f} s after the start'
+        draws = 1
+        if kind in ('random', 'train'):
+            bound = (timing['total_s'] if kind == 'random'
+                     else timing['training_s'])
+            after = 'Iter(train) [1/' if kind == 'train' else None
+            while True:
+                _fresh(work)
+                cfg = _write_cfg(tiny_config(work, 'iter', f'rc_kill_{i}'),
+                                 cfg_path)
+                at_s = rng.uniform(0.0, bound)
+                code_k, took = _kill_after([cfg], log, at_s, after)
+                if code_k != 0 or draws == 5:
+                    break
+                # finished before the kill: draw again below its run time
+                bound = min(bound, took if after is None else
+                            max(took - timing['startup_s'], 0.05))
+                draws += 1
+            where = (f'{at_s:.2f} s after the start' if after is None else
+                     f'{at_s:.2f} s after iteration 1 was logged')
         else:
+            cfg = _write_cfg(tiny_config(work, 'iter', f'rc_kill_{i}'),
+                             cfg_path)
             stage = rng.choice(SAVE_STAGES)
             # 'before-delete' needs an older checkpoint (max_keep_ckpts=1)
             first = 2 if stage == 'before-delete' else 1
             index = rng.randint(first, ITERS // ITER_CKPT_INTERVAL)
             code_k, _ = _run_train([cfg], log, kill=(stage, index))
             where = f'save {index} of {ITERS // ITER_CKPT_INTERVAL}, {stage}'
+        phase = phase_reached(_read(log)) if code_k == -9 else 'finished'
         left = _last_checkpoint(work)
         partial = sorted(p for p in os.listdir(work) if p.endswith('.partial'))
         code_r, _ = _run_train([cfg, '--resume'], log)
         diff = (max_weight_diff(ref, _weights(work)) if code_r == 0
                 else None)
-        out.append(dict(kind=kind, where=where, killed_exit=code_k,
+        out.append(dict(kind=kind, where=where, draws=draws,
+                        killed_exit=code_k, phase_at_kill=phase,
                         last_checkpoint_after_kill=osp.basename(left)
                         if left else None, partial_files=partial,
                         resume_exit=code_r, resumed=_resumed_ok(log, work),
                         max_abs_weight_diff=diff, work_dir=work))
     return out
+
+
+def _fresh(work: str) -> None:
+    """Empty a trial's work dir (a redrawn trial starts from nothing)."""
+    import shutil
+    for name in os.listdir(work):
+        path = osp.join(work, name)
+        if osp.isdir(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
 
 
 def _free_port() -> int:
@@ -382,6 +486,9 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', default='work_dirs/reliability_check')
     parser.add_argument('--kills', type=int, default=5,
                         help='SIGKILLs at a random moment')
+    parser.add_argument('--train-kills', type=int, default=0,
+                        help='SIGKILLs at a random moment of the training '
+                        'phase (after the first iteration is logged)')
     parser.add_argument('--save-kills', type=int, default=4,
                         help='SIGKILLs inside a checkpoint save')
     parser.add_argument('--seed', type=int, default=0,
@@ -424,10 +531,10 @@ def main(argv=None) -> dict:
             {k: v['max_abs_weight_diff'] for k, v in
              report['resume'].items()}), flush=True)
     if 'kills' not in args.skip:
-        it = report['resume']['iter']
+        report['kill_timing'] = calibrate(root)
         report['kills'] = measure_kills(
             root, osp.join(root, 'resume_iter_full'), args.kills,
-            args.save_kills, rng, it['uninterrupted_s'])
+            args.save_kills, rng, report['kill_timing'], args.train_kills)
     if 'dist' not in args.skip:
         full = osp.join(root, 'resume_epoch_full')
         report['dist'] = measure_dist(root, osp.join(full, 'tiny.py'),
@@ -454,9 +561,12 @@ def _print_summary(report: dict, out: str) -> None:
                     default=None)
         print(f'kills: {ok} of {len(kills)} followed by a successful '
               f'--resume; max |weight diff| vs uninterrupted {worst}')
+        t = report['kill_timing']
+        print(f'  (uninterrupted: {t["startup_s"]} s start-up, '
+              f'{t["training_s"]} s training)')
         for k in kills:
             print(f'  {k["kind"]:6s} {k["where"]:<42s} exit '
-                  f'{k["killed_exit"]:>3}, left '
+                  f'{k["killed_exit"]:>3} ({k["phase_at_kill"]}), left '
                   f'{k["last_checkpoint_after_kill"]}, resume exit '
                   f'{k["resume_exit"]}, diff {k["max_abs_weight_diff"]}')
     if 'dist' in report:
