@@ -116,7 +116,7 @@ class PoseInferencer(BaseInferencer):
             holds the line either way). Default True.
         draw_backend (str): what draws the pictures:
             ``'matplotlib'`` (mmengine's drawing) or ``'opencv'`` (cv2 on
-            the array, ~100x faster: the choice for video). Default
+            the array, 14x faster on 640x480 video frames). Default
             'matplotlib'.
 
     ``model`` may also be a model alias of ``configs/*/metafile.yml``

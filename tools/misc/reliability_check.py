@@ -1,7 +1,8 @@
 """Re-measure what docs/RELIABILITY.md promises, on a tiny config.
 
-    python tools/misc/reliability_check.py [--kills N] [--save-kills M]
-        [--seed S] [--work-dir DIR] [--out FILE.json] [--skip resume,kills,dist]
+    python tools/misc/reliability_check.py [--kills N] [--train-kills K]
+        [--save-kills M] [--seed S] [--work-dir DIR] [--out FILE.json]
+        [--skip resume,kills,dist]
 
 Three measurements, each on the quickstart hourglass shrunk to seconds
 (8 channels, 64x64 synthetic people, batch 4; :func:`tiny_config`):
@@ -41,6 +42,7 @@ import os.path as osp
 import random
 import re
 import runpy
+import shutil
 import signal
 import socket
 import subprocess
@@ -421,7 +423,8 @@ def measure_kills(root: str, reference: str, n_random: int, n_save: int,
             index = rng.randint(first, ITERS // ITER_CKPT_INTERVAL)
             code_k, _ = _run_train([cfg], log, kill=(stage, index))
             where = f'save {index} of {ITERS // ITER_CKPT_INTERVAL}, {stage}'
-        phase = phase_reached(_read(log)) if code_k == -9 else 'finished'
+        phase = (phase_reached(_read(log)) if code_k == -9 else
+                 'finished' if code_k == 0 else f'failed (exit {code_k})')
         left = _last_checkpoint(work)
         partial = sorted(p for p in os.listdir(work) if p.endswith('.partial'))
         code_r, _ = _run_train([cfg, '--resume'], log)
@@ -438,7 +441,6 @@ def measure_kills(root: str, reference: str, n_random: int, n_save: int,
 
 def _fresh(work: str) -> None:
     """Empty a trial's work dir (a redrawn trial starts from nothing)."""
-    import shutil
     for name in os.listdir(work):
         path = osp.join(work, name)
         if osp.isdir(path):
