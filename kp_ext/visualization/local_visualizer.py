@@ -193,9 +193,7 @@ class PoseLocalVisualizer(Visualizer):
                                        show_kpt_idx, skeleton, kpt_colors,
                                        link_colors)
         for kp, sc in zip(kpts, scores):
-            inside = ((kp[:, 0] >= 0) & (kp[:, 0] < w) & (kp[:, 1] >= 0)
-                      & (kp[:, 1] < h) & np.all(np.isfinite(kp), axis=1))
-            shown = (sc > kpt_thr) & inside
+            shown = self._shown(kp, sc, kpt_thr, w, h)
             xs, ys, cols = [], [], []
             for (a, b), col in zip(skeleton, link_colors):
                 if shown[a] and shown[b]:
@@ -221,6 +219,15 @@ class PoseLocalVisualizer(Visualizer):
                                     colors=self._mpl(self.text_color),
                                     font_sizes=max(6, int(self.radius * 3)))
         return self.get_image()
+
+    @staticmethod
+    def _shown(kp: np.ndarray, sc: np.ndarray, kpt_thr: float, w: int,
+               h: int) -> np.ndarray:
+        """Which keypoints of one person are drawn: scoring above
+        ``kpt_thr``, finite and inside the (w, h) image."""
+        inside = ((kp[:, 0] >= 0) & (kp[:, 0] < w) & (kp[:, 1] >= 0)
+                  & (kp[:, 1] < h) & np.all(np.isfinite(kp), axis=1))
+        return (sc > kpt_thr) & inside
 
     # ------------------------------------------------------ opencv backend
     _SHIFT = 4  # cv2 sub-pixel bits: coordinates in 1/16 px
@@ -258,9 +265,7 @@ class PoseLocalVisualizer(Visualizer):
         radius = int(round(float(self.radius) * (1 << self._SHIFT)))
         text_col = self._rgb(self.text_color)
         for kp, sc in zip(kpts, scores):
-            inside = ((kp[:, 0] >= 0) & (kp[:, 0] < w) & (kp[:, 1] >= 0)
-                      & (kp[:, 1] < h) & np.all(np.isfinite(kp), axis=1))
-            shown = (sc > kpt_thr) & inside
+            shown = self._shown(kp, sc, kpt_thr, w, h)
             for (a, b), col in zip(skeleton, link_colors):
                 if shown[a] and shown[b]:
                     xa, ya, xb, yb = self._fixed(kp[[a, b], :2])

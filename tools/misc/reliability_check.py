@@ -37,6 +37,7 @@ and writes every figure to ``--out`` (default ``WORK_DIR/reliability.json``).
 import argparse
 import glob
 import json
+import math
 import os
 import os.path as osp
 import random
@@ -214,17 +215,21 @@ def _run_train(args, log_file, kill=None):
 def _kill_after(args, log_file, seconds: float, after: str = None):
     """Start a trainer, SIGKILL its group ``seconds`` after the start (or,
     with ``after``, after that text first appears in ``log_file``) if it
-    is still running. Returns (exit code, -9 when killed; seconds from the
-    start to the kill or to the trainer's own exit)."""
+    is still running (``math.inf``: let it finish). Returns (exit code, -9
+    when killed; seconds from the start to the kill or to the trainer's
+    own exit; seconds from the start to the first sight of ``after``, or
+    None)."""
     t0 = time.time()
     pid = _fork_train(args, log_file)
+    seen = None
     deadline = None if after else t0 + seconds
     while deadline is None or time.time() < deadline:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             return (-os.WTERMSIG(status) if os.WIFSIGNALED(status)
-                    else os.WEXITSTATUS(status)), time.time() - t0
+                    else os.WEXITSTATUS(status)), time.time() - t0, seen
         if deadline is None and after in _read(log_file):
+            seen = time.time() - t0
             deadline = time.time() + seconds
         time.sleep(0.02)
     try:
@@ -232,7 +237,7 @@ def _kill_after(args, log_file, seconds: float, after: str = None):
     except ProcessLookupError:
         pass
     code = _wait(pid)[0]
-    return code, time.time() - t0
+    return code, time.time() - t0, seen
 
 
 def _read(path: str) -> str:
@@ -243,6 +248,7 @@ def _read(path: str) -> str:
 
 
 #: a training iteration's log line (``LoggerHook`` interval 1) and a save's
+FIRST_ITER = 'Iter(train) [1/'
 ITER_LINE = re.compile(r'Iter\(train\) \[(\d+)/\d+\]')
 SAVE_LINE = re.compile(r'Saving checkpoint at (\d+) iterations')
 
@@ -272,18 +278,8 @@ def calibrate(root: str) -> dict:
     cfg = _write_cfg(tiny_config(work, 'iter', 'rc_kill_calibration'),
                      osp.join(work, 'tiny.py'))
     log = osp.join(work, 'train.log')
-    t0 = time.time()
-    pid = _fork_train([cfg], log)
-    first = None
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if first is None and ITER_LINE.search(_read(log)):
-            first = time.time() - t0
-        if done:
-            break
-        time.sleep(0.02)
-    total = time.time() - t0
-    if status != 0 or first is None:
+    code, total, first = _kill_after([cfg], log, math.inf, FIRST_ITER)
+    if code != 0 or first is None:
         raise RuntimeError(f'calibration run failed: {log}')
     return dict(startup_s=round(first, 2),
                 training_s=round(total - first, 2), total_s=round(total, 2))
@@ -399,13 +395,13 @@ def measure_kills(root: str, reference: str, n_random: int, n_save: int,
         if kind in ('random', 'train'):
             bound = (timing['total_s'] if kind == 'random'
                      else timing['training_s'])
-            after = 'Iter(train) [1/' if kind == 'train' else None
+            after = FIRST_ITER if kind == 'train' else None
             while True:
                 _fresh(work)
                 cfg = _write_cfg(tiny_config(work, 'iter', f'rc_kill_{i}'),
                                  cfg_path)
                 at_s = rng.uniform(0.0, bound)
-                code_k, took = _kill_after([cfg], log, at_s, after)
+                code_k, took, _ = _kill_after([cfg], log, at_s, after)
                 if code_k != 0 or draws == 5:
                     break
                 # finished before the kill: draw again below its run time
@@ -441,12 +437,8 @@ def measure_kills(root: str, reference: str, n_random: int, n_save: int,
 
 def _fresh(work: str) -> None:
     """Empty a trial's work dir (a redrawn trial starts from nothing)."""
-    for name in os.listdir(work):
-        path = osp.join(work, name)
-        if osp.isdir(path):
-            shutil.rmtree(path)
-        else:
-            os.remove(path)
+    shutil.rmtree(work)
+    os.makedirs(work)
 
 
 def _free_port() -> int:
