@@ -125,3 +125,29 @@ def test_default_init_kaiming_convs_unit_bn_near_zero_heads():
                                                      rel=0.2)
     for pred in model.preds:
         assert pred.weight.std().item() == pytest.approx(0.001, rel=0.3)
+
+
+def test_channels_last_gives_the_nchw_values():
+    torch.manual_seed(0)
+    ref = StackedHourglass(num_stacks=2, num_channels=16, depth=2,
+                           out_channels=5)
+    nhwc = StackedHourglass(num_stacks=2, num_channels=16, depth=2,
+                            out_channels=5, channels_last=True)
+    nhwc.load_state_dict(ref.state_dict())
+    conv = nhwc.stem[0].weight
+    assert conv.is_contiguous(memory_format=torch.channels_last)
+    assert not conv.is_contiguous()
+    x = torch.randn(2, 3, 32, 32)
+    ref.eval()
+    nhwc.eval()
+    a, b = ref(x), nhwc(x)
+    for pa, pb in zip(a, b):
+        assert pb.is_contiguous(memory_format=torch.channels_last)
+        assert torch.allclose(pa, pb, atol=1e-5)
+    # training mode (batch statistics) and gradients agree as well
+    ref.train()
+    nhwc.train()
+    sum(o.square().sum() for o in ref(x)).backward()
+    sum(o.square().sum() for o in nhwc(x)).backward()
+    assert torch.allclose(ref.stem[0].weight.grad, nhwc.stem[0].weight.grad,
+                          rtol=1e-4, atol=1e-5)

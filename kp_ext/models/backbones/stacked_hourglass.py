@@ -23,6 +23,11 @@ ships as ``HourglassNet``:
 ``forward`` returns one (B, out_channels, H/4, W/4) prediction per stack, so
 that a multi-stage head can supervise every stack (intermediate
 supervision).
+
+``channels_last=True`` (a kp_ext option, as ``OpenPoseVGG``'s) runs the
+network on NHWC activations (faster oneDNN kernels on CPU: 313 against 366
+ms for a training step of the faces config's 2x64 net, batch 16 at 128 px,
+bf16 autocast, 2 threads); the values are those of NCHW up to rounding.
 """
 from typing import List, Optional, Tuple, Union
 
@@ -128,6 +133,8 @@ class StackedHourglass(BaseModule):
         pred_init_std (float): std of the normal init of the 1x1 prediction
             convs (near-zero initial heatmaps; the MSE target is mostly
             zeros). Default: 0.001.
+        channels_last (bool): NHWC weights and activations; the
+            predictions are returned in that memory format. Default: False.
         init_cfg (dict | list[dict], optional): mmengine init config (e.g.
             ``Pretrained``), applied by ``init_weights`` on top of the
             default initialisation done at construction.
@@ -144,6 +151,7 @@ class StackedHourglass(BaseModule):
                  out_channels: int = 16,
                  in_channels: int = 3,
                  pred_init_std: float = 0.001,
+                 channels_last: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = None):
         super().__init__(init_cfg=init_cfg)
         if num_stacks < 1:
@@ -156,6 +164,7 @@ class StackedHourglass(BaseModule):
         self.num_blocks = num_blocks
         self.out_channels = out_channels
         self.pred_init_std = pred_init_std
+        self.channels_last = bool(channels_last)
         c = num_channels
 
         self.stem = nn.Sequential(
@@ -192,6 +201,8 @@ class StackedHourglass(BaseModule):
                                std=self.pred_init_std, bias=0)),
             dict(type='Constant', layer='BatchNorm2d', val=1, bias=0)
         ])
+        if self.channels_last:
+            self.to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         h, w = x.shape[-2:]
@@ -201,6 +212,8 @@ class StackedHourglass(BaseModule):
                 f'StackedHourglass(depth={self.depth}) needs an input size '
                 f'divisible by {div} (stride 4, then {self.depth} '
                 f'poolings), got {h}x{w}')
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         inter = self.stem(x)
         outs = []
         for i in range(self.num_stacks):

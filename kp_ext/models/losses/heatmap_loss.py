@@ -5,8 +5,12 @@ its target weight (B, K) (0 for unlabelled keypoints), averaged over all
 elements -- the loss of Newell et al. with MMPose's masking.
 ``KeypointOHKMMSELoss``: online hard keypoint mining (Chen et al., CPN):
 only the ``topk`` keypoints with the largest loss per sample contribute.
+``AdaptiveWingLoss``: Wang, Bo and Fuxin, "Adaptive Wing Loss for Robust
+Face Alignment via Heatmap Regression", ICCV 2019, Eq. 6-8.
 """
 from typing import Optional
+
+import torch
 
 import torch.nn as nn
 import torch.nn.functional as F
@@ -14,7 +18,7 @@ from torch import Tensor
 
 from kp_ext.registry import MODELS
 
-__all__ = ['KeypointMSELoss', 'KeypointOHKMMSELoss']
+__all__ = ['KeypointMSELoss', 'KeypointOHKMMSELoss', 'AdaptiveWingLoss']
 
 
 def _check_shapes(output: Tensor, target: Tensor):
@@ -137,3 +141,80 @@ class KeypointOHKMMSELoss(nn.Module):
                 per_kpt.dtype)
         hard, _ = per_kpt.topk(self.topk, dim=1)
         return hard.mean() * self.loss_weight
+
+
+@MODELS.register_module()
+class AdaptiveWingLoss(nn.Module):
+    """Adaptive Wing loss on heatmaps (Wang et al., ICCV 2019, Eq. 6-8).
+
+    With ``d = |y - y_hat|`` per pixel and target value ``y`` in [0, 1]::
+
+        AWing = omega * ln(1 + (d / epsilon) ** (alpha - y))   if d < theta
+                A * d - C                                      otherwise
+        A = omega / (1 + (theta / epsilon) ** (alpha - y)) * (alpha - y)
+            * (theta / epsilon) ** (alpha - y - 1) / epsilon
+        C = theta * A - omega * ln(1 + (theta / epsilon) ** (alpha - y))
+
+    so that the two pieces meet with equal value and slope at ``theta``.
+    Near the peak (``y`` ~ 1, exponent ~ 1.1) small errors keep a large
+    gradient, unlike MSE; on the background (``y`` ~ 0, exponent 2.1) it
+    behaves like a scaled MSE. Averaged over all elements, each keypoint
+    channel scaled by its target weight (as ``KeypointMSELoss``). The paper's
+    defaults: ``alpha=2.1, omega=14, epsilon=1, theta=0.5``. Computed in
+    float32 (also under bf16 autocast). The paper's weighted loss map is not
+    part of this loss.
+
+    Args:
+        alpha, omega, epsilon, theta (float): Eq. 8's constants.
+        use_target_weight (bool): Default: True.
+        loss_weight (float): Default: 1.0.
+    """
+
+    def __init__(self,
+                 alpha: float = 2.1,
+                 omega: float = 14.0,
+                 epsilon: float = 1.0,
+                 theta: float = 0.5,
+                 use_target_weight: bool = True,
+                 loss_weight: float = 1.0):
+        super().__init__()
+        if not alpha > 1:
+            raise ValueError(f'alpha must be > 1 (the exponent alpha - y '
+                             f'stays > 0 for y in [0, 1]), got {alpha}')
+        for name, v in (('omega', omega), ('epsilon', epsilon),
+                        ('theta', theta)):
+            if not v > 0:
+                raise ValueError(f'{name} must be > 0, got {v}')
+        self.alpha = float(alpha)
+        self.omega = float(omega)
+        self.epsilon = float(epsilon)
+        self.theta = float(theta)
+        self.use_target_weight = use_target_weight
+        self.loss_weight = loss_weight
+
+    def forward(self,
+                output: Tensor,
+                target: Tensor,
+                target_weights: Optional[Tensor] = None) -> Tensor:
+        """Args:
+            output, target: (B, K, H, W); target values in [0, 1].
+            target_weights: (B, K) keypoint weights.
+        """
+        _check_shapes(output, target)
+        output = output.float()
+        target = target.float()
+        d = (target - output).abs()
+        e = self.alpha - target
+        r = self.theta / self.epsilon
+        a = (self.omega / (1 + r ** e) * e * r ** (e - 1) / self.epsilon)
+        c = self.theta * a - self.omega * torch.log1p(r ** e)
+        loss = torch.where(
+            d < self.theta,
+            self.omega * torch.log1p((d / self.epsilon) ** e),
+            a * d - c)
+        if self.use_target_weight:
+            if target_weights is None:
+                raise ValueError('use_target_weight=True needs '
+                                 'target_weights')
+            loss = loss * _channel_mask(loss, target_weights)
+        return loss.mean() * self.loss_weight
