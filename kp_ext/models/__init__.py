@@ -11,7 +11,7 @@ from .heads import (BaseHead, MultiStageHeatmapHead, LandmarkHead,
                     get_limb_flip_map, flip_pafs, PAFSplitHead,
                     PartAffinityFieldHead)
 from .losses import (EquivarianceLoss, DiversityLoss, KeypointMSELoss,
-                     KeypointOHKMMSELoss, PAFLoss)
+                     KeypointOHKMMSELoss, AdaptiveWingLoss, PAFLoss)
 from .utils import (get_heatmap_maximum, pose_pck_accuracy, TPS, TPSWarp,
                     tps_kernel, fit_tps, tps_warp_images, pixel_grid,
                     pixel_to_grid_sample, make_fse_pair, flip_heatmaps)
@@ -24,7 +24,8 @@ __all__ = [
     'BasePAFHead', 'ConvPAFHead', 'OpenPose2017Head', 'OpenPose2019Head',
     'get_limb_flip_map', 'flip_pafs', 'PAFSplitHead', 'PartAffinityFieldHead',
     'EquivarianceLoss', 'DiversityLoss', 'KeypointMSELoss',
-    'KeypointOHKMMSELoss', 'PAFLoss', 'get_heatmap_maximum',
+    'KeypointOHKMMSELoss', 'AdaptiveWingLoss', 'PAFLoss',
+    'get_heatmap_maximum',
     'pose_pck_accuracy', 'TPS', 'TPSWarp', 'tps_kernel', 'fit_tps',
     'tps_warp_images', 'pixel_grid', 'pixel_to_grid_sample', 'make_fse_pair',
     'flip_heatmaps'
