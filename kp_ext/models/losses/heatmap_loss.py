@@ -30,6 +30,13 @@ def _check_shapes(output: Tensor, target: Tensor):
                          f'{tuple(output.shape)}')
 
 
+def _require_target_weights(target_weights: Optional[Tensor]) -> Tensor:
+    """The (B, K) keypoint weights that ``use_target_weight=True`` needs."""
+    if target_weights is None:
+        raise ValueError('use_target_weight=True needs target_weights')
+    return target_weights
+
+
 def _channel_mask(output: Tensor, target_weights: Tensor) -> Tensor:
     """(B, K) or (B, K, ...) weights broadcast to the heatmap shape."""
     if target_weights.shape[:2] != output.shape[:2]:
@@ -66,10 +73,8 @@ class KeypointMSELoss(nn.Module):
               mask: Optional[Tensor]) -> Optional[Tensor]:
         out_mask = None
         if self.use_target_weight:
-            if target_weights is None:
-                raise ValueError('use_target_weight=True needs '
-                                 'target_weights')
-            out_mask = _channel_mask(output, target_weights)
+            out_mask = _channel_mask(
+                output, _require_target_weights(target_weights))
         if mask is not None:
             mask = mask.to(output.dtype)
             out_mask = mask if out_mask is None else out_mask * mask
@@ -134,11 +139,8 @@ class KeypointOHKMMSELoss(nn.Module):
         per_kpt = F.mse_loss(output, target, reduction='none')
         per_kpt = per_kpt.flatten(2).mean(dim=2)  # (B, K)
         if self.use_target_weight:
-            if target_weights is None:
-                raise ValueError('use_target_weight=True needs '
-                                 'target_weights')
-            per_kpt = per_kpt * target_weights.reshape(per_kpt.shape).to(
-                per_kpt.dtype)
+            per_kpt = per_kpt * _require_target_weights(
+                target_weights).reshape(per_kpt.shape).to(per_kpt.dtype)
         hard, _ = per_kpt.topk(self.topk, dim=1)
         return hard.mean() * self.loss_weight
 
@@ -206,15 +208,14 @@ class AdaptiveWingLoss(nn.Module):
         d = (target - output).abs()
         e = self.alpha - target
         r = self.theta / self.epsilon
-        a = (self.omega / (1 + r ** e) * e * r ** (e - 1) / self.epsilon)
-        c = self.theta * a - self.omega * torch.log1p(r ** e)
+        r_e = r ** e
+        a = self.omega / (1 + r_e) * e * r ** (e - 1) / self.epsilon
+        c = self.theta * a - self.omega * torch.log1p(r_e)
         loss = torch.where(
             d < self.theta,
             self.omega * torch.log1p((d / self.epsilon) ** e),
             a * d - c)
         if self.use_target_weight:
-            if target_weights is None:
-                raise ValueError('use_target_weight=True needs '
-                                 'target_weights')
-            loss = loss * _channel_mask(loss, target_weights)
+            loss = loss * _channel_mask(
+                loss, _require_target_weights(target_weights))
         return loss.mean() * self.loss_weight
